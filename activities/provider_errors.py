@@ -1,0 +1,17 @@
+"""Turn an adapter's failure into the activity failure Temporal acts on."""
+
+from contextlib import asynccontextmanager
+
+from temporalio.exceptions import ApplicationError
+
+from adapters.errors import ProviderRejected, ProviderUnavailable
+
+
+@asynccontextmanager
+async def classified_provider_errors():
+    try:
+        yield
+    except ProviderRejected as err:
+        raise ApplicationError(str(err), type="ProviderRejected", non_retryable=True) from err
+    except ProviderUnavailable as err:
+        raise ApplicationError(str(err), type="ProviderUnavailable") from err

@@ -1,0 +1,37 @@
+"""The payment gateway: its protocol, and the implementation that talks to the simulated provider."""
+
+from typing import Protocol
+
+import httpx
+
+from adapters.http_client import post_json
+from domain.providers import AuthorizationResult, AuthorizeRequest, CaptureRequest, PayoutRequest, ProviderReference, VoidRequest
+
+
+class PaymentGateway(Protocol):
+    async def authorize(self, request: AuthorizeRequest) -> AuthorizationResult: ...
+    async def capture(self, request: CaptureRequest) -> ProviderReference: ...
+    async def void(self, request: VoidRequest) -> ProviderReference: ...
+    async def payout(self, request: PayoutRequest) -> ProviderReference: ...
+
+
+class SimulatedPaymentGateway:
+    """The simulator's HTTP API; a real provider's adapter has the same shape."""
+
+    def __init__(self, client: httpx.AsyncClient):
+        self._client = client
+
+    async def authorize(self, request: AuthorizeRequest) -> AuthorizationResult:
+        body = await post_json(self._client, "/psp/authorizations", request.model_dump())
+        if body["outcome"] == "declined":
+            return AuthorizationResult(approved=False, decline_code=body.get("decline_code"))
+        return AuthorizationResult(approved=True, authorization_id=body["reference"])
+
+    async def capture(self, request: CaptureRequest) -> ProviderReference:
+        return ProviderReference(id=(await post_json(self._client, "/psp/captures", request.model_dump()))["reference"])
+
+    async def void(self, request: VoidRequest) -> ProviderReference:
+        return ProviderReference(id=(await post_json(self._client, "/psp/voids", request.model_dump()))["reference"])
+
+    async def payout(self, request: PayoutRequest) -> ProviderReference:
+        return ProviderReference(id=(await post_json(self._client, "/psp/payouts", request.model_dump()))["reference"])

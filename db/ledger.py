@@ -1,0 +1,88 @@
+"""Writing and reading the double-entry ledger. Writing an entry is idempotent by its key."""
+
+import asyncpg
+
+from domain.ledger import EntryRequest
+
+
+class LedgerConflict(Exception):
+    """The same idempotency key was used with different postings."""
+
+
+class LedgerUnbalanced(Exception):
+    """An entry whose postings do not sum to zero in each currency."""
+
+
+class LedgerOverdrawn(Exception):
+    """An entry would take an account that may not go negative below zero."""
+
+
+def _fingerprint(postings: list[tuple[str, int, str]]) -> list[tuple[str, int, str]]:
+    return sorted((account, int(amount), currency.strip()) for account, amount, currency in postings)
+
+
+async def post_entry(pool: asyncpg.Pool, entry: EntryRequest) -> int:
+    """Write the entry once; the same key with the same postings returns the existing entry's id."""
+    if entry.unbalanced_currencies():
+        raise LedgerUnbalanced(f"{entry.idempotency_key} does not balance in {entry.unbalanced_currencies()}")
+    wanted = _fingerprint([(p.account.code, p.amount, p.account.currency) for p in entry.postings])
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            entry_id = await conn.fetchval(
+                "INSERT INTO ledger_entries (idempotency_key, order_id, kind) VALUES ($1, $2, $3) "
+                "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+                entry.idempotency_key,
+                entry.order_id,
+                entry.kind.value,
+            )
+            if entry_id is None:
+                return await _existing_entry(conn, entry, wanted)
+            for posting in sorted(entry.postings, key=lambda p: p.account.code):
+                await _apply_posting(conn, entry_id, posting.account, posting.amount)
+            return entry_id
+
+
+async def _existing_entry(conn: asyncpg.Connection, entry: EntryRequest, wanted: list) -> int:
+    row = await conn.fetchrow("SELECT id, order_id, kind FROM ledger_entries WHERE idempotency_key = $1", entry.idempotency_key)
+    postings = await conn.fetch("SELECT account, amount, currency FROM ledger_postings WHERE entry_id = $1", row["id"])
+    if (row["order_id"], row["kind"]) != (entry.order_id, entry.kind.value) or _fingerprint([tuple(p) for p in postings]) != wanted:
+        raise LedgerConflict(f"ledger entry {entry.idempotency_key} exists with different postings")
+    return row["id"]
+
+
+async def _apply_posting(conn: asyncpg.Connection, entry_id: int, account, amount: int) -> None:
+    await conn.execute(
+        "INSERT INTO ledger_accounts (code, owner, currency, may_go_negative) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING",
+        account.code,
+        account.owner,
+        account.currency,
+        account.may_go_negative,
+    )
+    try:
+        await conn.execute("UPDATE ledger_accounts SET balance = balance + $2 WHERE code = $1", account.code, amount)
+    except asyncpg.CheckViolationError as err:
+        raise LedgerOverdrawn(f"{account.code} may not go negative") from err
+    await conn.execute(
+        "INSERT INTO ledger_postings (entry_id, account, amount, currency) VALUES ($1, $2, $3, $4)",
+        entry_id,
+        account.code,
+        amount,
+        account.currency,
+    )
+
+
+async def entries_for_order(pool: asyncpg.Pool, order_id: str) -> list[dict]:
+    rows = await pool.fetch(
+        "SELECT e.id, e.idempotency_key, e.kind, e.created_at, p.account, p.amount, p.currency "
+        "FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.id WHERE e.order_id = $1 ORDER BY e.id, p.id",
+        order_id,
+    )
+    entries: dict[int, dict] = {}
+    for r in rows:
+        e = entries.setdefault(r["id"], {"id": r["id"], "idempotency_key": r["idempotency_key"], "kind": r["kind"], "created_at": r["created_at"], "postings": []})
+        e["postings"].append({"account": r["account"], "amount": r["amount"], "currency": r["currency"].strip()})
+    return list(entries.values())
+
+
+async def account_balance(pool: asyncpg.Pool, code: str) -> int:
+    return await pool.fetchval("SELECT coalesce((SELECT balance FROM ledger_accounts WHERE code = $1), 0)", code)

@@ -1,0 +1,81 @@
+"""The read model: `orders` (latest state per order) and `order_events` (one row per transition)."""
+
+import base64
+import json
+from datetime import datetime
+
+import asyncpg
+
+from domain.order_state import OrderState
+
+
+async def record_order(pool: asyncpg.Pool, state: OrderState) -> None:
+    """Upsert the order and append its timeline; a stale or repeated write changes nothing."""
+    version = len(state.timeline)
+    document = state.model_dump(mode="json")
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            await conn.execute(
+                """
+                INSERT INTO orders (order_id, workflow_id, status, buyer_id, seller_id, marketplace, currency, total, version, placed_at, state)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status, version = EXCLUDED.version,
+                    state = EXCLUDED.state, updated_at = now()
+                WHERE orders.version <= EXCLUDED.version
+                """,
+                state.order_id,
+                state.workflow_id,
+                state.status.value,
+                state.buyer_id,
+                state.seller_id,
+                state.marketplace,
+                state.currency,
+                state.amounts.total,
+                version,
+                state.placed_at,
+                document,
+            )
+            await conn.executemany(
+                "INSERT INTO order_events (order_id, seq, status, detail, at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                [(state.order_id, seq, e.status.value, e.detail, e.at) for seq, e in enumerate(state.timeline, start=1)],
+            )
+
+
+async def get_order(pool: asyncpg.Pool, order_id: str) -> OrderState | None:
+    document = await pool.fetchval("SELECT state FROM orders WHERE order_id = $1", order_id)
+    return OrderState.model_validate(document) if document else None
+
+
+def encode_cursor(placed_at: datetime, order_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([placed_at.isoformat(), order_id]).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    placed_at, order_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    return datetime.fromisoformat(placed_at), str(order_id)
+
+
+async def list_orders(
+    pool: asyncpg.Pool,
+    *,
+    status: str | None = None,
+    seller_id: str | None = None,
+    buyer_id: str | None = None,
+    after: tuple[datetime, str] | None = None,
+    limit: int = 50,
+) -> tuple[list[OrderState], str | None]:
+    """Newest first, keyset-paginated; returns the page and the cursor of the next one."""
+    clauses, args = [], []
+    for column, value in (("status", status), ("seller_id", seller_id), ("buyer_id", buyer_id)):
+        if value is not None:
+            args.append(value)
+            clauses.append(f"{column} = ${len(args)}")
+    if after is not None:
+        args.extend(after)
+        clauses.append(f"(placed_at, order_id) < (${len(args) - 1}, ${len(args)})")
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    args.append(limit + 1)
+    rows = await pool.fetch(f"SELECT placed_at, order_id, state FROM orders {where} ORDER BY placed_at DESC, order_id DESC LIMIT ${len(args)}", *args)
+    page = rows[:limit]
+    next_cursor = encode_cursor(page[-1]["placed_at"], page[-1]["order_id"]) if len(rows) > limit else None
+    return [OrderState.model_validate(r["state"]) for r in page], next_cursor

@@ -1,0 +1,10 @@
+"""Activity names: the workflow refers to activities by these, never by importing them."""
+
+AUTHORIZE_PAYMENT = "authorize_payment"
+CAPTURE_PAYMENT = "capture_payment"
+VOID_AUTHORIZATION = "void_authorization"
+PAYOUT_SELLER = "payout_seller"
+CREATE_FULFILLMENT_ORDER = "create_fulfillment_order"
+CANCEL_FULFILLMENT_ORDER = "cancel_fulfillment_order"
+POST_LEDGER_ENTRY = "post_ledger_entry"
+RECORD_ORDER = "record_order"

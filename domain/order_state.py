@@ -1,0 +1,126 @@
+"""The order workflow's whole state: one pydantic model, exposed by a query and mirrored in the read model."""
+
+from datetime import datetime, timedelta
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from domain.fees import Fees
+from domain.order_request import Item
+from domain.statuses import FulfillmentEventType, OrderStatus
+
+
+class Amounts(BaseModel):
+    total: int
+    authorized: int = 0
+    captured: int = 0
+    refunded: int = 0
+    fees: int = 0
+    paid_out: int = 0
+
+
+class Deadlines(BaseModel):
+    ship_by: AwareDatetime
+    deliver_by: AwareDatetime
+    confirm_by: AwareDatetime | None = None
+
+
+class TimelineEntry(BaseModel):
+    at: AwareDatetime
+    status: OrderStatus
+    detail: str
+
+
+class Attention(BaseModel):
+    step: str
+    reason: str
+    resume_status: OrderStatus
+
+
+class FulfillmentEvent(BaseModel):
+    event_id: str = Field(min_length=1, max_length=128)
+    order_id: str
+    type: FulfillmentEventType
+    occurred_at: AwareDatetime
+    tracking: str | None = Field(None, max_length=128)
+
+
+class OrderInput(BaseModel):
+    """Everything the workflow needs, resolved by the API at placement (defaults filled in)."""
+
+    order_id: str
+    buyer_id: str
+    seller_id: str
+    marketplace: str
+    currency: str
+    settlement_currency: str
+    items: list[Item]
+    shipping_fee: int
+    payment_method: str
+    placed_at: AwareDatetime
+    ship_by: AwareDatetime
+    deliver_by: AwareDatetime
+    confirmation_window: timedelta
+    fees: Fees
+
+    @property
+    def total(self) -> int:
+        return sum(i.quantity * i.unit_price for i in self.items) + self.shipping_fee
+
+
+class OrderState(BaseModel):
+    order_id: str
+    workflow_id: str
+    buyer_id: str
+    seller_id: str
+    marketplace: str
+    currency: str
+    settlement_currency: str
+    items: list[Item]
+    shipping_fee: int
+    status: OrderStatus = OrderStatus.PAYMENT_PENDING
+    amounts: Amounts
+    fees: Fees
+    confirmation_window: timedelta
+    deadlines: Deadlines
+    placed_at: AwareDatetime
+    shipped_at: AwareDatetime | None = None
+    delivered_at: AwareDatetime | None = None
+    tracking: str | None = None
+    authorization_id: str | None = None
+    capture_id: str | None = None
+    payout_id: str | None = None
+    fulfillment_order_id: str | None = None
+    decline_code: str | None = None
+    cancel_reason: str | None = None
+    attention: Attention | None = None
+    timeline: list[TimelineEntry] = []
+    seen_event_ids: list[str] = []
+    parcel_progress: int = 0
+
+    @classmethod
+    def initial(cls, order: OrderInput) -> "OrderState":
+        return cls(
+            order_id=order.order_id,
+            workflow_id=workflow_id_for(order.order_id),
+            buyer_id=order.buyer_id,
+            seller_id=order.seller_id,
+            marketplace=order.marketplace,
+            currency=order.currency,
+            settlement_currency=order.settlement_currency,
+            items=order.items,
+            shipping_fee=order.shipping_fee,
+            amounts=Amounts(total=order.total),
+            fees=order.fees,
+            confirmation_window=order.confirmation_window,
+            deadlines=Deadlines(ship_by=order.ship_by, deliver_by=order.deliver_by),
+            placed_at=order.placed_at,
+            timeline=[TimelineEntry(at=order.placed_at, status=OrderStatus.PAYMENT_PENDING, detail="order placed")],
+        )
+
+
+def workflow_id_for(order_id: str) -> str:
+    return f"order-{order_id}"
+
+
+def confirm_by(delivered_at: datetime, window: timedelta) -> datetime:
+    return delivered_at + window

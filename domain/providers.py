@@ -1,0 +1,62 @@
+"""Inputs and results of the provider-facing activities (shared by workflows, activities and adapters)."""
+
+from pydantic import BaseModel
+
+from domain.order_request import Item
+
+
+class AuthorizeRequest(BaseModel):
+    idempotency_key: str
+    order_id: str
+    amount: int
+    currency: str
+    payment_method: str
+
+
+class AuthorizationResult(BaseModel):
+    approved: bool
+    authorization_id: str | None = None
+    decline_code: str | None = None
+
+
+class CaptureRequest(BaseModel):
+    idempotency_key: str
+    authorization_id: str
+    amount: int
+    currency: str
+
+
+class VoidRequest(BaseModel):
+    idempotency_key: str
+    authorization_id: str
+
+
+class PayoutRequest(BaseModel):
+    idempotency_key: str
+    order_id: str
+    seller_id: str
+    amount: int
+    currency: str
+
+
+class ProviderReference(BaseModel):
+    """The provider's id for what it did (a capture, a void, a payout)."""
+
+    id: str
+
+
+class FulfillmentOrderRequest(BaseModel):
+    idempotency_key: str
+    order_id: str
+    seller_id: str
+    items: list[Item]
+
+
+class CancelFulfillmentRequest(BaseModel):
+    idempotency_key: str
+    order_id: str
+
+
+class CancelFulfillmentResult(BaseModel):
+    cancelled: bool
+    detail: str = ""

@@ -1,0 +1,39 @@
+"""Every setting of the engine, read from environment variables (see the README's configuration table)."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    database_url: str | None = Field(None, description="PostgreSQL DSN; unset: the launcher starts embedded PostgreSQL")
+    temporal_address: str | None = Field(None, description="host:port of Temporal; unset: the launcher starts the dev server")
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "settlement"
+    temporal_ui_url: str = "http://127.0.0.1:8233"
+
+    settlement_jwt_secret: str = Field("dev-only-jwt-secret-change-me-0123456789", min_length=32)
+    settlement_webhook_secret: str = Field("dev-only-webhook-secret-change-me", min_length=16)
+    settlement_webhook_tolerance_seconds: int = 300
+
+    settlement_api_host: str = "127.0.0.1"
+    settlement_api_port: int = 8000
+    settlement_sim_port: int = 8100
+    settlement_sim_url: str = "http://127.0.0.1:8100"
+    settlement_api_url: str = "http://127.0.0.1:8000"
+    settlement_sim_carrier: str = Field("auto", pattern="^(auto|manual)$")
+    settlement_sim_ship_after_seconds: float = 5.0
+    settlement_sim_deliver_after_seconds: float = 10.0
+
+    settlement_data_dir: str = ".data"
+    settlement_default_confirmation_window: str = "P7D"
+    settlement_default_ship_by_days: int = 5
+    settlement_default_deliver_by_days: int = 14
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,69 @@
+"""Worker entry point: runs the order workflows and their activities until SIGTERM, then drains."""
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+
+import httpx
+from temporalio.worker import Worker
+
+from activities.bookkeeping import BookkeepingActivities
+from activities.fulfillment import FulfillmentActivities
+from activities.payments import PaymentActivities
+from adapters.fulfillment import SimulatedFulfillmentNetwork
+from adapters.payments import SimulatedPaymentGateway
+from db.dsn import database_url
+from db.pool import create_pool
+from settings import Settings, get_settings
+from temporal_connection import connect
+from workflows.order import OrderWorkflow
+
+log = logging.getLogger("settlement.worker")
+
+
+def activities_for(pool, provider_client: httpx.AsyncClient) -> list:
+    payments = PaymentActivities(SimulatedPaymentGateway(provider_client))
+    fulfillment = FulfillmentActivities(SimulatedFulfillmentNetwork(provider_client))
+    bookkeeping = BookkeepingActivities(pool)
+    return [
+        payments.authorize,
+        payments.capture,
+        payments.void,
+        payments.payout,
+        fulfillment.create_order,
+        fulfillment.cancel_order,
+        bookkeeping.post_ledger_entry,
+        bookkeeping.record_order,
+    ]
+
+
+async def run_worker(settings: Settings) -> None:
+    client = await connect(settings)
+    pool = await create_pool(database_url())
+    async with httpx.AsyncClient(base_url=settings.settlement_sim_url, timeout=10.0) as provider_client:
+        worker = Worker(
+            client,
+            task_queue=settings.temporal_task_queue,
+            workflows=[OrderWorkflow],
+            activities=activities_for(pool, provider_client),
+            graceful_shutdown_timeout=timedelta(seconds=20),
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        log.info("worker polling task queue %s", settings.temporal_task_queue)
+        async with worker:
+            await stop.wait()
+            log.info("draining")
+    await pool.close()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    asyncio.run(run_worker(get_settings()))
+
+
+if __name__ == "__main__":
+    main()
