@@ -1,5 +1,6 @@
 """Every setting of the engine, read from environment variables (see the README's configuration table)."""
 
+from datetime import timedelta
 from functools import lru_cache
 
 from pydantic import Field
@@ -29,9 +30,9 @@ class Settings(BaseSettings):
     settlement_sim_deliver_after_seconds: float = 10.0
 
     settlement_data_dir: str = ".data"
-    settlement_default_confirmation_window: str = "P7D"
-    settlement_default_ship_by_days: int = 5
-    settlement_default_deliver_by_days: int = 14
+    settlement_default_ship_within: timedelta = Field(timedelta(days=5), description="ship_by when the order gives none (ISO 8601)")
+    settlement_default_deliver_within: timedelta = Field(timedelta(days=9), description="deliver_by after ship_by when none is given")
+    settlement_default_confirmation_window: timedelta = Field(timedelta(days=7), description="buyer's confirmation window")
 
 
 @lru_cache

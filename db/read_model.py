@@ -61,12 +61,13 @@ async def list_orders(
     status: str | None = None,
     seller_id: str | None = None,
     buyer_id: str | None = None,
+    marketplace: str | None = None,
     after: tuple[datetime, str] | None = None,
     limit: int = 50,
 ) -> tuple[list[OrderState], str | None]:
     """Newest first, keyset-paginated; returns the page and the cursor of the next one."""
     clauses, args = [], []
-    for column, value in (("status", status), ("seller_id", seller_id), ("buyer_id", buyer_id)):
+    for column, value in (("status", status), ("seller_id", seller_id), ("buyer_id", buyer_id), ("marketplace", marketplace)):
         if value is not None:
             args.append(value)
             clauses.append(f"{column} = ${len(args)}")

@@ -4,7 +4,9 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 
-ORDER_SEARCH_ATTRIBUTES = ("OrderStatus", "SellerId", "BuyerId", "Marketplace")
+from domain.search_attributes import ALL
+
+ORDER_SEARCH_ATTRIBUTES = tuple(key.name for key in ALL)
 
 
 async def register_search_attributes(client: Client) -> None:

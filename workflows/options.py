@@ -1,13 +1,8 @@
-"""Activity options and search-attribute keys used by the workflows."""
+"""Activity options used by the workflows: timeouts and retry budgets."""
 
 from datetime import timedelta
 
-from temporalio.common import RetryPolicy, SearchAttributeKey
-
-ORDER_STATUS_ATTRIBUTE = SearchAttributeKey.for_keyword("OrderStatus")
-SELLER_ID_ATTRIBUTE = SearchAttributeKey.for_keyword("SellerId")
-BUYER_ID_ATTRIBUTE = SearchAttributeKey.for_keyword("BuyerId")
-MARKETPLACE_ATTRIBUTE = SearchAttributeKey.for_keyword("Marketplace")
+from temporalio.common import RetryPolicy
 
 # A provider call: retried with backoff for about five minutes, then the order needs attention.
 PROVIDER_CALL = dict(

@@ -27,7 +27,8 @@ with workflow.unsafe.imports_passed_through():
         VoidRequest,
     )
     from domain.statuses import PARCEL_PROGRESS, FulfillmentEventType, OrderStatus
-    from workflows.options import BOOKKEEPING, PROVIDER_CALL, ORDER_STATUS_ATTRIBUTE
+    from domain.search_attributes import ORDER_STATUS
+    from workflows.options import BOOKKEEPING, PROVIDER_CALL
 
 T = TypeVar("T")
 
@@ -252,7 +253,7 @@ class OrderWorkflow:
     async def _transition(self, status: OrderStatus, detail: str) -> None:
         self.state.status = status
         self.state.timeline.append(TimelineEntry(at=workflow.now(), status=status, detail=detail))
-        workflow.upsert_search_attributes([ORDER_STATUS_ATTRIBUTE.value_set(status.value)])
+        workflow.upsert_search_attributes([ORDER_STATUS.value_set(status.value)])
         await self._record()
 
     async def _record(self) -> None:

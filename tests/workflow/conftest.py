@@ -1,22 +1,42 @@
+"""Shared fixtures and helpers for the order workflow tests (time-skipping test server, fake activities).
 
+Time only moves when a test says so: `env.sleep(...)` or awaiting `handle.result()` (auto time skipping).
+Queries, signals and updates do not move it, so `wait_for_status` observes intermediate statuses reliably.
+"""
+
+import asyncio
 import uuid
 from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
 
 import pytest
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from binaries import executable
-from tests.search_attributes import register_search_attributes
-
 from domain.fees import compute_fees
+from domain.order_actions import Actor, CancelRequest
 from domain.order_request import Item
-from domain.order_state import OrderInput
+from domain.order_state import FulfillmentEvent, OrderInput, OrderState
+from domain.statuses import OrderStatus
+from tests.search_attributes import register_search_attributes
 from tests.workflow.fakes import FakeProviders
+from domain.search_attributes import ORDER_STATUS as ORDER_STATUS_ATTRIBUTE
 from workflows.order import OrderWorkflow
 
 TASK_QUEUE = "wf-test"
+
+BUYER = Actor(role="buyer", sub="buyer_1")
+SELLER = Actor(role="seller", sub="seller_1")
+OPERATOR = Actor(role="operator", sub="ops_1")
+
+# make_order's defaults: 2 x 15.00 + 5.00 shipping; fees 2 x 2.50 fulfillment + 8 % referral (2.80)
+TOTAL = 3500
+FEES_TOTAL = 780
+SELLER_SHARE = TOTAL - FEES_TOTAL
 
 
 @pytest.fixture
@@ -37,6 +57,11 @@ def providers() -> FakeProviders:
 async def worker(env, providers):
     async with Worker(env.client, task_queue=TASK_QUEUE, workflows=[OrderWorkflow], activities=providers.activities()):
         yield
+
+
+@pytest.fixture
+async def now(env) -> datetime:
+    return await env_now(env)
 
 
 def make_order(now: datetime, payment_method: str = "pm_card_visa", **overrides) -> OrderInput:
@@ -63,3 +88,132 @@ def make_order(now: datetime, payment_method: str = "pm_card_visa", **overrides)
 
 async def env_now(env: WorkflowEnvironment) -> datetime:
     return (await env.get_current_time()).astimezone(timezone.utc)
+
+
+def key(order: OrderInput, step: str) -> str:
+    return f"order-{order.order_id}:{step}"
+
+
+async def start_order(env: WorkflowEnvironment, order: OrderInput) -> WorkflowHandle:
+    return await env.client.start_workflow(OrderWorkflow.run, order, id=f"order-{order.order_id}", task_queue=TASK_QUEUE)
+
+
+async def state_of(handle: WorkflowHandle) -> OrderState:
+    return await handle.query(OrderWorkflow.get_state)
+
+
+async def wait_until(handle: WorkflowHandle, predicate: Callable[[OrderState], bool], what: str, timeout: float = 10.0) -> OrderState:
+    """Poll the `state` query until `predicate(state)` holds (fails after `timeout` real seconds)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        state = await state_of(handle)
+        if predicate(state):
+            return state
+        if loop.time() > deadline:
+            raise AssertionError(f"never {what}: order is {state.status}; timeline: {[(t.status, t.detail) for t in state.timeline]}")
+        await asyncio.sleep(0.05)
+
+
+async def wait_for_status(handle: WorkflowHandle, status: OrderStatus, timeout: float = 10.0) -> OrderState:
+    return await wait_until(handle, lambda s: s.status == status, f"reached {status}", timeout)
+
+
+async def send_event(handle: WorkflowHandle, order: OrderInput, type: str, event_id: str, at: datetime, tracking: str | None = None) -> None:
+    event = FulfillmentEvent(event_id=event_id, order_id=order.order_id, type=type, occurred_at=at, tracking=tracking)
+    await handle.signal(OrderWorkflow.on_fulfillment_event, event)
+
+
+async def ship(env, handle: WorkflowHandle, order: OrderInput, event_id: str = "ev-ship", tracking: str | None = "TRK1") -> datetime:
+    """The seller ships: wait for awaiting_shipment, send `shipped`, wait for in_transit. Returns the event time."""
+    await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
+    at = await env_now(env)
+    await send_event(handle, order, "shipped", event_id, at, tracking)
+    await wait_for_status(handle, OrderStatus.IN_TRANSIT)
+    return at
+
+
+async def deliver(env, handle: WorkflowHandle, order: OrderInput, event_id: str = "ev-deliver") -> datetime:
+    """The parcel arrives: send `delivered`, wait for awaiting_confirmation. Returns the event time."""
+    at = await env_now(env)
+    await send_event(handle, order, "delivered", event_id, at)
+    await wait_for_status(handle, OrderStatus.AWAITING_CONFIRMATION)
+    return at
+
+
+async def ship_and_deliver(env, handle: WorkflowHandle, order: OrderInput) -> datetime:
+    await ship(env, handle, order)
+    return await deliver(env, handle, order)
+
+
+async def confirm(handle: WorkflowHandle, actor: Actor = BUYER) -> OrderState:
+    return await handle.execute_update(OrderWorkflow.confirm_receipt, actor)
+
+
+async def cancel(handle: WorkflowHandle, actor: Actor = BUYER, reason: str = "changed my mind") -> OrderState:
+    return await handle.execute_update(OrderWorkflow.cancel, CancelRequest(actor=actor, reason=reason))
+
+
+async def retry(handle: WorkflowHandle, actor: Actor = OPERATOR) -> OrderState:
+    return await handle.execute_update(OrderWorkflow.retry, actor)
+
+
+async def assert_rejected(update_call, contains: str = "") -> ApplicationError:
+    """The update's validator rejects it: WorkflowUpdateFailedError caused by an InvalidTransition."""
+    try:
+        await update_call
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        assert isinstance(cause, ApplicationError), cause
+        assert cause.type == "InvalidTransition"
+        assert cause.non_retryable
+        assert contains in cause.message, cause.message
+        return cause
+    raise AssertionError("the update was accepted")
+
+
+async def search_status(handle: WorkflowHandle) -> str | None:
+    description = await handle.describe()
+    return description.typed_search_attributes.get(ORDER_STATUS_ATTRIBUTE)
+
+
+def statuses(state: OrderState) -> list[OrderStatus]:
+    return [t.status for t in state.timeline]
+
+
+def timeline_entry(state: OrderState, status: OrderStatus) -> Any:
+    """The last timeline entry with that status."""
+    matching = [t for t in state.timeline if t.status == status]
+    assert matching, f"no {status} in the timeline {statuses(state)}"
+    return matching[-1]
+
+
+def assert_ledger(providers: FakeProviders, order: OrderInput, steps: list[str]) -> None:
+    """Exactly these entries were posted, each once, each balanced per currency, with the expected postings."""
+    expected_keys = [key(order, s) for s in steps]
+    assert sorted(providers.posted) == sorted(expected_keys), providers.posted
+    assert set(providers.entries) == set(expected_keys)
+    for entry in providers.entries.values():
+        assert entry.order_id == order.order_id
+        assert entry.unbalanced_currencies() == []
+        assert sum(p.amount for p in entry.postings) == 0
+        assert {p.account.currency for p in entry.postings} == {order.currency}
+    balances = providers.balances()
+    escrow = f"escrow:{order.order_id}:{order.currency}"
+    seller = f"seller:{order.seller_id}:{order.currency}"
+    if "capture" in steps:
+        assert providers.entries[key(order, "capture")].kind == "capture"
+        assert balances[f"external:buyers:{order.currency}"] == -order.total
+    if "release" in steps:
+        release = providers.entries[key(order, "release")]
+        assert release.kind == "release"
+        assert balances[escrow] == 0, "escrow must be empty once released"
+        assert balances[f"platform:marketplace_fees:{order.currency}"] == order.fees.referral
+        assert balances[f"fulfillment:fees_payable:{order.currency}"] == order.fees.fulfillment
+    if "payout" in steps:
+        assert providers.entries[key(order, "payout")].kind == "payout"
+        assert balances[seller] == 0
+        assert balances[f"external:payouts:{order.currency}"] == order.total - order.fees.total
+    for code, balance in balances.items():
+        if not code.startswith("external:"):
+            assert balance >= 0, f"{code} went negative: {balance}"

@@ -1,6 +1,17 @@
-"""Fake activities for workflow tests: same names and types as the real ones, recording every call."""
+"""Fake activities for workflow tests: same names and types as the real ones, recording every call.
 
+Scripting the outside world:
+- `*_fails` flags make a provider step fail for good (non-retryable `ProviderRejected`); flip them back
+  before an operator retry.
+- `transient[step] = n` makes the next n calls of a step fail with a retryable `ProviderUnavailable`.
+- `ledger_conflicts` holds ledger idempotency keys whose posting fails for good (`LedgerConflict`).
+- `hold(step)` blocks a step until the returned event is set; `arrived(step)` waits until it is running.
+"""
+
+import asyncio
+from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -25,53 +36,86 @@ from domain.providers import (
 class FakeProviders:
     """Scripted outside world. Set the *_fails flags to make a step fail for good."""
 
+    authorize_fails: bool = False
+    fulfillment_fails: bool = False
     capture_fails: bool = False
+    void_fails: bool = False
+    cancel_fulfillment_fails: bool = False
     payout_fails: bool = False
+    transient: dict[str, int] = field(default_factory=dict)
+    ledger_conflicts: set[str] = field(default_factory=set)
+    # every attempt, successful or not: (step, idempotency key)
     calls: list[tuple[str, str]] = field(default_factory=list)
+    # the request of every attempt: (step, request)
+    requests: list[tuple[str, Any]] = field(default_factory=list)
+    # ledger entries by key (first posting wins) and the keys of every successful posting, in order
     entries: dict[str, EntryRequest] = field(default_factory=dict)
+    posted: list[str] = field(default_factory=list)
     recorded: list[OrderState] = field(default_factory=list)
+    _gates: dict[str, asyncio.Event] = field(default_factory=dict)
+    _arrivals: dict[str, asyncio.Event] = field(default_factory=dict)
+
+    def hold(self, step: str) -> asyncio.Event:
+        """Block `step` until the returned event is set."""
+        self._gates[step] = asyncio.Event()
+        self._arrivals[step] = asyncio.Event()
+        return self._gates[step]
+
+    async def arrived(self, step: str, timeout: float = 10.0) -> None:
+        await asyncio.wait_for(self._arrivals[step].wait(), timeout)
+
+    async def _enter(self, step: str, key: str, request: Any, fails: bool, message: str) -> None:
+        self.calls.append((step, key))
+        self.requests.append((step, request))
+        if step in self._gates:
+            self._arrivals[step].set()
+            await self._gates[step].wait()
+        if self.transient.get(step, 0) > 0:
+            self.transient[step] -= 1
+            raise ApplicationError(f"{step}: provider unavailable", type="ProviderUnavailable")
+        if fails:
+            raise ApplicationError(message, type="ProviderRejected", non_retryable=True)
 
     def activities(self) -> list:
         @activity.defn(name=act.AUTHORIZE_PAYMENT)
         async def authorize(request: AuthorizeRequest) -> AuthorizationResult:
-            self.calls.append(("authorize", request.idempotency_key))
+            await self._enter("authorize", request.idempotency_key, request, self.authorize_fails, "payment processor rejects the request")
             if request.payment_method == "pm_card_declined":
                 return AuthorizationResult(approved=False, decline_code="card_declined")
             return AuthorizationResult(approved=True, authorization_id=f"auth_{request.order_id}")
 
         @activity.defn(name=act.CAPTURE_PAYMENT)
         async def capture(request: CaptureRequest) -> ProviderReference:
-            self.calls.append(("capture", request.idempotency_key))
-            if self.capture_fails:
-                raise ApplicationError("capture refused", type="ProviderRejected", non_retryable=True)
+            await self._enter("capture", request.idempotency_key, request, self.capture_fails, "capture refused")
             return ProviderReference(id=f"cap_{request.authorization_id}")
 
         @activity.defn(name=act.VOID_AUTHORIZATION)
         async def void(request: VoidRequest) -> ProviderReference:
-            self.calls.append(("void", request.idempotency_key))
+            await self._enter("void", request.idempotency_key, request, self.void_fails, "void refused")
             return ProviderReference(id=f"void_{request.authorization_id}")
 
         @activity.defn(name=act.PAYOUT_SELLER)
         async def payout(request: PayoutRequest) -> ProviderReference:
-            self.calls.append(("payout", request.idempotency_key))
-            if self.payout_fails:
-                raise ApplicationError("payout account rejects payouts", type="ProviderRejected", non_retryable=True)
+            await self._enter("payout", request.idempotency_key, request, self.payout_fails, "payout account rejects payouts")
             return ProviderReference(id=f"po_{request.order_id}")
 
         @activity.defn(name=act.CREATE_FULFILLMENT_ORDER)
         async def create_fulfillment(request: FulfillmentOrderRequest) -> ProviderReference:
-            self.calls.append(("create_fulfillment", request.idempotency_key))
+            await self._enter("create_fulfillment", request.idempotency_key, request, self.fulfillment_fails, "fulfillment network rejects the order")
             return ProviderReference(id=f"fo_{request.order_id}")
 
         @activity.defn(name=act.CANCEL_FULFILLMENT_ORDER)
         async def cancel_fulfillment(request: CancelFulfillmentRequest) -> CancelFulfillmentResult:
-            self.calls.append(("cancel_fulfillment", request.idempotency_key))
+            await self._enter("cancel_fulfillment", request.idempotency_key, request, self.cancel_fulfillment_fails, "cannot cancel")
             return CancelFulfillmentResult(cancelled=True)
 
         @activity.defn(name=act.POST_LEDGER_ENTRY)
         async def post_ledger_entry(entry: EntryRequest) -> int:
             self.calls.append(("ledger", entry.idempotency_key))
+            if entry.idempotency_key in self.ledger_conflicts:
+                raise ApplicationError(f"{entry.idempotency_key}: conflicting postings", type="LedgerConflict", non_retryable=True)
             self.entries.setdefault(entry.idempotency_key, entry)
+            self.posted.append(entry.idempotency_key)
             return len(self.entries)
 
         @activity.defn(name=act.RECORD_ORDER)
@@ -81,4 +125,25 @@ class FakeProviders:
         return [authorize, capture, void, payout, create_fulfillment, cancel_fulfillment, post_ledger_entry, record_order]
 
     def steps(self, name: str) -> list[str]:
+        """Idempotency keys of every attempt of a step, in order."""
         return [key for step, key in self.calls if step == name]
+
+    def request(self, name: str) -> Any:
+        """The request of the last attempt of a step."""
+        return [r for step, r in self.requests if step == name][-1]
+
+    def balances(self) -> Counter:
+        """Account code -> balance over every entry posted (postings flow into the account when positive)."""
+        totals: Counter = Counter()
+        for entry in self.entries.values():
+            for p in entry.postings:
+                totals[p.account.code] += p.amount
+        return totals
+
+    def recorded_statuses(self) -> list[str]:
+        """Statuses written to the read model, consecutive repeats collapsed."""
+        out: list[str] = []
+        for s in self.recorded:
+            if not out or out[-1] != s.status:
+                out.append(s.status)
+        return out

@@ -1,0 +1,42 @@
+"""Turn a create-order request into the workflow's input: defaults, deadlines, fees, and its fingerprint."""
+
+import hashlib
+import json
+from datetime import datetime
+
+from api.problems import field_error
+from domain.fees import compute_fees
+from domain.order_request import OrderRequest, PlacementPolicy, resolve_deadlines
+from domain.order_state import OrderInput
+
+
+def request_fingerprint(request: OrderRequest) -> str:
+    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def order_input(request: OrderRequest, placed_at: datetime, policy: PlacementPolicy) -> OrderInput:
+    settlement_currency = request.settlement_currency or request.currency
+    if settlement_currency != request.currency:
+        raise field_error("settlement_currency", "settlement in another currency than the order's is not enabled")
+    try:
+        ship_by, deliver_by, window = resolve_deadlines(request, placed_at, policy)
+    except ValueError as err:
+        field, _, message = str(err).partition(": ")
+        raise field_error(field, message) from err
+    return OrderInput(
+        order_id=request.order_id,
+        buyer_id=request.buyer_id,
+        seller_id=request.seller_id,
+        marketplace=request.marketplace,
+        currency=request.currency,
+        settlement_currency=settlement_currency,
+        items=request.items,
+        shipping_fee=request.shipping_fee,
+        payment_method=request.payment_method,
+        placed_at=placed_at,
+        ship_by=ship_by,
+        deliver_by=deliver_by,
+        confirmation_window=window,
+        fees=compute_fees(request.total, request.units, request.currency),
+    )

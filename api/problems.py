@@ -1,0 +1,65 @@
+"""RFC 9457 problem documents for every error the API answers."""
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("settlement.api")
+
+PROBLEM_JSON = "application/problem+json"
+TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+          409: "Conflict", 415: "Unsupported media type", 422: "Unprocessable content", 500: "Internal server error",
+          503: "Service unavailable"}
+
+
+class Problem(Exception):
+    def __init__(self, status: int, detail: str, *, kind: str | None = None, errors: list[dict] | None = None, headers: dict | None = None):
+        super().__init__(detail)
+        self.status, self.detail, self.kind, self.errors, self.headers = status, detail, kind, errors, headers
+
+
+def problem_response(request: Request, status: int, detail: str, kind: str | None = None, errors: list[dict] | None = None,
+                     headers: dict | None = None) -> JSONResponse:
+    body = {
+        "type": f"/problems/{kind}" if kind else "about:blank",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def field_error(field: str, message: str) -> Problem:
+    return Problem(422, f"{field}: {message}", kind="validation-error", errors=[{"field": field, "message": message}])
+
+
+def _location(loc: tuple) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem):
+        return problem_response(request, exc.status, exc.detail, exc.kind, exc.errors, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        errors = [{"field": _location(e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return problem_response(request, 422, detail, "validation-error", errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        return problem_response(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(request, 500, "an unexpected error occurred; it has been logged")

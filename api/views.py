@@ -1,0 +1,51 @@
+"""What the API shows of an order."""
+
+from datetime import timedelta
+from urllib.parse import quote
+
+from pydantic import AwareDatetime, BaseModel
+
+from domain.fees import Fees
+from domain.order_request import Item
+from domain.order_state import Amounts, Attention, Deadlines, OrderState, TimelineEntry
+
+
+class WorkflowLink(BaseModel):
+    id: str
+    ui_url: str
+
+
+class OrderView(BaseModel):
+    order_id: str
+    status: str
+    buyer_id: str
+    seller_id: str
+    marketplace: str
+    currency: str
+    settlement_currency: str
+    items: list[Item]
+    shipping_fee: int
+    amounts: Amounts
+    fees: Fees
+    deadlines: Deadlines
+    confirmation_window: timedelta
+    placed_at: AwareDatetime
+    shipped_at: AwareDatetime | None
+    delivered_at: AwareDatetime | None
+    tracking: str | None
+    decline_code: str | None
+    cancel_reason: str | None
+    attention: Attention | None
+    timeline: list[TimelineEntry]
+    workflow: WorkflowLink
+
+    @classmethod
+    def of(cls, state: OrderState, ui_url: str, namespace: str) -> "OrderView":
+        fields = {name: getattr(state, name) for name in cls.model_fields if name != "workflow"}
+        link = f"{ui_url.rstrip('/')}/namespaces/{quote(namespace)}/workflows/{quote(state.workflow_id)}"
+        return cls(**fields, workflow=WorkflowLink(id=state.workflow_id, ui_url=link))
+
+
+class OrderPage(BaseModel):
+    orders: list[OrderView]
+    next_cursor: str | None

@@ -1,0 +1,78 @@
+"""The engine's own processes (worker, API, simulators): started as children, stopped by process id."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+
+@dataclass
+class ServiceProcesses:
+    env: dict[str, str]
+    api_port: int
+    sim_port: int
+    log_dir: Path
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def sim_url(self) -> str:
+        return f"http://127.0.0.1:{self.sim_port}"
+
+    def child_env(self) -> dict[str, str]:
+        return {**self.env, "SETTLEMENT_API_URL": self.api_url, "SETTLEMENT_SIM_URL": self.sim_url, "PYTHONUNBUFFERED": "1"}
+
+    def start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        uvicorn = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--no-access-log", "--timeout-graceful-shutdown", "10"]
+        self._spawn("simulators", [*uvicorn, "--port", str(self.sim_port), "simulators.main:app"])
+        self._spawn("worker", [sys.executable, "-m", "worker"])
+        self._spawn("api", [*uvicorn, "--port", str(self.api_port), "api.main:app"])
+        self.wait_ready()
+
+    def _spawn(self, name: str, command: list[str]) -> None:
+        log = open(self.log_dir / f"{name}.log", "ab")
+        self.processes[name] = subprocess.Popen(
+            command, env=self.child_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=Path(__file__).resolve().parent
+        )
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        for url in (f"{self.sim_url}/healthz", f"{self.api_url}/readyz"):
+            while True:
+                self._check_alive()
+                try:
+                    if httpx.get(url, timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{url} not ready after {timeout}s; see logs in {self.log_dir}")
+                time.sleep(0.2)
+
+    def _check_alive(self) -> None:
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}; see {self.log_dir / (name + '.log')}")
+
+    def stop(self, timeout: float = 25.0) -> None:
+        """SIGTERM each child by its pid (the worker drains), then SIGKILL any that outlive the timeout."""
+        for process in reversed(list(self.processes.values())):
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for process in self.processes.values():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()

@@ -1,0 +1,97 @@
+"""The simulated fulfillment network and its carrier.
+
+In `auto` carrier mode a new fulfillment order ships and is delivered after configurable delays; in
+`manual` mode nothing happens until someone posts an event to `/fulfillment/orders/{id}/events`.
+Either way, events reach the engine as signed webhooks from the outbox (see dispatcher.py).
+"""
+
+import json
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel
+
+from domain.statuses import FulfillmentEventType
+from simulators import faults
+
+router = APIRouter(prefix="/fulfillment")
+
+
+class FulfillmentOrderBody(BaseModel):
+    idempotency_key: str
+    order_id: str
+    seller_id: str
+    items: list[dict]
+
+
+class CancelBody(BaseModel):
+    idempotency_key: str
+    order_id: str
+
+
+class EventBody(BaseModel):
+    type: FulfillmentEventType
+    tracking: str | None = None
+    delay_seconds: float = 0.0
+
+
+async def enqueue(conn, order_id: str, type_: str, due_at: datetime, tracking: str | None = None) -> str:
+    event_id = f"evt_{uuid.uuid4().hex}"
+    await conn.execute(
+        "INSERT INTO sim.webhook_outbox (event_id, order_id, type, due_at, tracking) VALUES ($1, $2, $3, $4, $5)",
+        event_id, order_id, type_, due_at, tracking,
+    )
+    return event_id
+
+
+@router.post("/orders")
+async def create_order(body: FulfillmentOrderBody, request: Request) -> dict:
+    await faults.apply(request.app.state.faults)
+    settings = request.app.state.settings
+    async with request.app.state.pool.acquire() as conn:
+        async with conn.transaction():
+            inserted = await conn.fetchval(
+                "INSERT INTO sim.fulfillment_orders (order_id, idempotency_key, seller_id, items, status) VALUES ($1, $2, $3, $4, 'open') "
+                "ON CONFLICT (order_id) DO NOTHING RETURNING order_id",
+                body.order_id, body.idempotency_key, body.seller_id, json.loads(json.dumps(body.items)),
+            )
+            if inserted is None:
+                existing = await conn.fetchval("SELECT idempotency_key FROM sim.fulfillment_orders WHERE order_id = $1", body.order_id)
+                if existing != body.idempotency_key:
+                    raise HTTPException(409, detail="a fulfillment order exists for this order under another key")
+            elif settings.settlement_sim_carrier == "auto":
+                now = datetime.now(timezone.utc)
+                tracking = f"SIM{uuid.uuid4().hex[:10].upper()}"
+                await enqueue(conn, body.order_id, "shipped", now + timedelta(seconds=settings.settlement_sim_ship_after_seconds), tracking)
+                await enqueue(conn, body.order_id, "delivered", now + timedelta(seconds=settings.settlement_sim_deliver_after_seconds), tracking)
+    return {"fulfillment_order_id": f"fo_{body.order_id}"}
+
+
+@router.post("/orders/{order_id}/cancel")
+async def cancel_order(order_id: str, body: CancelBody, request: Request) -> dict:
+    await faults.apply(request.app.state.faults)
+    async with request.app.state.pool.acquire() as conn:
+        async with conn.transaction():
+            status = await conn.fetchval("SELECT status FROM sim.fulfillment_orders WHERE order_id = $1 FOR UPDATE", order_id)
+            if status is None:
+                return {"cancelled": False, "detail": "no such fulfillment order"}
+            if status == "cancelled":
+                return {"cancelled": True, "detail": "already cancelled"}
+            shipped = await conn.fetchval("SELECT 1 FROM sim.webhook_outbox WHERE order_id = $1 AND type = 'shipped' AND delivered_at IS NOT NULL", order_id)
+            if shipped:
+                return {"cancelled": False, "detail": "already shipped"}
+            await conn.execute("UPDATE sim.fulfillment_orders SET status = 'cancelled' WHERE order_id = $1", order_id)
+            await conn.execute("DELETE FROM sim.webhook_outbox WHERE order_id = $1 AND delivered_at IS NULL", order_id)
+    return {"cancelled": True, "detail": ""}
+
+
+@router.post("/orders/{order_id}/events", status_code=202)
+async def post_event(order_id: str, body: EventBody, request: Request) -> dict:
+    """Make the carrier report an event now (or after delay_seconds): manual mode's driver."""
+    async with request.app.state.pool.acquire() as conn:
+        if not await conn.fetchval("SELECT 1 FROM sim.fulfillment_orders WHERE order_id = $1", order_id):
+            raise HTTPException(404, detail="no such fulfillment order")
+        due = datetime.now(timezone.utc) + timedelta(seconds=body.delay_seconds)
+        event_id = await enqueue(conn, order_id, body.type.value, due, body.tracking)
+    return {"event_id": event_id}

@@ -1,0 +1,150 @@
+"""The simulated payment service provider.
+
+Test inputs, in the style of card-network test numbers:
+- payment method `pm_card_declined`: declined at authorization;
+- payment method `pm_card_capture_fails`: authorized, but every capture is refused;
+- a seller whose id starts with `sim_payout_reject`: the payout account rejects payouts, until fixed
+  with `PUT /psp/payout-accounts/{seller_id}`.
+Refusals (HTTP 422) are not stored, so the same key may be retried once the cause is fixed.
+"""
+
+import uuid
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from simulators import faults, idempotency
+
+router = APIRouter(prefix="/psp")
+
+DECLINED_METHOD = "pm_card_declined"
+CAPTURE_FAILS_METHOD = "pm_card_capture_fails"
+PAYOUT_REJECT_PREFIX = "sim_payout_reject"
+
+
+class AuthorizeBody(BaseModel):
+    idempotency_key: str
+    order_id: str
+    amount: int = Field(gt=0)
+    currency: str
+    payment_method: str
+
+
+class CaptureBody(BaseModel):
+    idempotency_key: str
+    authorization_id: str
+    amount: int = Field(gt=0)
+    currency: str
+
+
+class VoidBody(BaseModel):
+    idempotency_key: str
+    authorization_id: str
+
+
+class PayoutBody(BaseModel):
+    idempotency_key: str
+    order_id: str
+    seller_id: str
+    amount: int = Field(gt=0)
+    currency: str
+
+
+class PayoutAccount(BaseModel):
+    rejects: bool
+
+
+def _ref(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:16]}"
+
+
+async def _once(request: Request, operation: str, key: str, body: dict, perform):
+    """Run perform(conn) once per idempotency key, serialised per key."""
+    await faults.apply(request.app.state.faults)
+    async with request.app.state.pool.acquire() as conn:
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", key)
+            stored = await idempotency.replay(conn, key, operation, body)
+            return stored if stored is not None else await perform(conn)
+
+
+async def _authorization(conn, authorization_id: str):
+    row = await conn.fetchrow(
+        "SELECT order_id, amount, currency, request->>'payment_method' AS payment_method FROM sim.psp_operations "
+        "WHERE operation = 'authorize' AND reference = $1 AND outcome = 'succeeded'",
+        authorization_id,
+    )
+    if row is None:
+        raise HTTPException(422, detail=f"unknown authorization {authorization_id}")
+    return row
+
+
+async def _voided(conn, authorization_id: str) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM sim.psp_operations WHERE operation = 'void' AND request->>'authorization_id' = $1", authorization_id))
+
+
+@router.post("/authorizations")
+async def authorize(body: AuthorizeBody, request: Request) -> dict:
+    data = body.model_dump()
+
+    async def perform(conn):
+        if body.payment_method == DECLINED_METHOD:
+            return await idempotency.store(conn, body.idempotency_key, "authorize", body.order_id, data, "declined", None, detail="card_declined")
+        return await idempotency.store(conn, body.idempotency_key, "authorize", body.order_id, data, "succeeded", _ref("auth"), body.amount, body.currency)
+
+    return await _once(request, "authorize", body.idempotency_key, data, perform)
+
+
+@router.post("/captures")
+async def capture(body: CaptureBody, request: Request) -> dict:
+    data = body.model_dump()
+
+    async def perform(conn):
+        auth = await _authorization(conn, body.authorization_id)
+        if await _voided(conn, body.authorization_id):
+            raise HTTPException(422, detail="authorization was voided")
+        if auth["payment_method"] == CAPTURE_FAILS_METHOD:
+            raise HTTPException(422, detail="capture refused by the card issuer")
+        if body.amount > auth["amount"] or body.currency != auth["currency"].strip():
+            raise HTTPException(422, detail="capture exceeds the authorization")
+        captured = await conn.fetchval("SELECT 1 FROM sim.psp_operations WHERE operation = 'capture' AND request->>'authorization_id' = $1", body.authorization_id)
+        if captured:
+            raise HTTPException(422, detail="authorization already captured")
+        return await idempotency.store(conn, body.idempotency_key, "capture", auth["order_id"], data, "succeeded", _ref("cap"), body.amount, body.currency)
+
+    return await _once(request, "capture", body.idempotency_key, data, perform)
+
+
+@router.post("/voids")
+async def void(body: VoidBody, request: Request) -> dict:
+    data = body.model_dump()
+
+    async def perform(conn):
+        auth = await _authorization(conn, body.authorization_id)
+        return await idempotency.store(conn, body.idempotency_key, "void", auth["order_id"], data, "succeeded", _ref("void"))
+
+    return await _once(request, "void", body.idempotency_key, data, perform)
+
+
+@router.post("/payouts")
+async def payout(body: PayoutBody, request: Request) -> dict:
+    data = body.model_dump()
+
+    async def perform(conn):
+        override = await conn.fetchval("SELECT rejects FROM sim.payout_accounts WHERE seller_id = $1", body.seller_id)
+        rejects = override if override is not None else body.seller_id.startswith(PAYOUT_REJECT_PREFIX)
+        if rejects:
+            raise HTTPException(422, detail=f"payout account of {body.seller_id} rejects payouts")
+        return await idempotency.store(conn, body.idempotency_key, "payout", body.order_id, data, "succeeded", _ref("po"), body.amount, body.currency)
+
+    return await _once(request, "payout", body.idempotency_key, data, perform)
+
+
+@router.put("/payout-accounts/{seller_id}")
+async def set_payout_account(seller_id: str, account: PayoutAccount, request: Request) -> dict:
+    await request.app.state.pool.execute(
+        "INSERT INTO sim.payout_accounts (seller_id, rejects) VALUES ($1, $2) ON CONFLICT (seller_id) DO UPDATE SET rejects = $2, updated_at = now()",
+        seller_id,
+        account.rejects,
+    )
+    return {"seller_id": seller_id, "rejects": account.rejects}

@@ -1,0 +1,250 @@
+"""Money steps that fail for good park the order in needs_attention until an operator retries or cancels."""
+
+import asyncio
+from datetime import timedelta
+
+from temporalio.client import WorkflowUpdateFailedError
+
+from domain.statuses import OrderStatus
+from tests.workflow.conftest import (
+    BUYER,
+    OPERATOR,
+    SELLER,
+    SELLER_SHARE,
+    TOTAL,
+    assert_ledger,
+    assert_rejected,
+    cancel,
+    confirm,
+    key,
+    make_order,
+    retry,
+    search_status,
+    send_event,
+    ship_and_deliver,
+    start_order,
+    state_of,
+    statuses,
+    timeline_entry,
+    wait_for_status,
+    wait_until,
+)
+
+
+async def park_at_capture(env, providers, now):
+    """An order whose capture fails for good once shipped."""
+    providers.capture_fails = True
+    order = make_order(now)
+    handle = await start_order(env, order)
+    await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
+    await send_event(handle, order, "shipped", "ev-ship", now, tracking="TRK1")
+    state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
+    return order, handle, state
+
+
+async def test_capture_failing_for_good_needs_attention_then_retry_settles(env, worker, providers, now):
+    order, handle, state = await park_at_capture(env, providers, now)
+    assert state.attention.step == "capture"
+    assert state.attention.resume_status == OrderStatus.AWAITING_SHIPMENT
+    assert "capture refused" in state.attention.reason
+    assert timeline_entry(state, OrderStatus.NEEDS_ATTENTION).detail.startswith("capture failed: ")
+    assert state.amounts.captured == 0 and state.capture_id is None and providers.entries == {}
+    assert await search_status(handle) == "needs_attention"
+    await assert_rejected(cancel(handle, BUYER), "needs_attention and can no longer be cancelled")
+    await assert_rejected(cancel(handle, SELLER), "can no longer be cancelled")
+    await assert_rejected(confirm(handle), "not awaiting confirmation")
+
+    providers.capture_fails = False
+    after = await retry(handle, OPERATOR)
+    assert after.attention is None
+    assert timeline_entry(after, OrderStatus.AWAITING_SHIPMENT).detail == "operator retried capture"
+    state = await wait_for_status(handle, OrderStatus.IN_TRANSIT)
+    assert state.amounts.captured == TOTAL
+
+    await send_event(handle, order, "delivered", "ev-deliver", now)
+    await wait_for_status(handle, OrderStatus.AWAITING_CONFIRMATION)
+    await confirm(handle)
+    result = await handle.result()
+    assert result.status == OrderStatus.SETTLED and result.amounts.paid_out == SELLER_SHARE
+    assert providers.steps("capture") == [key(order, "capture")] * 2  # same key: never captured twice
+    assert providers.steps("void") == []
+    assert_ledger(providers, order, ["capture", "release", "payout"])
+    assert statuses(result) == [
+        OrderStatus.PAYMENT_PENDING,
+        OrderStatus.AWAITING_SHIPMENT,
+        OrderStatus.NEEDS_ATTENTION,
+        OrderStatus.AWAITING_SHIPMENT,
+        OrderStatus.IN_TRANSIT,
+        OrderStatus.AWAITING_CONFIRMATION,
+        OrderStatus.PAYOUT_PENDING,
+        OrderStatus.SETTLED,
+    ]
+
+
+async def test_capture_failing_for_good_then_operator_cancel_voids(env, worker, providers, now):
+    order, handle, _ = await park_at_capture(env, providers, now)
+    answer = await cancel(handle, OPERATOR, reason="card issuer refuses capture")
+    assert answer.status == OrderStatus.CANCELLED
+    result = await handle.result()
+    assert result.status == OrderStatus.CANCELLED and result.cancel_reason == "card issuer refuses capture"
+    assert result.attention is None and result.amounts.authorized == 0 and result.amounts.captured == 0
+    assert providers.steps("void") == [key(order, "void")]
+    assert providers.steps("cancel_fulfillment") == [key(order, "fulfillment-cancel")]
+    assert providers.steps("capture") == [key(order, "capture")]
+    assert providers.entries == {}
+    assert await search_status(handle) == "cancelled"
+
+
+async def test_transient_capture_failures_are_retried_with_the_same_key(env, worker, providers, now):
+    providers.transient["capture"] = 4
+    order = make_order(now)
+    handle = await start_order(env, order)
+    await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
+    await send_event(handle, order, "shipped", "ev-ship", now)
+    await env.sleep(timedelta(minutes=2))
+    state = await wait_for_status(handle, OrderStatus.IN_TRANSIT)
+    assert OrderStatus.NEEDS_ATTENTION not in statuses(state)
+    assert providers.steps("capture") == [key(order, "capture")] * 5
+    assert providers.posted == [key(order, "capture")]
+
+
+async def test_capture_unavailable_past_the_retry_budget_needs_attention(env, worker, providers, now):
+    providers.transient["capture"] = 10  # PROVIDER_CALL allows 10 attempts
+    order = make_order(now)
+    handle = await start_order(env, order)
+    await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
+    await send_event(handle, order, "shipped", "ev-ship", now)
+    await env.sleep(timedelta(minutes=10))
+    state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
+    assert state.attention.step == "capture" and "provider unavailable" in state.attention.reason
+    assert len(providers.steps("capture")) == 10
+
+    await retry(handle)
+    state = await wait_for_status(handle, OrderStatus.IN_TRANSIT)
+    assert set(providers.steps("capture")) == {key(order, "capture")}
+    assert providers.posted == [key(order, "capture")]
+
+
+async def test_payout_failing_for_good_needs_attention_then_retry_settles(env, worker, providers, now):
+    providers.payout_fails = True
+    order = make_order(now)
+    handle = await start_order(env, order)
+    await ship_and_deliver(env, handle, order)
+    await confirm(handle)
+    state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
+    assert state.attention.step == "payout"
+    assert state.attention.resume_status == OrderStatus.PAYOUT_PENDING
+    assert "payout account rejects payouts" in state.attention.reason
+    assert state.amounts.fees == order.fees.total and state.amounts.paid_out == 0
+    assert providers.posted == [key(order, "capture"), key(order, "release")]
+    await assert_rejected(cancel(handle, OPERATOR), "needs_attention and can no longer be cancelled")
+    await assert_rejected(cancel(handle, BUYER), "can no longer be cancelled")
+
+    providers.payout_fails = False
+    await retry(handle)
+    result = await handle.result()
+    assert result.status == OrderStatus.SETTLED
+    assert result.amounts.paid_out == SELLER_SHARE and result.payout_id == f"po_{order.order_id}"
+    assert timeline_entry(result, OrderStatus.PAYOUT_PENDING).detail == "operator retried payout"
+    assert providers.steps("payout") == [key(order, "payout")] * 2
+    assert_ledger(providers, order, ["capture", "release", "payout"])  # release and payout each once
+    assert await search_status(handle) == "settled"
+
+
+async def test_retry_is_rejected_unless_the_order_needs_attention(env, worker, providers, now):
+    order = make_order(now)
+    handle = await start_order(env, order)
+    await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
+    await assert_rejected(retry(handle), "the order is awaiting_shipment, not needs_attention")
+    assert (await state_of(handle)).status == OrderStatus.AWAITING_SHIPMENT
+
+
+async def test_release_entry_rejected_by_the_ledger_then_retry(env, worker, providers, now):
+    order = make_order(now)
+    providers.ledger_conflicts.add(key(order, "release"))
+    handle = await start_order(env, order)
+    await ship_and_deliver(env, handle, order)
+    await confirm(handle)
+    state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
+    assert state.attention.step == "release" and "conflicting postings" in state.attention.reason
+    assert state.attention.resume_status == OrderStatus.PAYOUT_PENDING
+    assert providers.steps("payout") == []
+
+    providers.ledger_conflicts.clear()
+    await retry(handle)
+    result = await handle.result()
+    assert result.status == OrderStatus.SETTLED
+    assert_ledger(providers, order, ["capture", "release", "payout"])
+    assert providers.steps("payout") == [key(order, "payout")]
+
+
+async def test_capture_entry_rejected_by_the_ledger_retry_does_not_capture_again(env, worker, providers, now):
+    order = make_order(now)
+    providers.ledger_conflicts.add(key(order, "capture"))
+    handle = await start_order(env, order)
+    await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
+    await send_event(handle, order, "shipped", "ev-ship", now)
+    state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
+    assert state.attention.step == "capture"
+    assert state.capture_id == f"cap_auth_{order.order_id}"  # the provider did capture
+
+    providers.ledger_conflicts.clear()
+    await retry(handle)
+    await wait_for_status(handle, OrderStatus.IN_TRANSIT)
+    assert providers.steps("capture") == [key(order, "capture")]  # only the posting was retried
+    assert providers.posted == [key(order, "capture")]
+
+
+async def test_operator_cannot_void_a_payment_already_captured(env, worker, providers, now):
+    """BUG (workflows/order.py _capture): when the provider captured but the ledger posting failed for good,
+    the step is still named 'capture', which is in CANCELLABLE_STEPS, so an operator cancel is accepted and
+    voids an authorization already captured: the buyer's money stays captured, with no ledger entry and no refund."""
+    order = make_order(now)
+    providers.ledger_conflicts.add(key(order, "capture"))
+    handle = await start_order(env, order)
+    await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
+    await send_event(handle, order, "shipped", "ev-ship", now)
+    state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
+    assert state.capture_id is not None
+
+    try:
+        await cancel(handle, OPERATOR, reason="give up")
+        accepted = True
+    except WorkflowUpdateFailedError:
+        accepted = False  # rejecting the cancel is one correct answer
+    state = await state_of(handle)
+    assert providers.steps("void") == [], f"voided an authorization already captured as {state.capture_id} (status {state.status})"
+    if accepted:  # the other: refund what was captured
+        assert state.amounts.refunded == TOTAL
+
+
+async def test_payout_entry_rejected_by_the_ledger_retry_does_not_pay_twice(env, worker, providers, now):
+    order = make_order(now)
+    providers.ledger_conflicts.add(key(order, "payout"))
+    handle = await start_order(env, order)
+    await ship_and_deliver(env, handle, order)
+    await confirm(handle)
+    state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
+    assert state.attention.step == "payout" and state.payout_id == f"po_{order.order_id}"
+
+    providers.ledger_conflicts.clear()
+    await retry(handle)
+    result = await handle.result()
+    assert result.status == OrderStatus.SETTLED
+    assert providers.steps("payout") == [key(order, "payout")]
+    assert_ledger(providers, order, ["capture", "release", "payout"])
+
+
+async def test_void_failing_after_operator_cancel_resumes_to_the_status_before_the_trouble(env, worker, providers, now):
+    order, handle, _ = await park_at_capture(env, providers, now)
+    providers.void_fails = True
+    pending = asyncio.create_task(cancel(handle, OPERATOR, reason="give up"))
+    state = await wait_until(handle, lambda s: s.attention is not None and s.attention.step == "void", "parked at the void")
+    assert state.attention.resume_status == OrderStatus.AWAITING_SHIPMENT, state.attention
+
+    providers.void_fails = False
+    await retry(handle)
+    assert (await pending).status == OrderStatus.CANCELLED
+    result = await handle.result()
+    assert providers.steps("void") == [key(order, "void")] * 2
+    assert (OrderStatus.NEEDS_ATTENTION, "operator retried void") not in [(t.status, t.detail) for t in result.timeline]
