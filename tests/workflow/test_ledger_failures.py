@@ -1,0 +1,97 @@
+"""Ledger postings that fail for good (LedgerConflict): the order needs attention; a retry re-posts the entry
+without repeating the provider call that already moved the money."""
+
+from temporalio.client import WorkflowUpdateFailedError
+
+from domain.statuses import OrderStatus
+from tests.workflow.conftest import (
+    OPERATOR,
+    TOTAL,
+    assert_ledger,
+    cancel,
+    confirm,
+    key,
+    make_order,
+    retry,
+    send_event,
+    ship_and_deliver,
+    start_order,
+    state_of,
+    wait_for_status,
+)
+
+
+async def test_release_entry_rejected_by_the_ledger_then_retry(env, worker, providers, now):
+    order = make_order(now)
+    providers.ledger_conflicts.add(key(order, "release"))
+    handle = await start_order(env, order)
+    await ship_and_deliver(env, handle, order)
+    await confirm(handle)
+    state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
+    assert state.attention.step == "release" and "conflicting postings" in state.attention.reason
+    assert state.attention.resume_status == OrderStatus.PAYOUT_PENDING
+    assert providers.steps("payout") == []
+
+    providers.ledger_conflicts.clear()
+    await retry(handle)
+    result = await handle.result()
+    assert result.status == OrderStatus.SETTLED
+    assert_ledger(providers, order, ["capture", "release", "payout"])
+    assert providers.steps("payout") == [key(order, "payout")]
+
+
+async def test_capture_entry_rejected_by_the_ledger_retry_does_not_capture_again(env, worker, providers, now):
+    order = make_order(now)
+    providers.ledger_conflicts.add(key(order, "capture"))
+    handle = await start_order(env, order)
+    await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
+    await send_event(handle, order, "shipped", "ev-ship", now)
+    state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
+    assert "capture" in state.attention.step and "conflicting postings" in state.attention.reason
+    assert state.capture_id == f"cap_auth_{order.order_id}"  # the provider did capture
+
+    providers.ledger_conflicts.clear()
+    await retry(handle)
+    await wait_for_status(handle, OrderStatus.IN_TRANSIT)
+    assert providers.steps("capture") == [key(order, "capture")]  # only the posting was retried
+    assert providers.posted == [key(order, "capture")]
+
+
+async def test_operator_cannot_void_a_payment_already_captured(env, worker, providers, now):
+    """BUG (workflows/order.py _capture): when the provider captured but the ledger posting failed for good,
+    the step is still named 'capture', which is in CANCELLABLE_STEPS, so an operator cancel is accepted and
+    voids an authorization already captured: the buyer's money stays captured, with no ledger entry and no refund."""
+    order = make_order(now)
+    providers.ledger_conflicts.add(key(order, "capture"))
+    handle = await start_order(env, order)
+    await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
+    await send_event(handle, order, "shipped", "ev-ship", now)
+    state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
+    assert state.capture_id is not None
+
+    try:
+        await cancel(handle, OPERATOR, reason="give up")
+        accepted = True
+    except WorkflowUpdateFailedError:
+        accepted = False  # rejecting the cancel is one correct answer
+    state = await state_of(handle)
+    assert providers.steps("void") == [], f"voided an authorization already captured as {state.capture_id} (status {state.status})"
+    if accepted:  # the other: refund what was captured
+        assert state.amounts.refunded == TOTAL
+
+
+async def test_payout_entry_rejected_by_the_ledger_retry_does_not_pay_twice(env, worker, providers, now):
+    order = make_order(now)
+    providers.ledger_conflicts.add(key(order, "payout"))
+    handle = await start_order(env, order)
+    await ship_and_deliver(env, handle, order)
+    await confirm(handle)
+    state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
+    assert state.attention.step == "payout" and state.payout_id == f"po_{order.order_id}"
+
+    providers.ledger_conflicts.clear()
+    await retry(handle)
+    result = await handle.result()
+    assert result.status == OrderStatus.SETTLED
+    assert providers.steps("payout") == [key(order, "payout")]
+    assert_ledger(providers, order, ["capture", "release", "payout"])
