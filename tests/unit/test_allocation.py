@@ -73,7 +73,7 @@ def test_allocate_rejects_bad_weights(weights):
     ("amount", "basis_points", "expected"),
     [
         (5, 1000, 1),  # 0.5 -> 1 (half up)
-        (15, 1000, 2),  # 1.5 -> 2 (half up, not banker's 2 by accident: see 25 below)
+        (15, 1000, 2),  # 1.5 -> 2
         (25, 1000, 3),  # 2.5 -> 3 (banker's rounding would give 2)
         (14, 1000, 1),  # 1.4 -> 1
         (16, 1000, 2),  # 1.6 -> 2
