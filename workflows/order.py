@@ -109,7 +109,7 @@ class OrderWorkflow:
         ref = await self._money_step("capture", lambda: self._provider(act.CAPTURE_PAYMENT, request, ProviderReference))
         self.state.capture_id = ref.id
         entry = ledger.capture_entry(self.state.workflow_id, self.order.order_id, self.order.total, self.order.currency)
-        await self._money_step("capture", lambda: self._post(entry))
+        await self._money_step("record_capture", lambda: self._post(entry))
         self.state.amounts.captured = self.order.total
 
     async def _await_confirmation(self) -> None:
@@ -240,7 +240,8 @@ class OrderWorkflow:
                 await workflow.wait_condition(lambda: self._retry or (self._cancel is not None and step in CANCELLABLE_STEPS))
                 self.state.attention = None
                 if not self._retry:
-                    raise _OrderCancelled(self._cancel.reason if self._cancel else "cancelled")
+                    await self._transition(resume, f"operator cancelled instead of retrying {step}")
+                    raise _OrderCancelled(self._cancel.reason)
                 self._retry = False
                 await self._transition(resume, f"operator retried {step}")
 
