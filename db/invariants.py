@@ -66,20 +66,21 @@ async def _terminal_orders_hold_nothing(pool: asyncpg.Pool) -> list[str]:
 
 
 async def _reconciles_with_provider(pool: asyncpg.Pool) -> list[str]:
-    """The payment provider's records agree with the ledger: one of each money movement per order and step."""
+    """The payment provider's records agree with the ledger: one authorization and at most one capture per
+    order (one operation per step is the provider's idempotency key), and the same amounts moved."""
     violations = []
     dupes = await pool.fetch(
         "SELECT order_id, operation, count(*) AS n FROM sim.psp_operations WHERE outcome = 'succeeded' "
-        "AND operation IN ('authorize', 'capture', 'payout') GROUP BY order_id, operation HAVING count(*) > 1"
+        "AND operation IN ('authorize', 'capture') GROUP BY order_id, operation HAVING count(*) > 1"
     )
     violations += [f"order {r['order_id']}: {r['n']} successful {r['operation']} operations at the provider" for r in dupes]
     rows = await pool.fetch(
         """
         SELECT o.order_id, k.kind,
-               coalesce((SELECT sum(s.amount) FROM sim.psp_operations s WHERE s.order_id = o.order_id AND s.operation = k.kind AND s.outcome = 'succeeded'), 0) AS provider,
+               coalesce((SELECT sum(s.amount) FROM sim.psp_operations s WHERE s.order_id = o.order_id AND s.operation = k.operation AND s.outcome = 'succeeded'), 0) AS provider,
                coalesce((SELECT sum(p.amount) FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id
                          WHERE e.order_id = o.order_id AND e.kind = k.kind AND p.amount > 0), 0) AS ledger
-        FROM orders o CROSS JOIN (VALUES ('capture'), ('payout')) AS k(kind)
+        FROM orders o CROSS JOIN (VALUES ('capture', 'capture'), ('payout', 'payout'), ('refund', 'refund'), ('credit', 'compensation')) AS k(operation, kind)
         WHERE o.status = ANY($1::text[])
         """,
         list(TERMINAL),

@@ -4,13 +4,15 @@ Sign convention (also in the schema): a posting's amount is what flows INTO the 
 OUT of it (negative), in minor units. Every entry's postings sum to zero per currency. Accounts inside
 the platform (escrow, seller balances, fee accounts) may never go negative; the two external accounts,
 `external:buyers` (money that came in from buyers' payment methods) and `external:payouts` (money that
-left to sellers' bank accounts), mirror the platform's boundary and may.
+left to sellers' bank accounts), mirror the platform's boundary and may; so does
+`fulfillment:reimbursements`, what the fulfillment network owes for reimbursements and compensation
+(netted against its fees off-platform).
 """
 
 from collections import defaultdict
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.fees import Fees
 
@@ -19,6 +21,9 @@ class EntryKind(StrEnum):
     CAPTURE = "capture"
     RELEASE = "release"
     PAYOUT = "payout"
+    REFUND = "refund"
+    REIMBURSEMENT = "reimbursement"
+    COMPENSATION = "compensation"
 
 
 class AccountSpec(BaseModel):
@@ -34,7 +39,14 @@ class Posting(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     account: AccountSpec
-    amount: int
+    amount: int = Field(description="minor units into (+) or out of (-) the account; never zero")
+
+    @field_validator("amount")
+    @classmethod
+    def _not_zero(cls, amount: int) -> int:
+        if amount == 0:
+            raise ValueError("a posting moves money: its amount cannot be zero")
+        return amount
 
 
 class EntryRequest(BaseModel):
@@ -76,6 +88,10 @@ def fulfillment_fees_payable(currency: str) -> AccountSpec:
     return AccountSpec(code=f"fulfillment:fees_payable:{currency}", owner="fulfillment_network", currency=currency)
 
 
+def fulfillment_reimbursements(currency: str) -> AccountSpec:
+    return AccountSpec(code=f"fulfillment:reimbursements:{currency}", owner="fulfillment_network", currency=currency, may_go_negative=True)
+
+
 def entry_key(workflow_id: str, step: str) -> str:
     return f"{workflow_id}:{step}"
 
@@ -105,13 +121,52 @@ def release_entry(workflow_id: str, order_id: str, seller_id: str, amount: int, 
     return EntryRequest(idempotency_key=entry_key(workflow_id, "release"), order_id=order_id, kind=EntryKind.RELEASE, postings=postings)
 
 
-def payout_entry(workflow_id: str, order_id: str, seller_id: str, amount: int, currency: str) -> EntryRequest:
+def payout_entry(workflow_id: str, order_id: str, seller_id: str, amount: int, currency: str, step: str = "payout") -> EntryRequest:
     return EntryRequest(
-        idempotency_key=entry_key(workflow_id, "payout"),
+        idempotency_key=entry_key(workflow_id, step),
         order_id=order_id,
         kind=EntryKind.PAYOUT,
         postings=[
             Posting(account=seller_available(seller_id, currency), amount=-amount),
             Posting(account=external_payouts(currency), amount=amount),
+        ],
+    )
+
+
+def refund_entry(workflow_id: str, order_id: str, amount: int, currency: str, step: str = "refund") -> EntryRequest:
+    """Escrow goes back to the buyer."""
+    return EntryRequest(
+        idempotency_key=entry_key(workflow_id, step),
+        order_id=order_id,
+        kind=EntryKind.REFUND,
+        postings=[
+            Posting(account=escrow(order_id, currency), amount=-amount),
+            Posting(account=external_buyers(currency), amount=amount),
+        ],
+    )
+
+
+def reimbursement_entry(workflow_id: str, order_id: str, seller_id: str, amount: int, currency: str) -> EntryRequest:
+    """The fulfillment network makes the seller whole for goods it lost or damaged."""
+    return EntryRequest(
+        idempotency_key=entry_key(workflow_id, "reimbursement"),
+        order_id=order_id,
+        kind=EntryKind.REIMBURSEMENT,
+        postings=[
+            Posting(account=fulfillment_reimbursements(currency), amount=-amount),
+            Posting(account=seller_available(seller_id, currency), amount=amount),
+        ],
+    )
+
+
+def compensation_entry(workflow_id: str, order_id: str, amount: int, currency: str) -> EntryRequest:
+    """The fulfillment network compensates the buyer for late delivery (credited to the buyer's card)."""
+    return EntryRequest(
+        idempotency_key=entry_key(workflow_id, "late-delivery-compensation"),
+        order_id=order_id,
+        kind=EntryKind.COMPENSATION,
+        postings=[
+            Posting(account=fulfillment_reimbursements(currency), amount=-amount),
+            Posting(account=external_buyers(currency), amount=amount),
         ],
     )

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from domain.after_sales import AfterSalesPolicy, Dispute, ReturnShipment
 from domain.fees import Fees
 from domain.order_request import Item
 from domain.statuses import FulfillmentEventType, OrderStatus
@@ -16,12 +17,17 @@ class Amounts(BaseModel):
     refunded: int = 0
     fees: int = 0
     paid_out: int = 0
+    compensated: int = 0
+    reimbursed: int = 0
 
 
 class Deadlines(BaseModel):
     ship_by: AwareDatetime
     deliver_by: AwareDatetime
     confirm_by: AwareDatetime | None = None
+    seller_response_by: AwareDatetime | None = None
+    resolution_by: AwareDatetime | None = None
+    return_by: AwareDatetime | None = None
 
 
 class TimelineEntry(BaseModel):
@@ -61,6 +67,7 @@ class OrderInput(BaseModel):
     deliver_by: AwareDatetime
     confirmation_window: timedelta
     fees: Fees
+    after_sales: AfterSalesPolicy = AfterSalesPolicy()
 
     @property
     def total(self) -> int:
@@ -93,6 +100,9 @@ class OrderState(BaseModel):
     decline_code: str | None = None
     cancel_reason: str | None = None
     attention: Attention | None = None
+    dispute: Dispute | None = None
+    return_shipment: ReturnShipment | None = None
+    network_fault: FulfillmentEvent | None = None
     timeline: list[TimelineEntry] = []
     seen_event_ids: list[str] = []
     parcel_progress: int = 0

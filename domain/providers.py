@@ -60,3 +60,26 @@ class CancelFulfillmentRequest(BaseModel):
 class CancelFulfillmentResult(BaseModel):
     cancelled: bool
     detail: str = ""
+
+
+class RefundRequest(BaseModel):
+    idempotency_key: str
+    order_id: str
+    capture_id: str
+    amount: int
+    currency: str
+
+
+class CreditRequest(BaseModel):
+    """A push credit to the buyer's payment method, independent of the capture."""
+
+    idempotency_key: str
+    order_id: str
+    payment_method: str
+    amount: int
+    currency: str
+
+
+class ReturnRequest(BaseModel):
+    idempotency_key: str
+    order_id: str

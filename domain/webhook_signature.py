@@ -5,6 +5,9 @@ Several v1 values may be present (secret rotation); any one matching is enough.
 
 import hashlib
 import hmac
+import re
+
+_HEX_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class InvalidSignature(ValueError):
@@ -23,9 +26,9 @@ def verify(body: bytes, header: str | None, secrets: list[str], now: int, tolera
     candidates: list[str] = []
     for part in header.split(","):
         key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
+        if key == "t" and value.isascii() and value.isdigit():
             timestamp = int(value)
-        elif key == "v1" and value:
+        elif key == "v1" and _HEX_SHA256.fullmatch(value):
             candidates.append(value)
     if timestamp is None or not candidates:
         raise InvalidSignature("malformed X-Signature header")

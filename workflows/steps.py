@@ -1,0 +1,126 @@
+"""The building blocks an order workflow is made of: transitions, timers, and money steps that park in
+needs_attention when they fail for good. Each money movement is a provider call and a ledger entry, both
+keyed `order-<id>:<step>`."""
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any, Awaitable, Callable, TypeVar
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain import activity_names as act
+    from domain import ledger
+    from domain.fees import compute_fees
+    from domain.order_actions import CancelRequest
+    from domain.order_state import Attention, OrderInput, OrderState, TimelineEntry
+    from domain.providers import PayoutRequest, ProviderReference, RefundRequest
+    from domain.search_attributes import ORDER_STATUS
+    from domain.statuses import OrderStatus
+    from workflows.options import BOOKKEEPING, PROVIDER_CALL
+
+T = TypeVar("T")
+
+# Steps whose lasting failure an operator may settle by cancelling the order instead of retrying.
+CANCELLABLE_STEPS = {"authorize", "create_fulfillment_order", "capture"}
+
+
+class OrderCancelled(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def rejected(message: str) -> ApplicationError:
+    return ApplicationError(message, type="InvalidTransition", non_retryable=True)
+
+
+class OrderSteps:
+    order: OrderInput
+    state: OrderState
+    _cancel: CancelRequest | None
+    _retry: bool
+
+    def _key(self, step: str) -> str:
+        return ledger.entry_key(self.state.workflow_id, step)
+
+    def _raise_if_cancelled(self) -> None:
+        if self._cancel is not None:
+            raise OrderCancelled(self._cancel.reason)
+
+    async def _wait_until(self, condition: Callable[[], bool], deadline: datetime) -> bool:
+        """Wait for condition until the deadline (a durable timer); True when it holds."""
+        remaining = deadline - workflow.now()
+        if remaining <= timedelta(0):
+            return condition()
+        try:
+            await workflow.wait_condition(condition, timeout=remaining)
+        except asyncio.TimeoutError:
+            pass
+        return condition()
+
+    async def _money_step(self, step: str, call: Callable[[], Awaitable[T]]) -> T:
+        """Run a money step; when it fails for good, park in needs_attention until an operator acts."""
+        while True:
+            try:
+                return await call()
+            except ActivityError as err:
+                reason = str(err.cause or err)
+                resume = self.state.status
+                self.state.attention = Attention(step=step, reason=reason, resume_status=resume)
+                await self._transition(OrderStatus.NEEDS_ATTENTION, f"{step} failed: {reason}")
+                await workflow.wait_condition(lambda: self._retry or (self._cancel is not None and step in CANCELLABLE_STEPS))
+                self.state.attention = None
+                if not self._retry:
+                    await self._transition(resume, f"operator cancelled instead of retrying {step}")
+                    raise OrderCancelled(self._cancel.reason)
+                self._retry = False
+                await self._transition(resume, f"operator retried {step}")
+
+    async def _provider(self, name: str, request: Any, result_type: type[T]) -> T:
+        return await workflow.execute_activity(name, request, result_type=result_type, **PROVIDER_CALL)
+
+    async def _post(self, entry: ledger.EntryRequest) -> int:
+        return await workflow.execute_activity(act.POST_LEDGER_ENTRY, entry, result_type=int, **BOOKKEEPING)
+
+    async def _transition(self, status: OrderStatus, detail: str) -> None:
+        self.state.status = status
+        self.state.timeline.append(TimelineEntry(at=workflow.now(), status=status, detail=detail))
+        workflow.upsert_search_attributes([ORDER_STATUS.value_set(status.value)])
+        await self._record()
+
+    async def _record(self) -> None:
+        await workflow.execute_activity(act.RECORD_ORDER, self.state, **BOOKKEEPING)
+
+    # ---- money movements after capture ----------------------------------------------------------
+
+    async def _refund(self, amount: int, step: str) -> None:
+        o, s = self.order, self.state
+        request = RefundRequest(idempotency_key=self._key(step), order_id=o.order_id, capture_id=s.capture_id or "", amount=amount, currency=o.currency)
+        await self._money_step(step, lambda: self._provider(act.REFUND_PAYMENT, request, ProviderReference))
+        entry = ledger.refund_entry(s.workflow_id, o.order_id, amount, o.currency, step=step)
+        await self._money_step(f"record_{step}", lambda: self._post(entry))
+        s.amounts.refunded += amount
+
+    async def _pay_out(self, amount: int, step: str) -> None:
+        o, s = self.order, self.state
+        request = PayoutRequest(idempotency_key=self._key(step), order_id=o.order_id, seller_id=o.seller_id, amount=amount, currency=o.currency)
+        ref = await self._money_step(step, lambda: self._provider(act.PAYOUT_SELLER, request, ProviderReference))
+        s.payout_id = s.payout_id or ref.id
+        entry = ledger.payout_entry(s.workflow_id, o.order_id, o.seller_id, amount, o.currency, step=step)
+        await self._money_step(f"record_{step}", lambda: self._post(entry))
+
+    async def _release_and_pay_out(self) -> None:
+        """Release what escrow holds: fees (on that amount) to their accounts, the rest paid to the seller."""
+        o, s = self.order, self.state
+        held = s.amounts.captured - s.amounts.refunded
+        fees = o.fees if s.amounts.refunded == 0 else compute_fees(held, sum(i.quantity for i in o.items), o.currency)
+        release = ledger.release_entry(s.workflow_id, o.order_id, o.seller_id, held, fees, o.currency)
+        await self._money_step("release", lambda: self._post(release))
+        s.amounts.fees = fees.total
+        seller_share = held - fees.total
+        if seller_share > 0:
+            await self._pay_out(seller_share, "payout")
+            s.amounts.paid_out = seller_share
+        await self._transition(OrderStatus.SETTLED, "seller paid out" if seller_share > 0 else "fees took the whole amount; nothing to pay out")
