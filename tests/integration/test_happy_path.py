@@ -24,7 +24,7 @@ async def test_confirmed_order_is_paid_out_through_the_simulated_carrier(engine,
     assert confirmed.status_code == 200, confirmed.text
     settled = await engine.wait_for(order_id, "settled")
     fees = settled["fees"]["referral"] + settled["fees"]["fulfillment"]
-    assert settled["amounts"] == {"total": 3000, "authorized": 3000, "captured": 3000, "refunded": 0, "fees": fees, "paid_out": 3000 - fees}
+    assert settled["amounts"] == {"total": 3000, "authorized": 3000, "captured": 3000, "refunded": 0, "fees": fees, "paid_out": 3000 - fees, "compensated": 0, "reimbursed": 0}
     assert [t["status"] for t in settled["timeline"]] == [
         "payment_pending", "awaiting_shipment", "in_transit", "awaiting_confirmation", "payout_pending", "settled"
     ]
