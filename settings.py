@@ -29,6 +29,13 @@ class Settings(BaseSettings):
     settlement_sim_ship_after_seconds: float = 5.0
     settlement_sim_deliver_after_seconds: float = 10.0
 
+    settlement_seller_response_window: timedelta = Field(timedelta(days=3), description="seller's time to answer a dispute")
+    settlement_resolution_window: timedelta = Field(timedelta(days=7), description="operator's time to decide a dispute")
+    settlement_return_window: timedelta = Field(timedelta(days=14), description="time for a return to ship")
+    settlement_return_transit_window: timedelta = Field(timedelta(days=14), description="time for a shipped return to arrive")
+    settlement_late_delivery_compensation_bps: int = Field(1000, ge=0, le=10_000, description="buyer's compensation for late delivery")
+    settlement_lost_after_late: timedelta = Field(timedelta(days=14), description="after deliver_by, when a parcel counts as lost")
+
     settlement_data_dir: str = ".data"
     settlement_default_ship_within: timedelta = Field(timedelta(days=5), description="ship_by when the order gives none (ISO 8601)")
     settlement_default_deliver_within: timedelta = Field(timedelta(days=9), description="deliver_by after ship_by when none is given")

@@ -31,8 +31,11 @@ def activities_for(pool, provider_client: httpx.AsyncClient) -> list:
         payments.capture,
         payments.void,
         payments.payout,
+        payments.refund,
+        payments.credit,
         fulfillment.create_order,
         fulfillment.cancel_order,
+        fulfillment.request_return,
         bookkeeping.post_ledger_entry,
         bookkeeping.record_order,
     ]

@@ -5,7 +5,7 @@ from temporalio import activity
 from activities.provider_errors import classified_provider_errors
 from adapters.fulfillment import FulfillmentNetwork
 from domain import activity_names as act
-from domain.providers import CancelFulfillmentRequest, CancelFulfillmentResult, FulfillmentOrderRequest, ProviderReference
+from domain.providers import CancelFulfillmentRequest, CancelFulfillmentResult, FulfillmentOrderRequest, ProviderReference, ReturnRequest
 
 
 class FulfillmentActivities:
@@ -21,3 +21,8 @@ class FulfillmentActivities:
     async def cancel_order(self, request: CancelFulfillmentRequest) -> CancelFulfillmentResult:
         async with classified_provider_errors():
             return await self._network.cancel_order(request)
+
+    @activity.defn(name=act.REQUEST_RETURN)
+    async def request_return(self, request: ReturnRequest) -> ProviderReference:
+        async with classified_provider_errors():
+            return await self._network.request_return(request)

@@ -5,7 +5,16 @@ from temporalio import activity
 from activities.provider_errors import classified_provider_errors
 from adapters.payments import PaymentGateway
 from domain import activity_names as act
-from domain.providers import AuthorizationResult, AuthorizeRequest, CaptureRequest, PayoutRequest, ProviderReference, VoidRequest
+from domain.providers import (
+    AuthorizationResult,
+    AuthorizeRequest,
+    CaptureRequest,
+    CreditRequest,
+    PayoutRequest,
+    ProviderReference,
+    RefundRequest,
+    VoidRequest,
+)
 
 
 class PaymentActivities:
@@ -31,3 +40,13 @@ class PaymentActivities:
     async def payout(self, request: PayoutRequest) -> ProviderReference:
         async with classified_provider_errors():
             return await self._gateway.payout(request)
+
+    @activity.defn(name=act.REFUND_PAYMENT)
+    async def refund(self, request: RefundRequest) -> ProviderReference:
+        async with classified_provider_errors():
+            return await self._gateway.refund(request)
+
+    @activity.defn(name=act.CREDIT_BUYER)
+    async def credit(self, request: CreditRequest) -> ProviderReference:
+        async with classified_provider_errors():
+            return await self._gateway.credit(request)

@@ -5,12 +5,13 @@ from typing import Protocol
 import httpx
 
 from adapters.http_client import post_json
-from domain.providers import CancelFulfillmentRequest, CancelFulfillmentResult, FulfillmentOrderRequest, ProviderReference
+from domain.providers import CancelFulfillmentRequest, CancelFulfillmentResult, FulfillmentOrderRequest, ProviderReference, ReturnRequest
 
 
 class FulfillmentNetwork(Protocol):
     async def create_order(self, request: FulfillmentOrderRequest) -> ProviderReference: ...
     async def cancel_order(self, request: CancelFulfillmentRequest) -> CancelFulfillmentResult: ...
+    async def request_return(self, request: ReturnRequest) -> ProviderReference: ...
 
 
 class SimulatedFulfillmentNetwork:
@@ -24,3 +25,7 @@ class SimulatedFulfillmentNetwork:
     async def cancel_order(self, request: CancelFulfillmentRequest) -> CancelFulfillmentResult:
         body = await post_json(self._client, f"/fulfillment/orders/{request.order_id}/cancel", request.model_dump())
         return CancelFulfillmentResult(cancelled=body["cancelled"], detail=body.get("detail", ""))
+
+    async def request_return(self, request: ReturnRequest) -> ProviderReference:
+        body = await post_json(self._client, f"/fulfillment/orders/{request.order_id}/returns", request.model_dump())
+        return ProviderReference(id=body["return_id"])

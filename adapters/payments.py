@@ -5,7 +5,16 @@ from typing import Protocol
 import httpx
 
 from adapters.http_client import post_json
-from domain.providers import AuthorizationResult, AuthorizeRequest, CaptureRequest, PayoutRequest, ProviderReference, VoidRequest
+from domain.providers import (
+    AuthorizationResult,
+    AuthorizeRequest,
+    CaptureRequest,
+    CreditRequest,
+    PayoutRequest,
+    ProviderReference,
+    RefundRequest,
+    VoidRequest,
+)
 
 
 class PaymentGateway(Protocol):
@@ -13,6 +22,8 @@ class PaymentGateway(Protocol):
     async def capture(self, request: CaptureRequest) -> ProviderReference: ...
     async def void(self, request: VoidRequest) -> ProviderReference: ...
     async def payout(self, request: PayoutRequest) -> ProviderReference: ...
+    async def refund(self, request: RefundRequest) -> ProviderReference: ...
+    async def credit(self, request: CreditRequest) -> ProviderReference: ...
 
 
 class SimulatedPaymentGateway:
@@ -35,3 +46,9 @@ class SimulatedPaymentGateway:
 
     async def payout(self, request: PayoutRequest) -> ProviderReference:
         return ProviderReference(id=(await post_json(self._client, "/psp/payouts", request.model_dump()))["reference"])
+
+    async def refund(self, request: RefundRequest) -> ProviderReference:
+        return ProviderReference(id=(await post_json(self._client, "/psp/refunds", request.model_dump()))["reference"])
+
+    async def credit(self, request: CreditRequest) -> ProviderReference:
+        return ProviderReference(id=(await post_json(self._client, "/psp/credits", request.model_dump()))["reference"])

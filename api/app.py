@@ -6,10 +6,10 @@ from fastapi import FastAPI
 
 from api import metrics, problems
 from api.order_workflows import OrderWorkflows
-from api.routers import health, orders, sellers, webhooks
+from api.placement import placement_policy
+from api.routers import disputes, health, orders, sellers, webhooks
 from db.dsn import database_url
 from db.pool import create_pool
-from domain.order_request import PlacementPolicy
 from settings import Settings, get_settings
 from temporal_connection import connect
 
@@ -20,11 +20,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.settings = settings
-        app.state.placement_policy = PlacementPolicy(
-            ship_within=settings.settlement_default_ship_within,
-            deliver_within_after_ship_by=settings.settlement_default_deliver_within,
-            confirmation_window=settings.settlement_default_confirmation_window,
-        )
+        app.state.placement_policy = placement_policy(settings)
         app.state.pool = await create_pool(settings.database_url or database_url())
         app.state.orders = OrderWorkflows(await connect(settings), settings.temporal_task_queue)
         yield
@@ -38,6 +34,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     problems.install(app)
     metrics.install(app)
-    for router in (orders.router, webhooks.router, sellers.router, health.router):
+    for router in (orders.router, disputes.router, webhooks.router, sellers.router, health.router):
         app.include_router(router)
     return app

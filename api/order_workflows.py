@@ -56,10 +56,10 @@ class OrderWorkflows:
                 return None
             raise
 
-    async def update(self, order_id: str, name: str, argument: Any) -> OrderState:
+    async def update(self, order_id: str, name: str, *arguments: Any) -> OrderState:
         handle = self.client.get_workflow_handle(workflow_id_for(order_id))
         try:
-            return await handle.execute_update(name, argument, result_type=OrderState)
+            return await handle.execute_update(name, args=list(arguments), result_type=OrderState)
         except WorkflowUpdateFailedError as err:
             cause = err.cause
             if isinstance(cause, ApplicationError) and cause.type == "InvalidTransition":

@@ -5,9 +5,27 @@ import json
 from datetime import datetime
 
 from api.problems import field_error
+from domain.after_sales import AfterSalesPolicy
 from domain.fees import compute_fees
 from domain.order_request import OrderRequest, PlacementPolicy, resolve_deadlines
 from domain.order_state import OrderInput
+from settings import Settings
+
+
+def placement_policy(settings: Settings) -> PlacementPolicy:
+    return PlacementPolicy(
+        ship_within=settings.settlement_default_ship_within,
+        deliver_within_after_ship_by=settings.settlement_default_deliver_within,
+        confirmation_window=settings.settlement_default_confirmation_window,
+        after_sales=AfterSalesPolicy(
+            seller_response_window=settings.settlement_seller_response_window,
+            resolution_window=settings.settlement_resolution_window,
+            return_window=settings.settlement_return_window,
+            return_transit_window=settings.settlement_return_transit_window,
+            late_delivery_compensation_bps=settings.settlement_late_delivery_compensation_bps,
+            lost_after_late=settings.settlement_lost_after_late,
+        ),
+    )
 
 
 def request_fingerprint(request: OrderRequest) -> str:
@@ -39,4 +57,5 @@ def order_input(request: OrderRequest, placed_at: datetime, policy: PlacementPol
         deliver_by=deliver_by,
         confirmation_window=window,
         fees=compute_fees(request.total, request.units, request.currency),
+        after_sales=policy.after_sales,
     )

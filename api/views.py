@@ -7,6 +7,7 @@ from pydantic import AwareDatetime, BaseModel
 
 from domain.fees import Fees
 from domain.order_request import Item
+from domain.after_sales import Dispute, ReturnShipment
 from domain.order_state import Amounts, Attention, Deadlines, OrderState, TimelineEntry
 
 
@@ -36,6 +37,8 @@ class OrderView(BaseModel):
     decline_code: str | None
     cancel_reason: str | None
     attention: Attention | None
+    dispute: Dispute | None
+    return_shipment: ReturnShipment | None
     timeline: list[TimelineEntry]
     workflow: WorkflowLink
 

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
+from domain.after_sales import AfterSalesPolicy
 from domain.money import CurrencyCode
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$", description="1-64 letters, digits, '_', '-', '.', ':'")]
@@ -60,6 +61,7 @@ class PlacementPolicy(BaseModel):
     deliver_within_after_ship_by: timedelta = timedelta(days=9)
     confirmation_window: timedelta = timedelta(days=7)
     authorization_life: timedelta = timedelta(days=7)
+    after_sales: AfterSalesPolicy = AfterSalesPolicy()
 
 
 def resolve_deadlines(request: OrderRequest, placed_at: datetime, policy: PlacementPolicy) -> tuple[datetime, datetime, timedelta]:

@@ -86,6 +86,30 @@ async def cancel_order(order_id: str, body: CancelBody, request: Request) -> dic
     return {"cancelled": True, "detail": ""}
 
 
+class ReturnBody(BaseModel):
+    idempotency_key: str
+    order_id: str
+
+
+@router.post("/orders/{order_id}/returns")
+async def request_return(order_id: str, body: ReturnBody, request: Request) -> dict:
+    """Open a return; in auto mode the buyer ships it back and it is received after the usual delays."""
+    await faults.apply(request.app.state.faults)
+    settings = request.app.state.settings
+    async with request.app.state.pool.acquire() as conn:
+        async with conn.transaction():
+            status = await conn.fetchval("SELECT status FROM sim.fulfillment_orders WHERE order_id = $1 FOR UPDATE", order_id)
+            if status is None:
+                raise HTTPException(422, detail="no such fulfillment order")
+            if status != "return_requested":
+                await conn.execute("UPDATE sim.fulfillment_orders SET status = 'return_requested' WHERE order_id = $1", order_id)
+                if settings.settlement_sim_carrier == "auto":
+                    now = datetime.now(timezone.utc)
+                    await enqueue(conn, order_id, "return_shipped", now + timedelta(seconds=settings.settlement_sim_ship_after_seconds))
+                    await enqueue(conn, order_id, "return_received", now + timedelta(seconds=settings.settlement_sim_deliver_after_seconds))
+    return {"return_id": f"ret_{order_id}"}
+
+
 @router.post("/orders/{order_id}/events", status_code=202)
 async def post_event(order_id: str, body: EventBody, request: Request) -> dict:
     """Make the carrier report an event now (or after delay_seconds): manual mode's driver."""

@@ -50,6 +50,22 @@ class PayoutBody(BaseModel):
     currency: str
 
 
+class RefundBody(BaseModel):
+    idempotency_key: str
+    order_id: str
+    capture_id: str
+    amount: int = Field(gt=0)
+    currency: str
+
+
+class CreditBody(BaseModel):
+    idempotency_key: str
+    order_id: str
+    payment_method: str
+    amount: int = Field(gt=0)
+    currency: str
+
+
 class PayoutAccount(BaseModel):
     rejects: bool
 
@@ -138,6 +154,39 @@ async def payout(body: PayoutBody, request: Request) -> dict:
         return await idempotency.store(conn, body.idempotency_key, "payout", body.order_id, data, "succeeded", _ref("po"), body.amount, body.currency)
 
     return await _once(request, "payout", body.idempotency_key, data, perform)
+
+
+@router.post("/refunds")
+async def refund(body: RefundBody, request: Request) -> dict:
+    """Refunds against one capture never add up to more than was captured."""
+    data = body.model_dump()
+
+    async def perform(conn):
+        captured = await conn.fetchrow(
+            "SELECT order_id, amount, currency FROM sim.psp_operations WHERE operation = 'capture' AND reference = $1", body.capture_id
+        )
+        if captured is None:
+            raise HTTPException(422, detail=f"unknown capture {body.capture_id}")
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", body.capture_id)
+        refunded = await conn.fetchval(
+            "SELECT coalesce(sum(amount), 0) FROM sim.psp_operations WHERE operation = 'refund' AND request->>'capture_id' = $1", body.capture_id
+        )
+        if body.currency != captured["currency"].strip() or refunded + body.amount > captured["amount"]:
+            raise HTTPException(422, detail=f"refund of {body.amount} exceeds what remains of the capture ({captured['amount'] - refunded})")
+        return await idempotency.store(conn, body.idempotency_key, "refund", captured["order_id"], data, "succeeded", _ref("re"), body.amount, body.currency)
+
+    return await _once(request, "refund", body.idempotency_key, data, perform)
+
+
+@router.post("/credits")
+async def credit(body: CreditBody, request: Request) -> dict:
+    """A push credit to a card (e.g. a goodwill compensation), independent of any capture."""
+    data = body.model_dump()
+
+    async def perform(conn):
+        return await idempotency.store(conn, body.idempotency_key, "credit", body.order_id, data, "succeeded", _ref("cr"), body.amount, body.currency)
+
+    return await _once(request, "credit", body.idempotency_key, data, perform)
 
 
 @router.put("/payout-accounts/{seller_id}")

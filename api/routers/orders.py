@@ -23,7 +23,7 @@ class CancelBody(BaseModel):
     reason: str = Field("cancelled on request", max_length=500)
 
 
-def _view(request: Request, state: OrderState) -> OrderView:
+def view(request: Request, state: OrderState) -> OrderView:
     s = request.app.state.settings
     return OrderView.of(state, s.temporal_ui_url, s.temporal_namespace)
 
@@ -57,16 +57,16 @@ async def create_order(
     fingerprint = request_fingerprint(body)
     response.headers["Location"] = f"/v1/orders/{body.order_id}"
     if await request.app.state.orders.start(order, fingerprint):
-        return _view(request, OrderState.initial(order))
+        return view(request, OrderState.initial(order))
     if await request.app.state.orders.request_hash(body.order_id) != fingerprint:
         raise Problem(409, f"order {body.order_id} exists with a different payload", kind="order-conflict")
     response.status_code = 200
-    return _view(request, await load_order(request, body.order_id, Principal(sub="", role=Role.OPERATOR)))
+    return view(request, await load_order(request, body.order_id, Principal(sub="", role=Role.OPERATOR)))
 
 
 @router.get("/{order_id}", response_model=OrderView)
 async def get_order(order_id: str, request: Request, principal: Principal = Depends(current_principal)) -> OrderView:
-    return _view(request, await load_order(request, order_id, principal))
+    return view(request, await load_order(request, order_id, principal))
 
 
 @router.get("", response_model=OrderPage)
@@ -93,14 +93,14 @@ async def list_orders(
     states, next_cursor = await read_model.list_orders(
         request.app.state.pool, status=status, seller_id=seller_id, buyer_id=buyer_id, marketplace=marketplace, after=after, limit=limit
     )
-    return OrderPage(orders=[_view(request, s) for s in states], next_cursor=next_cursor)
+    return OrderPage(orders=[view(request, s) for s in states], next_cursor=next_cursor)
 
 
 @router.post("/{order_id}/confirm-receipt", response_model=OrderView, responses={409: {}})
 async def confirm_receipt(order_id: str, request: Request, principal: Principal = Depends(require(Role.BUYER))) -> OrderView:
     await load_order(request, order_id, principal)
     state = await request.app.state.orders.update(order_id, "confirm_receipt", Actor(role=principal.role, sub=principal.sub))
-    return _view(request, state)
+    return view(request, state)
 
 
 @router.post("/{order_id}/cancel", response_model=OrderView, responses={409: {}})
@@ -110,11 +110,11 @@ async def cancel_order(
     await load_order(request, order_id, principal)
     reason = (body or CancelBody()).reason
     state = await request.app.state.orders.update(order_id, "cancel", CancelRequest(actor=Actor(role=principal.role, sub=principal.sub), reason=reason))
-    return _view(request, state)
+    return view(request, state)
 
 
 @router.post("/{order_id}/retry", response_model=OrderView, responses={409: {}})
 async def retry_order(order_id: str, request: Request, principal: Principal = Depends(require(Role.OPERATOR))) -> OrderView:
     await load_order(request, order_id, principal)
     state = await request.app.state.orders.update(order_id, "retry", Actor(role=principal.role, sub=principal.sub))
-    return _view(request, state)
+    return view(request, state)

@@ -1,13 +1,23 @@
-"""What a seller is owed and has been paid."""
+"""What a seller is owed and has been paid, and every movement behind it."""
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel
+import csv
+import io
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import AwareDatetime, BaseModel
 
 from api.auth import Principal, Role, require
 from api.problems import Problem
 from db.balances import seller_balance
+from db.statements import seller_postings
+from domain.statement import StatementLine, statement_lines
 
 router = APIRouter(prefix="/v1/sellers", tags=["sellers"])
+
+DEFAULT_PERIOD = timedelta(days=31)
 
 
 class CurrencyBalance(BaseModel):
@@ -22,6 +32,14 @@ class SellerBalance(BaseModel):
     balances: list[CurrencyBalance]
 
 
+class Statement(BaseModel):
+    seller_id: str
+    period_start: datetime
+    period_end: datetime
+    lines: list[StatementLine]
+    net_by_currency: dict[str, int]
+
+
 def _owner_or_operator(principal: Principal, seller_id: str) -> None:
     if principal.role == Role.SELLER and principal.sub != seller_id:
         raise Problem(404, f"no seller {seller_id}")
@@ -32,3 +50,39 @@ async def balance(seller_id: str, request: Request, principal: Principal = Depen
     _owner_or_operator(principal, seller_id)
     rows = await seller_balance(request.app.state.pool, seller_id)
     return SellerBalance(seller_id=seller_id, balances=[CurrencyBalance(**r) for r in rows])
+
+
+@router.get(
+    "/{seller_id}/statement",
+    response_model=Statement,
+    responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with Accept: text/csv"}},
+)
+async def statement(
+    seller_id: str,
+    request: Request,
+    start: Annotated[AwareDatetime | None, Query(alias="from", description="inclusive; default: 31 days before `to`")] = None,
+    end: Annotated[AwareDatetime | None, Query(alias="to", description="exclusive; default: now")] = None,
+    principal: Principal = Depends(require(Role.SELLER, Role.OPERATOR)),
+):
+    _owner_or_operator(principal, seller_id)
+    end = end or datetime.now(timezone.utc)
+    start = start or end - DEFAULT_PERIOD
+    if start >= end:
+        raise Problem(422, "from: must be before to", kind="validation-error", errors=[{"field": "from", "message": "must be before to"}])
+    lines = statement_lines(await seller_postings(request.app.state.pool, seller_id, start, end))
+    if "text/csv" in request.headers.get("accept", ""):
+        return Response(_csv(lines), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="statement-{seller_id}.csv"'})
+    net: dict[str, int] = defaultdict(int)
+    for line in lines:
+        net[line.currency] += line.seller_effect
+    return Statement(seller_id=seller_id, period_start=start, period_end=end, lines=lines, net_by_currency=dict(net))
+
+
+def _csv(lines: list[StatementLine]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    fields = list(StatementLine.model_fields)
+    writer.writerow(fields)
+    for line in lines:
+        writer.writerow([getattr(line, f).isoformat() if f == "at" else getattr(line, f) for f in fields])
+    return out.getvalue()

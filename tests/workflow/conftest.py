@@ -17,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from binaries import executable
+from domain.after_sales import DisputeRequest, Resolution, SellerResponse
 from domain.fees import compute_fees
 from domain.order_actions import Actor, CancelRequest
 from domain.order_request import Item
@@ -217,3 +218,51 @@ def assert_ledger(providers: FakeProviders, order: OrderInput, steps: list[str])
     for code, balance in balances.items():
         if not code.startswith("external:"):
             assert balance >= 0, f"{code} went negative: {balance}"
+
+
+# ---- after-sales: the buyer's, seller's and operator's updates, and the books ------------------------
+
+
+async def open_dispute(handle: WorkflowHandle, reason: str = "not_as_described", actor: Actor = BUYER, description: str = "not what I ordered") -> OrderState:
+    request = DisputeRequest(reason=reason, description=description)
+    return await handle.execute_update("open_dispute", args=[actor, request], result_type=OrderState)
+
+
+async def respond(handle: WorkflowHandle, actor: Actor = SELLER, accept_refund: bool = False, evidence: str | None = None) -> OrderState:
+    response = SellerResponse(accept_refund=accept_refund, evidence=evidence)
+    return await handle.execute_update("respond_to_dispute", args=[actor, response], result_type=OrderState)
+
+
+async def resolve(handle: WorkflowHandle, outcome: str, refund_amount: int | None = None, actor: Actor = OPERATOR, note: str = "") -> OrderState:
+    resolution = Resolution(outcome=outcome, refund_amount=refund_amount, note=note)
+    return await handle.execute_update("resolve_dispute", args=[actor, resolution], result_type=OrderState)
+
+
+async def disputed_order(env: WorkflowEnvironment, now: datetime, reason: str = "not_as_described", **overrides) -> tuple[OrderInput, WorkflowHandle, OrderState]:
+    """An order shipped, delivered and disputed by the buyer (no time skipped). Returns the disputed state."""
+    order = make_order(now, **overrides)
+    handle = await start_order(env, order)
+    await ship_and_deliver(env, handle, order)
+    answer = await open_dispute(handle, reason)
+    assert answer.status == OrderStatus.DISPUTED, answer.status
+    return order, handle, answer
+
+
+def assert_books(providers: FakeProviders, order: OrderInput, steps: list[str], balances: dict[str, int]) -> None:
+    """Exactly these ledger entries were posted, each once and balanced in the order's currency; the
+    accounts end with exactly `balances` (codes with the currency left off; accounts not named are 0)."""
+    expected_keys = [key(order, s) for s in steps]
+    assert sorted(providers.posted) == sorted(expected_keys), providers.posted
+    assert set(providers.entries) == set(expected_keys)
+    for entry in providers.entries.values():
+        assert entry.order_id == order.order_id
+        assert entry.unbalanced_currencies() == []
+        assert {p.account.currency for p in entry.postings} == {order.currency}
+    actual = {code.removesuffix(f":{order.currency}"): amount for code, amount in providers.balances().items() if amount != 0}
+    assert actual == balances, actual
+    assert sum(providers.balances().values()) == 0
+
+
+def entry_postings(providers: FakeProviders, order: OrderInput, step: str) -> list[tuple[str, int]]:
+    """(account code, amount) of one posted entry, sorted."""
+    return sorted((p.account.code, p.amount) for p in providers.entries[key(order, step)].postings)

@@ -1,7 +1,8 @@
 """Fake activities for workflow tests: same names and types as the real ones, recording every call.
 
 Scripting the outside world:
-- `*_fails` flags make a provider step fail for good (non-retryable `ProviderRejected`); flip them back
+- `*_fails` flags (authorize, fulfillment, capture, void, cancel_fulfillment, payout, refund, credit,
+  return) make a provider step fail for good (non-retryable `ProviderRejected`); flip them back
   before an operator retry.
 - `transient[step] = n` makes the next n calls of a step fail with a retryable `ProviderUnavailable`.
 - `ledger_conflicts` holds ledger idempotency keys whose posting fails for good (`LedgerConflict`).
@@ -25,9 +26,12 @@ from domain.providers import (
     CancelFulfillmentRequest,
     CancelFulfillmentResult,
     CaptureRequest,
+    CreditRequest,
     FulfillmentOrderRequest,
     PayoutRequest,
     ProviderReference,
+    RefundRequest,
+    ReturnRequest,
     VoidRequest,
 )
 
@@ -42,6 +46,9 @@ class FakeProviders:
     void_fails: bool = False
     cancel_fulfillment_fails: bool = False
     payout_fails: bool = False
+    refund_fails: bool = False
+    credit_fails: bool = False
+    return_fails: bool = False
     transient: dict[str, int] = field(default_factory=dict)
     ledger_conflicts: set[str] = field(default_factory=set)
     # every attempt, successful or not: (step, idempotency key)
@@ -99,6 +106,21 @@ class FakeProviders:
             await self._enter("payout", request.idempotency_key, request, self.payout_fails, "payout account rejects payouts")
             return ProviderReference(id=f"po_{request.order_id}")
 
+        @activity.defn(name=act.REFUND_PAYMENT)
+        async def refund(request: RefundRequest) -> ProviderReference:
+            await self._enter("refund", request.idempotency_key, request, self.refund_fails, "refund refused")
+            return ProviderReference(id=f"re_{request.capture_id}_{request.amount}")
+
+        @activity.defn(name=act.CREDIT_BUYER)
+        async def credit(request: CreditRequest) -> ProviderReference:
+            await self._enter("credit", request.idempotency_key, request, self.credit_fails, "credit refused")
+            return ProviderReference(id=f"cr_{request.order_id}")
+
+        @activity.defn(name=act.REQUEST_RETURN)
+        async def request_return(request: ReturnRequest) -> ProviderReference:
+            await self._enter("request_return", request.idempotency_key, request, self.return_fails, "return refused")
+            return ProviderReference(id=f"rma_{request.order_id}")
+
         @activity.defn(name=act.CREATE_FULFILLMENT_ORDER)
         async def create_fulfillment(request: FulfillmentOrderRequest) -> ProviderReference:
             await self._enter("create_fulfillment", request.idempotency_key, request, self.fulfillment_fails, "fulfillment network rejects the order")
@@ -122,7 +144,7 @@ class FakeProviders:
         async def record_order(state: OrderState) -> None:
             self.recorded.append(state)
 
-        return [authorize, capture, void, payout, create_fulfillment, cancel_fulfillment, post_ledger_entry, record_order]
+        return [authorize, capture, void, payout, refund, credit, request_return, create_fulfillment, cancel_fulfillment, post_ledger_entry, record_order]
 
     def steps(self, name: str) -> list[str]:
         """Idempotency keys of every attempt of a step, in order."""

@@ -1,0 +1,49 @@
+"""A seller's statement: every money movement of their orders, read off the ledger's postings.
+
+`amount` is the size of the movement; `seller_effect` is how it changes what the seller holds (in
+escrow or available): a sale adds, fees, refunds and payouts take away, a reimbursement adds, and a
+late-delivery compensation (paid by the fulfillment network) leaves it unchanged.
+"""
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from domain.ledger import EntryKind
+
+
+class StatementLine(BaseModel):
+    at: datetime
+    order_id: str
+    kind: str
+    amount: int
+    currency: str
+    seller_effect: int
+    entry_id: int
+
+
+def _line(row: dict, kind: str, amount: int, effect: int) -> StatementLine:
+    return StatementLine(at=row["created_at"], order_id=row["order_id"], kind=kind, amount=amount, currency=row["currency"],
+                         seller_effect=effect, entry_id=row["entry_id"])
+
+
+def statement_lines(postings: list[dict]) -> list[StatementLine]:
+    """postings: rows with entry_id, kind, order_id, created_at, account, amount, currency, in entry order."""
+    lines = []
+    for p in postings:
+        account, amount, kind = p["account"], p["amount"], p["kind"]
+        if kind == EntryKind.CAPTURE and account.startswith("escrow:"):
+            lines.append(_line(p, "sale", amount, amount))
+        elif kind == EntryKind.RELEASE and account.startswith("platform:marketplace_fees:"):
+            lines.append(_line(p, "referral_fee", amount, -amount))
+        elif kind == EntryKind.RELEASE and account.startswith("fulfillment:fees_payable:"):
+            lines.append(_line(p, "fulfillment_fee", amount, -amount))
+        elif kind == EntryKind.REFUND and account.startswith("external:buyers:"):
+            lines.append(_line(p, "refund", amount, -amount))
+        elif kind == EntryKind.REIMBURSEMENT and account.startswith("seller:"):
+            lines.append(_line(p, "reimbursement", amount, amount))
+        elif kind == EntryKind.COMPENSATION and account.startswith("external:buyers:"):
+            lines.append(_line(p, "late_delivery_compensation", amount, 0))
+        elif kind == EntryKind.PAYOUT and account.startswith("external:payouts:"):
+            lines.append(_line(p, "payout", amount, -amount))
+    return lines
