@@ -48,6 +48,12 @@ async def services(database_url, temporal, tmp_path_factory):
         "SETTLEMENT_JWT_SECRET": JWT_SECRET,
         "SETTLEMENT_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "SETTLEMENT_SIM_CARRIER": "manual",
+        # After-sales deadlines short enough to lapse within a test (the defaults are days).
+        "SETTLEMENT_SELLER_RESPONSE_WINDOW": "PT5S",
+        "SETTLEMENT_RESOLUTION_WINDOW": "PT60S",
+        "SETTLEMENT_RETURN_WINDOW": "PT5S",
+        "SETTLEMENT_RETURN_TRANSIT_WINDOW": "PT60S",
+        "SETTLEMENT_LOST_AFTER_LATE": "PT60S",
     }
     processes = ServiceProcesses(env=env, api_port=free_port(), sim_port=free_port(), log_dir=tmp_path_factory.mktemp("logs"))
     await asyncio.to_thread(processes.start)

@@ -266,3 +266,12 @@ def assert_books(providers: FakeProviders, order: OrderInput, steps: list[str], 
 def entry_postings(providers: FakeProviders, order: OrderInput, step: str) -> list[tuple[str, int]]:
     """(account code, amount) of one posted entry, sorted."""
     return sorted((p.account.code, p.amount) for p in providers.entries[key(order, step)].postings)
+
+
+def assert_amounts(state: OrderState, captured: int = TOTAL, **expected: int) -> None:
+    """The order's money: captured, and refunded / fees / paid_out / compensated / reimbursed (0 unless given)."""
+    moved = {name: expected.pop(name, 0) for name in ("refunded", "fees", "paid_out", "compensated", "reimbursed")}
+    assert not expected, f"unknown amounts {expected}"
+    got = state.amounts
+    assert got.total == TOTAL and got.captured == captured
+    assert {name: getattr(got, name) for name in moved} == moved
