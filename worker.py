@@ -10,8 +10,10 @@ from temporalio.worker import Worker
 
 from activities.bookkeeping import BookkeepingActivities
 from activities.fulfillment import FulfillmentActivities
+from activities.fx import FxActivities
 from activities.payments import PaymentActivities
 from adapters.fulfillment import SimulatedFulfillmentNetwork
+from adapters.fx import SimulatedFxRates
 from adapters.payments import SimulatedPaymentGateway
 from db.dsn import database_url
 from db.pool import create_pool
@@ -26,6 +28,7 @@ def activities_for(pool, provider_client: httpx.AsyncClient) -> list:
     payments = PaymentActivities(SimulatedPaymentGateway(provider_client))
     fulfillment = FulfillmentActivities(SimulatedFulfillmentNetwork(provider_client))
     bookkeeping = BookkeepingActivities(pool)
+    fx = FxActivities(SimulatedFxRates())
     return [
         payments.authorize,
         payments.capture,
@@ -38,6 +41,7 @@ def activities_for(pool, provider_client: httpx.AsyncClient) -> list:
         fulfillment.request_return,
         bookkeeping.post_ledger_entry,
         bookkeeping.record_order,
+        fx.lock_fx_rate,
     ]
 
 

@@ -9,6 +9,7 @@ from domain.after_sales import AfterSalesPolicy
 from domain.fees import compute_fees
 from domain.order_request import OrderRequest, PlacementPolicy, resolve_deadlines
 from domain.order_state import OrderInput
+from domain.reference_rates import has_rate
 from settings import Settings
 
 
@@ -35,8 +36,8 @@ def request_fingerprint(request: OrderRequest) -> str:
 
 def order_input(request: OrderRequest, placed_at: datetime, policy: PlacementPolicy) -> OrderInput:
     settlement_currency = request.settlement_currency or request.currency
-    if settlement_currency != request.currency:
-        raise field_error("settlement_currency", "settlement in another currency than the order's is not enabled")
+    if not has_rate(request.currency, settlement_currency):
+        raise field_error("settlement_currency", f"no FX rate from {request.currency} to {settlement_currency}")
     try:
         ship_by, deliver_by, window = resolve_deadlines(request, placed_at, policy)
     except ValueError as err:

@@ -8,7 +8,8 @@ from pydantic import AwareDatetime, BaseModel
 from domain.fees import Fees
 from domain.order_request import Item
 from domain.after_sales import Dispute, ReturnShipment
-from domain.order_state import Amounts, Attention, Deadlines, OrderState, TimelineEntry
+from domain.fx import FxQuote
+from domain.order_state import Amounts, Attention, Deadlines, OrderState, SettlementAmounts, TimelineEntry
 
 
 class WorkflowLink(BaseModel):
@@ -27,6 +28,8 @@ class OrderView(BaseModel):
     items: list[Item]
     shipping_fee: int
     amounts: Amounts
+    settlement: SettlementAmounts
+    fx: FxQuote | None
     fees: Fees
     deadlines: Deadlines
     confirmation_window: timedelta

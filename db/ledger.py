@@ -29,11 +29,12 @@ async def post_entry(pool: asyncpg.Pool, entry: EntryRequest) -> int:
     async with pool.acquire() as conn:
         async with conn.transaction():
             entry_id = await conn.fetchval(
-                "INSERT INTO ledger_entries (idempotency_key, order_id, kind) VALUES ($1, $2, $3) "
+                "INSERT INTO ledger_entries (idempotency_key, order_id, kind, memo) VALUES ($1, $2, $3, $4) "
                 "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
                 entry.idempotency_key,
                 entry.order_id,
                 entry.kind.value,
+                entry.memo,
             )
             if entry_id is None:
                 return await _existing_entry(conn, entry, wanted)
@@ -73,13 +74,13 @@ async def _apply_posting(conn: asyncpg.Connection, entry_id: int, account, amoun
 
 async def entries_for_order(pool: asyncpg.Pool, order_id: str) -> list[dict]:
     rows = await pool.fetch(
-        "SELECT e.id, e.idempotency_key, e.kind, e.created_at, p.account, p.amount, p.currency "
+        "SELECT e.id, e.idempotency_key, e.kind, e.created_at, e.memo, p.account, p.amount, p.currency "
         "FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.id WHERE e.order_id = $1 ORDER BY e.id, p.id",
         order_id,
     )
     entries: dict[int, dict] = {}
     for r in rows:
-        e = entries.setdefault(r["id"], {"id": r["id"], "idempotency_key": r["idempotency_key"], "kind": r["kind"], "created_at": r["created_at"], "postings": []})
+        e = entries.setdefault(r["id"], {"id": r["id"], "idempotency_key": r["idempotency_key"], "kind": r["kind"], "created_at": r["created_at"], "memo": r["memo"], "postings": []})
         e["postings"].append({"account": r["account"], "amount": r["amount"], "currency": r["currency"].strip()})
     return list(entries.values())
 

@@ -1,11 +1,17 @@
-"""ISO 4217 currency facts, from py-moneyed's ISO 4217 table (never guessed)."""
+"""ISO 4217 currency facts, from the `iso4217` package (the current ISO list with minor-unit exponents).
 
-import math
+Tradeable here: a current ISO 4217 currency with a minor-unit exponent, excluding fund codes and units
+of account (precious metals, SDR, test and "no currency" codes have no exponent in ISO 4217).
+"""
 
-import moneyed
+from decimal import Decimal
 
-# X-codes that are precious metals, funds, testing or "no currency": not tradeable here.
-_REAL_X_CURRENCIES = {"XAF", "XCD", "XOF", "XPF"}
+from iso4217 import Currency
+
+# ISO 4217 fund codes and units of account: they have exponents but are not money a buyer pays with.
+NON_TRADEABLE = frozenset({"BOV", "CHE", "CHW", "CLF", "COU", "MXV", "USN", "UYI", "UYW", "XAD"})
+
+_EXPONENTS = {c.code: c.exponent for c in Currency if c.exponent is not None and c.code not in NON_TRADEABLE}
 
 
 class UnknownCurrency(ValueError):
@@ -13,13 +19,11 @@ class UnknownCurrency(ValueError):
 
 
 def is_tradeable(code: str) -> bool:
-    if code not in moneyed.CURRENCIES:
-        return False
-    return not code.startswith("X") or code in _REAL_X_CURRENCIES
+    return isinstance(code, str) and code in _EXPONENTS
 
 
 def validate_currency(code: str) -> str:
-    if not isinstance(code, str) or not is_tradeable(code):
+    if not is_tradeable(code):
         raise UnknownCurrency(f"{code!r} is not a tradeable ISO 4217 currency code")
     return code
 
@@ -27,13 +31,11 @@ def validate_currency(code: str) -> str:
 def exponent(code: str) -> int:
     """Minor-unit exponent: JPY 0, USD 2, KWD 3."""
     validate_currency(code)
-    return round(math.log10(moneyed.CURRENCIES[code].sub_unit))
+    return _EXPONENTS[code]
 
 
 def major_to_minor(major_units: int | str, code: str) -> int:
-    """An amount stated in whole major units (e.g. a fee schedule's 3 per unit) in minor units."""
-    from decimal import Decimal
-
+    """An amount stated in major units (e.g. a fee schedule's 2.50 per unit) in minor units."""
     scaled = Decimal(str(major_units)).scaleb(exponent(code))
     if scaled != scaled.to_integral_value():
         raise ValueError(f"{major_units} has more decimals than {code} allows")

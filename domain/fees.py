@@ -2,9 +2,11 @@
 
 - Referral fee (marketplace): a percentage of the order total (items plus shipping), at least a minimum.
 - Fulfillment fee (fulfillment network): a fixed amount per unit shipped.
-Both are stated in major units and converted to the order currency's minor units, rounding up to the
-minor unit (JPY has none, KWD has three). Fees never exceed the total: the fulfillment fee is capped at
-the total and the referral fee at what remains, so the seller's share is never negative.
+The fixed amounts are stated in major units of the order currency: by default 0.30 and 2.50, with
+amounts of their own for currencies where those make no sense (JPY, KRW, KWD, BHD); they are converted
+to minor units rounding up (JPY has none, KWD has three). The referral percentage rounds half up to the
+minor unit. Fees never exceed the total: the fulfillment fee is capped at the total and the referral
+fee at what remains, so the seller's share is never negative.
 """
 
 from decimal import ROUND_CEILING, Decimal
@@ -15,12 +17,29 @@ from domain.allocation import percentage_of
 from domain.currency import exponent
 
 
+class FixedFees(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    referral_minimum: Decimal
+    fulfillment_fee_per_unit: Decimal
+
+
 class FeeSchedule(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     referral_basis_points: int = 800  # 8 %
     referral_minimum: Decimal = Decimal("0.30")
     fulfillment_fee_per_unit: Decimal = Decimal("2.50")
+    fixed_by_currency: dict[str, FixedFees] = {
+        "JPY": FixedFees(referral_minimum=Decimal("30"), fulfillment_fee_per_unit=Decimal("350")),
+        "KRW": FixedFees(referral_minimum=Decimal("400"), fulfillment_fee_per_unit=Decimal("3300")),
+        "KWD": FixedFees(referral_minimum=Decimal("0.100"), fulfillment_fee_per_unit=Decimal("0.750")),
+        "BHD": FixedFees(referral_minimum=Decimal("0.100"), fulfillment_fee_per_unit=Decimal("0.950")),
+    }
+
+    def fixed(self, currency: str) -> FixedFees:
+        default = FixedFees(referral_minimum=self.referral_minimum, fulfillment_fee_per_unit=self.fulfillment_fee_per_unit)
+        return self.fixed_by_currency.get(currency, default)
 
 
 DEFAULT_FEE_SCHEDULE = FeeSchedule()
@@ -44,7 +63,8 @@ def _to_minor_ceiling(major: Decimal, currency: str) -> int:
 def compute_fees(total: int, units: int, currency: str, schedule: FeeSchedule = DEFAULT_FEE_SCHEDULE) -> Fees:
     if total < 0 or units < 0:
         raise ValueError("total and units must be non-negative")
-    fulfillment = min(total, units * _to_minor_ceiling(schedule.fulfillment_fee_per_unit, currency))
-    referral = max(percentage_of(total, schedule.referral_basis_points), _to_minor_ceiling(schedule.referral_minimum, currency))
+    fixed = schedule.fixed(currency)
+    fulfillment = min(total, units * _to_minor_ceiling(fixed.fulfillment_fee_per_unit, currency))
+    referral = max(percentage_of(total, schedule.referral_basis_points), _to_minor_ceiling(fixed.referral_minimum, currency))
     referral = min(referral, total - fulfillment)
     return Fees(referral=referral, fulfillment=fulfillment)

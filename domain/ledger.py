@@ -15,6 +15,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from domain.fees import Fees
+from domain.fx import FxQuote, convert
 
 
 class EntryKind(StrEnum):
@@ -56,6 +57,7 @@ class EntryRequest(BaseModel):
     order_id: str
     kind: EntryKind
     postings: list[Posting] = Field(min_length=2)
+    memo: dict | None = Field(None, description="context recorded with the entry, e.g. the locked FX quote")
 
     def unbalanced_currencies(self) -> list[str]:
         sums: dict[str, int] = defaultdict(int)
@@ -92,15 +94,52 @@ def fulfillment_reimbursements(currency: str) -> AccountSpec:
     return AccountSpec(code=f"fulfillment:reimbursements:{currency}", owner="fulfillment_network", currency=currency, may_go_negative=True)
 
 
+def fx_position(currency: str) -> AccountSpec:
+    """The platform's position in a currency from settling sellers in another one (bought or sold at mid)."""
+    return AccountSpec(code=f"fx:position:{currency}", owner="platform", currency=currency, may_go_negative=True)
+
+
+def fx_gain_loss(currency: str) -> AccountSpec:
+    """The platform's FX result: the spread it earns between the mid rate and the client rate."""
+    return AccountSpec(code=f"platform:fx_gain_loss:{currency}", owner="platform", currency=currency, may_go_negative=True)
+
+
+def settled_amount(amount: int, fx: FxQuote | None) -> int:
+    """What `amount` of the order currency becomes in the seller's settlement currency."""
+    return amount if fx is None or fx.base == fx.quote else convert(amount, fx.base, fx.quote, fx.rate)
+
+
+def _to_seller(seller_id: str, amount: int, currency: str, fx: FxQuote | None) -> list[Posting]:
+    """Postings that credit the seller `amount` of `currency`, converted at the locked quote when the seller
+    settles in another currency: through the FX position accounts, so each currency balances on its own,
+    with the spread booked as FX gain."""
+    if fx is None or fx.base == fx.quote:
+        return [Posting(account=seller_available(seller_id, currency), amount=amount)]
+    settled = settled_amount(amount, fx)
+    at_mid = convert(amount, fx.base, fx.quote, fx.mid_rate)
+    candidates = [
+        (fx_position(fx.base), amount),
+        (fx_position(fx.quote), -at_mid),
+        (seller_available(seller_id, fx.quote), settled),
+        (fx_gain_loss(fx.quote), at_mid - settled),
+    ]
+    return [Posting(account=account, amount=value) for account, value in candidates if value]
+
+
+def _fx_memo(fx: FxQuote | None) -> dict | None:
+    return {"fx": fx.model_dump(mode="json")} if fx is not None and fx.base != fx.quote else None
+
+
 def entry_key(workflow_id: str, step: str) -> str:
     return f"{workflow_id}:{step}"
 
 
-def capture_entry(workflow_id: str, order_id: str, amount: int, currency: str) -> EntryRequest:
+def capture_entry(workflow_id: str, order_id: str, amount: int, currency: str, fx: FxQuote | None = None) -> EntryRequest:
     return EntryRequest(
         idempotency_key=entry_key(workflow_id, "capture"),
         order_id=order_id,
         kind=EntryKind.CAPTURE,
+        memo=_fx_memo(fx),
         postings=[
             Posting(account=external_buyers(currency), amount=-amount),
             Posting(account=escrow(order_id, currency), amount=amount),
@@ -108,8 +147,10 @@ def capture_entry(workflow_id: str, order_id: str, amount: int, currency: str) -
     )
 
 
-def release_entry(workflow_id: str, order_id: str, seller_id: str, amount: int, fees: Fees, currency: str) -> EntryRequest:
-    """Escrow goes to the fee accounts and the seller's available balance."""
+def release_entry(
+    workflow_id: str, order_id: str, seller_id: str, amount: int, fees: Fees, currency: str, fx: FxQuote | None = None
+) -> EntryRequest:
+    """Escrow goes to the fee accounts and the seller's available balance (in their settlement currency)."""
     seller_share = amount - fees.total
     postings = [Posting(account=escrow(order_id, currency), amount=-amount)]
     if fees.referral:
@@ -117,8 +158,10 @@ def release_entry(workflow_id: str, order_id: str, seller_id: str, amount: int, 
     if fees.fulfillment:
         postings.append(Posting(account=fulfillment_fees_payable(currency), amount=fees.fulfillment))
     if seller_share:
-        postings.append(Posting(account=seller_available(seller_id, currency), amount=seller_share))
-    return EntryRequest(idempotency_key=entry_key(workflow_id, "release"), order_id=order_id, kind=EntryKind.RELEASE, postings=postings)
+        postings.extend(_to_seller(seller_id, seller_share, currency, fx))
+    return EntryRequest(
+        idempotency_key=entry_key(workflow_id, "release"), order_id=order_id, kind=EntryKind.RELEASE, postings=postings, memo=_fx_memo(fx)
+    )
 
 
 def payout_entry(workflow_id: str, order_id: str, seller_id: str, amount: int, currency: str, step: str = "payout") -> EntryRequest:
@@ -146,16 +189,14 @@ def refund_entry(workflow_id: str, order_id: str, amount: int, currency: str, st
     )
 
 
-def reimbursement_entry(workflow_id: str, order_id: str, seller_id: str, amount: int, currency: str) -> EntryRequest:
+def reimbursement_entry(workflow_id: str, order_id: str, seller_id: str, amount: int, currency: str, fx: FxQuote | None = None) -> EntryRequest:
     """The fulfillment network makes the seller whole for goods it lost or damaged."""
     return EntryRequest(
         idempotency_key=entry_key(workflow_id, "reimbursement"),
         order_id=order_id,
         kind=EntryKind.REIMBURSEMENT,
-        postings=[
-            Posting(account=fulfillment_reimbursements(currency), amount=-amount),
-            Posting(account=seller_available(seller_id, currency), amount=amount),
-        ],
+        postings=[Posting(account=fulfillment_reimbursements(currency), amount=-amount), *_to_seller(seller_id, amount, currency, fx)],
+        memo=_fx_memo(fx),
     )
 
 

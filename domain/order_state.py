@@ -6,6 +6,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from domain.after_sales import AfterSalesPolicy, Dispute, ReturnShipment
 from domain.fees import Fees
+from domain.fx import FxQuote
 from domain.order_request import Item
 from domain.statuses import FulfillmentEventType, OrderStatus
 
@@ -18,6 +19,14 @@ class Amounts(BaseModel):
     fees: int = 0
     paid_out: int = 0
     compensated: int = 0
+    reimbursed: int = 0
+
+
+class SettlementAmounts(BaseModel):
+    """What the seller receives, in their settlement currency."""
+
+    currency: str
+    paid_out: int = 0
     reimbursed: int = 0
 
 
@@ -86,6 +95,8 @@ class OrderState(BaseModel):
     shipping_fee: int
     status: OrderStatus = OrderStatus.PAYMENT_PENDING
     amounts: Amounts
+    settlement: SettlementAmounts
+    fx: FxQuote | None = None
     fees: Fees
     confirmation_window: timedelta
     deadlines: Deadlines
@@ -120,6 +131,7 @@ class OrderState(BaseModel):
             items=order.items,
             shipping_fee=order.shipping_fee,
             amounts=Amounts(total=order.total),
+            settlement=SettlementAmounts(currency=order.settlement_currency),
             fees=order.fees,
             confirmation_window=order.confirmation_window,
             deadlines=Deadlines(ship_by=order.ship_by, deliver_by=order.deliver_by),

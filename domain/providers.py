@@ -83,3 +83,9 @@ class CreditRequest(BaseModel):
 class ReturnRequest(BaseModel):
     idempotency_key: str
     order_id: str
+
+
+class FxLockRequest(BaseModel):
+    order_id: str
+    base: str
+    quote: str

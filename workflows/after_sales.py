@@ -69,10 +69,13 @@ class AfterSales(OrderSteps):
         amount = o.total - o.fees.total
         if amount <= 0:
             return
-        entry = ledger.reimbursement_entry(s.workflow_id, o.order_id, o.seller_id, amount, o.currency)
+        fx = await self._lock_fx()
+        entry = ledger.reimbursement_entry(s.workflow_id, o.order_id, o.seller_id, amount, o.currency, fx)
         await self._money_step("reimbursement", lambda: self._post(entry))
-        s.amounts.reimbursed = amount
-        await self._pay_out(amount, "reimbursement-payout")
+        settled = ledger.settled_amount(amount, fx)
+        s.amounts.reimbursed, s.settlement.reimbursed = amount, settled
+        if settled > 0:
+            await self._pay_out(settled, "reimbursement-payout")
 
     # ---- disputes -------------------------------------------------------------------------------
 

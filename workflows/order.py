@@ -97,7 +97,8 @@ class OrderWorkflow(AfterSales):
         )
         ref = await self._money_step("capture", lambda: self._provider(act.CAPTURE_PAYMENT, request, ProviderReference))
         self.state.capture_id = ref.id
-        entry = ledger.capture_entry(self.state.workflow_id, self.order.order_id, self.order.total, self.order.currency)
+        fx = await self._lock_fx()
+        entry = ledger.capture_entry(self.state.workflow_id, self.order.order_id, self.order.total, self.order.currency, fx)
         await self._money_step("record_capture", lambda: self._post(entry))
         self.state.amounts.captured = self.order.total
 

@@ -15,7 +15,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.fees import compute_fees
     from domain.order_actions import CancelRequest
     from domain.order_state import Attention, OrderInput, OrderState, TimelineEntry
-    from domain.providers import PayoutRequest, ProviderReference, RefundRequest
+    from domain.fx import FxQuote
+    from domain.providers import FxLockRequest, PayoutRequest, ProviderReference, RefundRequest
     from domain.search_attributes import ORDER_STATUS
     from domain.statuses import OrderStatus
     from workflows.options import BOOKKEEPING, PROVIDER_CALL
@@ -103,12 +104,22 @@ class OrderSteps:
         await self._money_step(f"record_{step}", lambda: self._post(entry))
         s.amounts.refunded += amount
 
-    async def _pay_out(self, amount: int, step: str) -> None:
+    async def _lock_fx(self) -> FxQuote | None:
+        """Lock the order-to-settlement rate once (at capture), when the seller settles in another currency."""
         o, s = self.order, self.state
-        request = PayoutRequest(idempotency_key=self._key(step), order_id=o.order_id, seller_id=o.seller_id, amount=amount, currency=o.currency)
+        if s.fx is None and o.currency != o.settlement_currency:
+            request = FxLockRequest(order_id=o.order_id, base=o.currency, quote=o.settlement_currency)
+            s.fx = await self._money_step("lock_fx_rate", lambda: self._provider(act.LOCK_FX_RATE, request, FxQuote))
+        return s.fx
+
+    async def _pay_out(self, amount: int, step: str) -> None:
+        """Pay the seller `amount` of their settlement currency."""
+        o, s = self.order, self.state
+        currency = o.settlement_currency
+        request = PayoutRequest(idempotency_key=self._key(step), order_id=o.order_id, seller_id=o.seller_id, amount=amount, currency=currency)
         ref = await self._money_step(step, lambda: self._provider(act.PAYOUT_SELLER, request, ProviderReference))
         s.payout_id = s.payout_id or ref.id
-        entry = ledger.payout_entry(s.workflow_id, o.order_id, o.seller_id, amount, o.currency, step=step)
+        entry = ledger.payout_entry(s.workflow_id, o.order_id, o.seller_id, amount, currency, step=step)
         await self._money_step(f"record_{step}", lambda: self._post(entry))
 
     async def _release_and_pay_out(self) -> None:
@@ -116,11 +127,14 @@ class OrderSteps:
         o, s = self.order, self.state
         held = s.amounts.captured - s.amounts.refunded
         fees = o.fees if s.amounts.refunded == 0 else compute_fees(held, sum(i.quantity for i in o.items), o.currency)
-        release = ledger.release_entry(s.workflow_id, o.order_id, o.seller_id, held, fees, o.currency)
+        fx = await self._lock_fx()
+        release = ledger.release_entry(s.workflow_id, o.order_id, o.seller_id, held, fees, o.currency, fx)
         await self._money_step("release", lambda: self._post(release))
         s.amounts.fees = fees.total
         seller_share = held - fees.total
-        if seller_share > 0:
-            await self._pay_out(seller_share, "payout")
-            s.amounts.paid_out = seller_share
-        await self._transition(OrderStatus.SETTLED, "seller paid out" if seller_share > 0 else "fees took the whole amount; nothing to pay out")
+        settled = ledger.settled_amount(seller_share, fx)
+        if settled > 0:
+            await self._pay_out(settled, "payout")
+        s.amounts.paid_out = seller_share
+        s.settlement.paid_out = settled
+        await self._transition(OrderStatus.SETTLED, "seller paid out" if settled > 0 else "fees took the whole amount; nothing to pay out")

@@ -79,7 +79,7 @@ async def test_roles_are_enforced(engine):
         ({"confirmation_window": "P400D"}, "body"),
         ({"ship_by": "2020-01-01T00:00:00Z"}, "ship_by"),
         ({"ship_by": "2030-01-01T00:00:00Z", "deliver_by": "2029-01-01T00:00:00Z"}, "body"),
-        ({"settlement_currency": "EUR"}, "settlement_currency"),
+        ({"settlement_currency": "NGN"}, "settlement_currency"),  # no FX rate for USD/NGN,
         ({"unexpected": 1}, "unexpected"),
     ],
 )

@@ -71,3 +71,14 @@ def test_money_arithmetic_keeps_currencies_apart():
     assert Money.zero("JPY") == Money(amount=0, currency="JPY")
     with pytest.raises(ValueError):
         a + Money(amount=1, currency="EUR")
+
+
+@pytest.mark.parametrize("code", ["DEM", "FRF", "HRK", "SLL", "CLF", "USN", "XDR", "XAD"])
+def test_withdrawn_currencies_and_fund_codes_are_not_tradeable(code):
+    with pytest.raises(UnknownCurrency):
+        validate_currency(code)
+
+
+@pytest.mark.parametrize("code", ["XCG", "ZWG", "SLE"])
+def test_currencies_introduced_recently_are_tradeable(code):
+    assert validate_currency(code) == code

@@ -1,4 +1,4 @@
-"""domain/fees.py: referral (8 %, at least 0.30) and fulfillment (2.50 per unit) fees, never more than the total."""
+"""domain/fees.py: referral (8 %, at least a minimum) and per-unit fulfillment fees, never more than the total."""
 
 import math
 from decimal import Decimal
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from domain.currency import exponent
 from domain.fees import DEFAULT_FEE_SCHEDULE, FeeSchedule, Fees, compute_fees
 
-SAMPLE_CURRENCIES = ["USD", "EUR", "GBP", "JPY", "KRW", "CLP", "XOF", "KWD", "BHD", "TND", "CHF", "INR", "CLF"]
+SAMPLE_CURRENCIES = ["USD", "EUR", "GBP", "JPY", "KRW", "CLP", "XOF", "KWD", "BHD", "TND", "CHF", "INR", "OMR"]
 
 
 @pytest.mark.parametrize(
@@ -27,16 +27,16 @@ SAMPLE_CURRENCIES = ["USD", "EUR", "GBP", "JPY", "KRW", "CLP", "XOF", "KWD", "BH
         (270, 1, "USD", 20, 250),  # referral capped at what the fulfillment fee leaves
         (200, 1, "USD", 0, 200),  # fulfillment fee capped at the total
         (0, 3, "USD", 0, 0),
-        # JPY (exponent 0): 2.50 rounds up to 3 yen per unit, 0.30 rounds up to 1 yen
-        (10_000, 2, "JPY", 800, 6),
-        (5, 0, "JPY", 1, 0),  # 8 % is 0.4 yen -> 0: the minimum applies
-        (7, 0, "JPY", 1, 0),  # 8 % is 0.56 -> 1
-        (2, 1, "JPY", 0, 2),
-        # KWD (exponent 3): 2.500 = 2500 fils per unit, 0.300 = 300 fils
-        (100_000, 3, "KWD", 8_000, 7_500),
-        (1_000, 0, "KWD", 300, 0),  # 8 % is 80 fils: the minimum applies
-        (3_000, 1, "KWD", 300, 2_500),
-        (2_600, 1, "KWD", 100, 2_500),
+        # JPY (exponent 0): its own fixed amounts, 350 yen per unit and a 30 yen minimum
+        (10_000, 2, "JPY", 800, 700),
+        (100, 0, "JPY", 30, 0),  # 8 % is 8 yen: the minimum applies
+        (1_007, 0, "JPY", 81, 0),  # 8 % is 80.56 -> 81
+        (200, 1, "JPY", 0, 200),  # fulfillment fee capped at the total
+        # KWD (exponent 3): its own fixed amounts, 0.750 = 750 fils per unit, 0.100 = 100 fils minimum
+        (100_000, 3, "KWD", 8_000, 2_250),
+        (1_000, 0, "KWD", 100, 0),  # 8 % is 80 fils: the minimum applies
+        (12_345, 1, "KWD", 988, 750),  # 8 % is 987.6 fils -> 988
+        (800, 1, "KWD", 50, 750),  # referral capped at what the fulfillment fee leaves
     ],
 )
 def test_compute_fees_examples(total, units, currency, referral, fulfillment):
@@ -45,7 +45,7 @@ def test_compute_fees_examples(total, units, currency, referral, fulfillment):
     assert fees.total == referral + fulfillment
 
 
-@pytest.mark.parametrize(("currency", "minimum"), [("USD", 30), ("JPY", 1), ("KWD", 300)])
+@pytest.mark.parametrize(("currency", "minimum"), [("USD", 30), ("JPY", 30), ("KWD", 100), ("EUR", 30), ("BHD", 100)])
 def test_referral_minimum_applies_for_small_totals(currency, minimum):
     # a total whose 8 % is well under the minimum, but large enough to pay it
     total = minimum * 2
@@ -76,8 +76,9 @@ def test_fees_never_exceed_the_total(total, units, currency):
 )
 def test_fees_follow_the_schedule_when_the_total_can_pay_them(total, units, currency):
     scale = 10 ** exponent(currency)
-    per_unit = math.ceil(Decimal("2.50") * scale)  # rounded up to the minor unit
-    minimum = math.ceil(Decimal("0.30") * scale)
+    fixed = DEFAULT_FEE_SCHEDULE.fixed(currency)
+    per_unit = math.ceil(fixed.fulfillment_fee_per_unit * scale)  # rounded up to the minor unit
+    minimum = math.ceil(fixed.referral_minimum * scale)
     fees = compute_fees(total, units, currency)
     assert fees.fulfillment == min(total, units * per_unit)
     if total - fees.fulfillment >= max(minimum, (total * 800 + 9_999) // 10_000):
