@@ -2,10 +2,13 @@
 
 `amount` is the size of the movement; `seller_effect` is how it changes what the seller holds (in
 escrow or available): a sale adds, fees, refunds and payouts take away, a reimbursement adds, and a
-late-delivery compensation (paid by the fulfillment network) leaves it unchanged.
+late-delivery compensation (paid by the fulfillment network) leaves it unchanged. When the seller
+settles in another currency, the release shows an `fx_conversion` pair: the share leaving the order
+currency and what it became in the settlement currency.
 """
 
 from datetime import datetime
+from itertools import groupby
 
 from pydantic import BaseModel
 
@@ -30,9 +33,24 @@ def _line(row: dict, kind: str, amount: int, effect: int) -> StatementLine:
 def statement_lines(postings: list[dict]) -> list[StatementLine]:
     """postings: rows with entry_id, kind, order_id, created_at, account, amount, currency, in entry order."""
     lines = []
+    for _, entry in groupby(postings, key=lambda p: p["entry_id"]):
+        lines.extend(_entry_lines(list(entry)))
+    return lines
+
+
+LINE_ORDER = ["sale", "refund", "referral_fee", "fulfillment_fee", "fx_conversion", "reimbursement", "late_delivery_compensation", "payout"]
+
+
+def _entry_lines(postings: list[dict]) -> list[StatementLine]:
+    converted = any(p["account"].startswith("fx:position:") for p in postings)
+    lines = []
     for p in postings:
         account, amount, kind = p["account"], p["amount"], p["kind"]
-        if kind == EntryKind.CAPTURE and account.startswith("escrow:"):
+        if kind == EntryKind.RELEASE and converted and account.startswith("fx:position:") and amount > 0:
+            lines.append(_line(p, "fx_conversion", amount, -amount))
+        elif kind == EntryKind.RELEASE and converted and account.startswith("seller:"):
+            lines.append(_line(p, "fx_conversion", amount, amount))
+        elif kind == EntryKind.CAPTURE and account.startswith("escrow:"):
             lines.append(_line(p, "sale", amount, amount))
         elif kind == EntryKind.RELEASE and account.startswith("platform:marketplace_fees:"):
             lines.append(_line(p, "referral_fee", amount, -amount))
@@ -46,4 +64,4 @@ def statement_lines(postings: list[dict]) -> list[StatementLine]:
             lines.append(_line(p, "late_delivery_compensation", amount, 0))
         elif kind == EntryKind.PAYOUT and account.startswith("external:payouts:"):
             lines.append(_line(p, "payout", amount, -amount))
-    return lines
+    return sorted(lines, key=lambda line: (LINE_ORDER.index(line.kind), line.seller_effect))

@@ -185,7 +185,7 @@ async def test_statement_lists_every_movement_as_json_and_csv(engine):
     seller = token("seller", "seller_statement")
     body = (await engine.api.get("/v1/sellers/seller_statement/statement", headers=seller)).json()
     assert [(l["kind"], l["amount"]) for l in body["lines"]] == [
-        ("sale", 3000), ("refund", 1000), ("fulfillment_fee", 500), ("referral_fee", 160), ("payout", 1340)
+        ("sale", 3000), ("refund", 1000), ("referral_fee", 160), ("fulfillment_fee", 500), ("payout", 1340)
     ]
     assert body["net_by_currency"] == {"USD": 0}
     csv_response = await engine.api.get("/v1/sellers/seller_statement/statement", headers={**seller, "Accept": "text/csv"})
