@@ -28,7 +28,6 @@ from tests.workflow.conftest import (
     state_of,
     statuses,
     timeline_entry,
-    wait_for_status,
 )
 
 REFUNDED_BOOKS = {}  # the capture went back to the buyer: every account is back to zero
@@ -194,11 +193,14 @@ async def test_dispute_outside_the_confirmation_window_is_rejected(env, worker, 
 
     await deliver(env, handle, order)
     gate = providers.hold("payout")
-    await env.sleep(timedelta(days=7, minutes=1))  # the window lapses: released, payout under way
-    await wait_for_status(handle, OrderStatus.PAYOUT_PENDING)
+    settling = asyncio.create_task(handle.result())  # skips time until the window lapses and the payout runs
+    await providers.arrived("payout")
+    state = await state_of(handle)
+    assert state.status == OrderStatus.PAYOUT_PENDING
+    assert timeline_entry(state, OrderStatus.PAYOUT_PENDING).detail == "confirmation window lapsed; released automatically"
     await assert_rejected(open_dispute(handle), "payout_pending: disputes may be opened only within the confirmation window")
     gate.set()
-    result = await handle.result()
+    result = await settling
     assert result.status == OrderStatus.SETTLED and result.dispute is None
     assert_books(providers, order, ["capture", "release", "payout"], SETTLED_BOOKS)
 
@@ -206,14 +208,14 @@ async def test_dispute_outside_the_confirmation_window_is_rejected(env, worker, 
 async def test_refund_failing_for_good_needs_attention_then_retry_refunds_once(env, worker, providers, now):
     order, handle, _ = await disputed_order(env, now)
     providers.refund_fails = True
-    decision = asyncio.create_task(resolve(handle, "refund"))
-    state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
+    decision = await resolve(handle, "refund")
+    assert decision.status == OrderStatus.NEEDS_ATTENTION  # the operator's answer shows the refund is stuck
+    state = await state_of(handle)
     assert state.attention.step == "refund" and state.attention.resume_status == OrderStatus.DISPUTED
     assert "refund refused" in state.attention.reason
     assert state.amounts.refunded == 0 and providers.posted == [key(order, "capture")]
     providers.refund_fails = False
     await retry(handle, OPERATOR)
-    assert (await decision).status == OrderStatus.REFUNDED
     result = await handle.result()
     assert result.status == OrderStatus.REFUNDED and result.attention is None
     assert providers.steps("refund") == [key(order, "refund")] * 2  # the failed attempt and the retry, one key
