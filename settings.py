@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     settlement_late_delivery_compensation_bps: int = Field(1000, ge=0, le=10_000, description="buyer's compensation for late delivery")
     settlement_lost_after_late: timedelta = Field(timedelta(days=14), description="after deliver_by, when a parcel counts as lost")
 
+    settlement_provider_max_attempts: int = Field(10, ge=1, le=100, description="provider call attempts before needs_attention")
+    settlement_provider_max_backoff: timedelta = Field(timedelta(seconds=60), description="longest wait between provider attempts")
+
     settlement_data_dir: str = ".data"
     settlement_default_ship_within: timedelta = Field(timedelta(days=5), description="ship_by when the order gives none (ISO 8601)")
     settlement_default_deliver_within: timedelta = Field(timedelta(days=9), description="deliver_by after ship_by when none is given")

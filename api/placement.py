@@ -2,13 +2,13 @@
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from api.problems import field_error
 from domain.after_sales import AfterSalesPolicy
 from domain.fees import compute_fees
 from domain.order_request import OrderRequest, PlacementPolicy, resolve_deadlines
-from domain.order_state import OrderInput
+from domain.order_state import OrderInput, RetryBudget
 from domain.reference_rates import has_rate
 from settings import Settings
 
@@ -26,6 +26,8 @@ def placement_policy(settings: Settings) -> PlacementPolicy:
             late_delivery_compensation_bps=settings.settlement_late_delivery_compensation_bps,
             lost_after_late=settings.settlement_lost_after_late,
         ),
+        provider_max_attempts=settings.settlement_provider_max_attempts,
+        provider_max_backoff=settings.settlement_provider_max_backoff,
     )
 
 
@@ -59,4 +61,9 @@ def order_input(request: OrderRequest, placed_at: datetime, policy: PlacementPol
         confirmation_window=window,
         fees=compute_fees(request.total, request.units, request.currency),
         after_sales=policy.after_sales,
+        provider_retry=RetryBudget(
+            maximum_attempts=policy.provider_max_attempts,
+            initial_interval=min(timedelta(seconds=1), policy.provider_max_backoff),
+            maximum_interval=policy.provider_max_backoff,
+        ),
     )

@@ -62,6 +62,8 @@ class PlacementPolicy(BaseModel):
     confirmation_window: timedelta = timedelta(days=7)
     authorization_life: timedelta = timedelta(days=7)
     after_sales: AfterSalesPolicy = AfterSalesPolicy()
+    provider_max_attempts: int = 10
+    provider_max_backoff: timedelta = timedelta(seconds=60)
 
 
 def resolve_deadlines(request: OrderRequest, placed_at: datetime, policy: PlacementPolicy) -> tuple[datetime, datetime, timedelta]:

@@ -59,6 +59,14 @@ class FulfillmentEvent(BaseModel):
     tracking: str | None = Field(None, max_length=128)
 
 
+class RetryBudget(BaseModel):
+    """How long a provider call is retried before the order needs an operator's attention."""
+
+    maximum_attempts: int = Field(10, ge=1, le=100)
+    initial_interval: timedelta = timedelta(seconds=1)
+    maximum_interval: timedelta = timedelta(seconds=60)
+
+
 class OrderInput(BaseModel):
     """Everything the workflow needs, resolved by the API at placement (defaults filled in)."""
 
@@ -77,6 +85,7 @@ class OrderInput(BaseModel):
     confirmation_window: timedelta
     fees: Fees
     after_sales: AfterSalesPolicy = AfterSalesPolicy()
+    provider_retry: RetryBudget = RetryBudget()
 
     @property
     def total(self) -> int:

@@ -162,6 +162,8 @@ class AfterSales(OrderSteps):
         s = self.state
         if s.dispute is not None:
             raise rejected("a dispute is already open for this order")
+        if self._confirmed:
+            raise rejected("the buyer has confirmed receipt")
         if s.status != OrderStatus.AWAITING_CONFIRMATION or (s.deadlines.confirm_by and workflow.now() >= s.deadlines.confirm_by):
             raise rejected(f"the order is {s.status}: disputes may be opened only within the confirmation window")
 

@@ -4,17 +4,22 @@ from datetime import timedelta
 
 from temporalio.common import RetryPolicy
 
-# A provider call: retried with backoff for about five minutes, then the order needs attention.
-PROVIDER_CALL = dict(
-    start_to_close_timeout=timedelta(seconds=30),
-    retry_policy=RetryPolicy(
-        initial_interval=timedelta(seconds=1),
-        backoff_coefficient=2.0,
-        maximum_interval=timedelta(seconds=60),
-        maximum_attempts=10,
-        non_retryable_error_types=["ProviderRejected", "InvalidRequest"],
-    ),
-)
+from domain.order_state import RetryBudget
+
+
+def provider_call(budget: RetryBudget) -> dict:
+    """A provider call: retried with backoff within the order's budget (by default 10 attempts, about five
+    minutes), then the order needs attention."""
+    return dict(
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=RetryPolicy(
+            initial_interval=budget.initial_interval,
+            backoff_coefficient=2.0,
+            maximum_interval=budget.maximum_interval,
+            maximum_attempts=budget.maximum_attempts,
+            non_retryable_error_types=["ProviderRejected", "InvalidRequest"],
+        ),
+    )
 
 # Our own database: retried until it answers, unless the write itself is wrong (a ledger conflict).
 BOOKKEEPING = dict(

@@ -164,7 +164,8 @@ class OrderWorkflow(AfterSales):
             return
         if event.type in NETWORK_FAULTS:
             resolved = s.dispute is not None and s.dispute.resolution is not None
-            if s.network_fault is None and s.status in FAULT_STATUSES and not resolved:
+            status = s.attention.resume_status if s.status == OrderStatus.NEEDS_ATTENTION and s.attention else s.status
+            if s.network_fault is None and status in FAULT_STATUSES and not resolved:
                 s.network_fault = event
             return
         rank = PARCEL_PROGRESS[event.type]

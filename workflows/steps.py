@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.providers import FxLockRequest, PayoutRequest, ProviderReference, RefundRequest
     from domain.search_attributes import ORDER_STATUS
     from domain.statuses import OrderStatus
-    from workflows.options import BOOKKEEPING, PROVIDER_CALL
+    from workflows.options import BOOKKEEPING, provider_call
 
 T = TypeVar("T")
 
@@ -42,6 +42,7 @@ class OrderSteps:
     state: OrderState
     _cancel: CancelRequest | None
     _retry: bool
+    _confirmed: bool
 
     def _key(self, step: str) -> str:
         return ledger.entry_key(self.state.workflow_id, step)
@@ -80,7 +81,7 @@ class OrderSteps:
                 await self._transition(resume, f"operator retried {step}")
 
     async def _provider(self, name: str, request: Any, result_type: type[T]) -> T:
-        return await workflow.execute_activity(name, request, result_type=result_type, **PROVIDER_CALL)
+        return await workflow.execute_activity(name, request, result_type=result_type, **provider_call(self.order.provider_retry))
 
     async def _post(self, entry: ledger.EntryRequest) -> int:
         return await workflow.execute_activity(act.POST_LEDGER_ENTRY, entry, result_type=int, **BOOKKEEPING)

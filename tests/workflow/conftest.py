@@ -275,3 +275,5 @@ def assert_amounts(state: OrderState, captured: int = TOTAL, **expected: int) ->
     got = state.amounts
     assert got.total == TOTAL and got.captured == captured
     assert {name: getattr(got, name) for name in moved} == moved
+    if state.settlement.currency == state.currency:  # no FX: the seller's side in their currency is the same
+        assert (state.settlement.paid_out, state.settlement.reimbursed) == (moved["paid_out"], moved["reimbursed"])

@@ -1,0 +1,159 @@
+"""Return and refund: the operator orders a return; it must ship by return_by and arrive in transit time."""
+
+from datetime import timedelta
+
+from domain.statuses import OrderStatus
+from tests.workflow.conftest import (
+    FEES_TOTAL,
+    OPERATOR,
+    SELLER_SHARE,
+    TOTAL,
+    assert_amounts,
+    assert_books,
+    assert_rejected,
+    disputed_order,
+    env_now,
+    key,
+    resolve,
+    respond,
+    retry,
+    send_event,
+    state_of,
+    statuses,
+    timeline_entry,
+    wait_for_status,
+    wait_until,
+)
+
+SETTLED_BOOKS = {"platform:marketplace_fees": 280, "fulfillment:fees_payable": 500, "external:buyers": -TOTAL, "external:payouts": SELLER_SHARE}
+
+
+async def order_a_return(env, providers, now):
+    """A disputed order whose seller submitted evidence and whose operator ordered a return."""
+    order, handle, _ = await disputed_order(env, now, reason="not_as_described")
+    await respond(handle, evidence="it matches the listing")
+    answer = await resolve(handle, "return_and_refund", note="send it back")
+    assert answer.status == OrderStatus.AWAITING_RETURN
+    return order, handle, answer
+
+
+def assert_return_requested(providers, order, state) -> None:
+    assert state.dispute.resolution.outcome == "return_and_refund" and state.dispute.resolved_by == "operator:ops_1"
+    r = state.return_shipment
+    assert r is not None and r.return_by == r.requested_at + timedelta(days=14)
+    assert state.deadlines.return_by == r.return_by
+    assert providers.steps("request_return") == [key(order, "return")]
+    assert providers.request("request_return").order_id == order.order_id
+
+
+def assert_refunded(providers, order, result) -> None:
+    assert result.status == OrderStatus.REFUNDED
+    assert_amounts(result, refunded=TOTAL)
+    assert providers.steps("refund") == [key(order, "refund")]
+    assert providers.request("refund").amount == TOTAL
+    assert providers.steps("payout") == []
+    assert_books(providers, order, ["capture", "refund"], {})
+
+
+async def test_return_shipped_then_received_refunds_the_buyer(env, worker, providers, now):
+    order, handle, answer = await order_a_return(env, providers, now)
+    assert_return_requested(providers, order, answer)
+    assert statuses(answer)[-2:] == [OrderStatus.DISPUTED, OrderStatus.AWAITING_RETURN]
+    await assert_rejected(resolve(handle, "refund"), "awaiting_return, not disputed")
+    await assert_rejected(respond(handle, evidence="again"), "no dispute awaiting the seller")
+
+    await env.sleep(timedelta(days=3))
+    shipped_at = await env_now(env)
+    await send_event(handle, order, "return_shipped", "ev-rs", shipped_at)
+    state = await wait_until(handle, lambda s: s.return_shipment.shipped_at is not None, "saw the return ship")
+    assert state.status == OrderStatus.AWAITING_RETURN and state.return_shipment.shipped_at == shipped_at
+    assert providers.steps("refund") == []
+
+    await env.sleep(timedelta(days=2))
+    received_at = await env_now(env)
+    await send_event(handle, order, "return_received", "ev-rr", received_at)
+    await send_event(handle, order, "return_received", "ev-rr", received_at + timedelta(hours=1))  # duplicate
+    result = await handle.result()
+    assert_refunded(providers, order, result)
+    assert result.return_shipment.shipped_at == shipped_at and result.return_shipment.received_at == received_at
+    assert timeline_entry(result, OrderStatus.REFUNDED).detail == "return received; buyer refunded"
+    assert statuses(result)[-2:] == [OrderStatus.AWAITING_RETURN, OrderStatus.REFUNDED]
+
+
+async def test_return_received_without_a_shipped_event_refunds(env, worker, providers, now):
+    order, handle, _ = await order_a_return(env, providers, now)
+    at = await env_now(env)
+    await send_event(handle, order, "return_received", "ev-rr", at)
+    result = await handle.result()
+    assert_refunded(providers, order, result)
+    assert result.return_shipment.shipped_at == at == result.return_shipment.received_at
+
+
+async def test_return_never_shipped_by_return_by_releases_to_the_seller(env, worker, providers, now):
+    order, handle, answer = await order_a_return(env, providers, now)
+    return_by = answer.return_shipment.return_by
+    await env.sleep(timedelta(days=13, hours=23))
+    state = await state_of(handle)
+    assert state.status == OrderStatus.AWAITING_RETURN and providers.steps("payout") == []
+
+    result = await handle.result()
+    assert result.status == OrderStatus.SETTLED
+    assert_amounts(result, fees=FEES_TOTAL, paid_out=SELLER_SHARE)
+    assert result.return_shipment.shipped_at is None
+    released = timeline_entry(result, OrderStatus.PAYOUT_PENDING)
+    assert released.detail == "the return was not shipped in time; released to the seller"
+    assert return_by <= released.at < return_by + timedelta(minutes=1)
+    assert providers.steps("refund") == [] and providers.steps("payout") == [key(order, "payout")]
+    assert providers.request("payout").amount == SELLER_SHARE
+    assert_books(providers, order, ["capture", "release", "payout"], SETTLED_BOOKS)
+    assert statuses(result)[-3:] == [OrderStatus.AWAITING_RETURN, OrderStatus.PAYOUT_PENDING, OrderStatus.SETTLED]
+
+
+async def test_return_shipped_but_never_received_refunds_after_the_transit_window(env, worker, providers, now):
+    order, handle, answer = await order_a_return(env, providers, now)
+    await env.sleep(timedelta(days=10))  # shipped late in the return window: transit time counts from shipping
+    shipped_at = await env_now(env)
+    await send_event(handle, order, "return_shipped", "ev-rs", shipped_at)
+    await wait_until(handle, lambda s: s.return_shipment.shipped_at is not None, "saw the return ship")
+
+    await env.sleep(timedelta(days=13, hours=23))  # past return_by, not yet past the transit window
+    state = await state_of(handle)
+    assert state.status == OrderStatus.AWAITING_RETURN and providers.steps("refund") == []
+    assert providers.steps("payout") == []
+
+    result = await handle.result()
+    assert_refunded(providers, order, result)
+    assert result.return_shipment.received_at is None
+    refunded = timeline_entry(result, OrderStatus.REFUNDED)
+    assert refunded.detail == "return shipped but not received in time; buyer refunded"
+    assert shipped_at + timedelta(days=14) <= refunded.at < shipped_at + timedelta(days=14, minutes=1)
+
+
+async def test_return_events_before_the_return_is_requested_are_ignored(env, worker, providers, now):
+    order, handle, _ = await disputed_order(env, now)
+    await send_event(handle, order, "return_shipped", "ev-early", await env_now(env))
+    state = await wait_until(handle, lambda s: "ev-early" in s.seen_event_ids, "saw the event")
+    assert state.return_shipment is None and state.status == OrderStatus.DISPUTED
+
+    answer = await resolve(handle, "return_and_refund")
+    assert answer.return_shipment.shipped_at is None
+    result = await handle.result()  # nothing ships: released at return_by
+    assert result.status == OrderStatus.SETTLED
+    assert_books(providers, order, ["capture", "release", "payout"], SETTLED_BOOKS)
+
+
+async def test_return_request_failing_for_good_needs_attention_then_retry(env, worker, providers, now):
+    order, handle, _ = await disputed_order(env, now)
+    providers.return_fails = True
+    answer = await resolve(handle, "return_and_refund")
+    assert answer.status == OrderStatus.NEEDS_ATTENTION
+    assert answer.attention.step == "request_return" and answer.attention.resume_status == OrderStatus.DISPUTED
+    assert answer.return_shipment is None
+
+    providers.return_fails = False
+    await retry(handle, OPERATOR)
+    state = await wait_for_status(handle, OrderStatus.AWAITING_RETURN)
+    assert state.deadlines.return_by == state.return_shipment.return_by == state.return_shipment.requested_at + timedelta(days=14)
+    assert providers.steps("request_return") == [key(order, "return")] * 2
+    await send_event(handle, order, "return_received", "ev-rr", await env_now(env))
+    assert_refunded(providers, order, await handle.result())
