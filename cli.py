@@ -1,7 +1,9 @@
 """Operator commands: `settlement --help`."""
 
 import asyncio
+import getpass
 import os
+from pathlib import Path
 
 import typer
 
@@ -9,6 +11,12 @@ from api.auth import Role, mint_token
 from settings import get_settings
 
 app = typer.Typer(help="Marketplace settlement engine: operator commands.", no_args_is_help=True)
+
+
+def _client():
+    from temporal_connection import connect
+
+    return connect(get_settings())
 
 
 @app.command()
@@ -37,6 +45,76 @@ def check_invariants() -> None:
         typer.echo(f"VIOLATION: {v}")
     typer.echo("ledger invariants hold" if not violations else f"{len(violations)} violation(s)")
     raise typer.Exit(1 if violations else 0)
+
+
+@app.command()
+def find(query: str = typer.Argument('OrderStatus = "needs_attention"', help="a Temporal visibility query"),
+         limit: int = typer.Option(100)) -> None:
+    """List the orders whose workflows match a visibility query (default: the stuck ones)."""
+    from operator_tools import find_orders
+
+    async def run():
+        return await find_orders(await _client(), query, limit)
+
+    for workflow_id, status in asyncio.run(run()):
+        typer.echo(f"{workflow_id}\t{status}")
+
+
+@app.command()
+def retry(order_id: str, operator: str = typer.Option(getpass.getuser(), help="who is retrying, for the record")) -> None:
+    """Resume the failed money step of an order in needs_attention (same idempotency keys: nothing moves twice)."""
+    from operator_tools import retry_order
+    from temporalio.client import WorkflowUpdateFailedError
+
+    async def run():
+        return await retry_order(await _client(), order_id, f"cli:{operator}")
+
+    try:
+        state = asyncio.run(run())
+    except WorkflowUpdateFailedError as err:
+        typer.echo(f"refused: {err.cause}", err=True)
+        raise typer.Exit(1) from err
+    typer.echo(f"{order_id}: {state.status}")
+
+
+@app.command("export-history")
+def export_history(workflow_id: list[str] = typer.Option([], "--workflow-id", help="repeatable"),
+                   query: str | None = typer.Option(None, help="a visibility query, e.g. 'OrderStatus = \"settled\"'"),
+                   out: Path = typer.Option(Path("histories"), help="directory to write <workflow id>.json into")) -> None:
+    """Save workflow histories as JSON (the Temporal CLI's format), e.g. to commit under tests/histories."""
+    from operator_tools import export_history as export
+    from operator_tools import fetch_histories
+
+    out.mkdir(parents=True, exist_ok=True)
+
+    async def run():
+        return await fetch_histories(await _client(), workflow_id, query)
+
+    for history in asyncio.run(run()):
+        typer.echo(str(export(history, out)))
+
+
+@app.command()
+def replay(workflow_id: list[str] = typer.Option([], "--workflow-id", help="repeatable"),
+           query: str | None = typer.Option(None, help="a visibility query selecting the histories to replay"),
+           path: list[Path] = typer.Option([], "--file", help="history JSON files (repeatable)")) -> None:
+    """Replay histories from the server (or files) against the current code; exits 1 on any nondeterminism."""
+    from operator_tools import fetch_histories, load_history
+    from operator_tools import replay as replay_histories
+    from temporal_connection import data_converter
+
+    async def run():
+        histories = [load_history(p) for p in path]
+        if workflow_id or query:
+            histories += await fetch_histories(await _client(), workflow_id, query)
+        return await replay_histories(histories, data_converter(get_settings()))
+
+    results = asyncio.run(run())
+    failures = [(wid, failure) for wid, failure in results if failure]
+    for wid, failure in results:
+        typer.echo(f"{'FAIL' if failure else 'ok  '} {wid}{': ' + failure if failure else ''}")
+    typer.echo(f"{len(results)} replayed, {len(failures)} nondeterministic")
+    raise typer.Exit(1 if failures or not results else 0)
 
 
 if __name__ == "__main__":

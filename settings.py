@@ -20,6 +20,11 @@ class Settings(BaseSettings):
     settlement_webhook_secret: str = Field("dev-only-webhook-secret-change-me", min_length=16)
     settlement_webhook_tolerance_seconds: int = 300
 
+    settlement_payload_keys: str | None = Field(
+        None, description="AES-256-GCM keys for Temporal payloads, 'kid2:BASE64,kid1:BASE64' (first encrypts); unset: no encryption"
+    )
+    settlement_codec_allow_anonymous: bool = Field(False, description="let the codec endpoint decode without an operator token (local UI)")
+
     settlement_api_host: str = "127.0.0.1"
     settlement_api_port: int = 8000
     settlement_sim_port: int = 8100

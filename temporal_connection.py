@@ -1,16 +1,22 @@
-"""One way to reach Temporal: the pydantic data converter on every client (DESIGN §6)."""
+"""One way to reach Temporal: the pydantic data converter (and payload encryption) on every client (DESIGN §6)."""
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 
+import codec
 from settings import Settings
 
 DEV_SERVER_ADDRESS = "127.0.0.1:7233"
+
+
+def data_converter(settings: Settings) -> DataConverter:
+    """The pydantic converter, with payload encryption when keys are configured."""
+    return codec.data_converter(settings.settlement_payload_keys)
 
 
 async def connect(settings: Settings) -> Client:
     return await Client.connect(
         settings.temporal_address or DEV_SERVER_ADDRESS,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
     )

@@ -7,7 +7,9 @@ from fastapi import FastAPI
 from api import metrics, problems
 from api.order_workflows import OrderWorkflows
 from api.placement import placement_policy
+from api.routers import codec as codec_router
 from api.routers import disputes, health, orders, sellers, webhooks
+from codec import EncryptionCodec, parse_keys
 from db.dsn import database_url
 from db.pool import create_pool
 from settings import Settings, get_settings
@@ -21,6 +23,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         app.state.settings = settings
         app.state.placement_policy = placement_policy(settings)
+        app.state.codec = EncryptionCodec(*parse_keys(settings.settlement_payload_keys)) if settings.settlement_payload_keys else None
         app.state.pool = await create_pool(settings.database_url or database_url())
         app.state.orders = OrderWorkflows(await connect(settings), settings.temporal_task_queue)
         yield
@@ -34,6 +37,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     problems.install(app)
     metrics.install(app)
-    for router in (orders.router, disputes.router, webhooks.router, sellers.router, health.router):
+    for router in (orders.router, disputes.router, webhooks.router, sellers.router, health.router, codec_router.router):
         app.include_router(router)
     return app

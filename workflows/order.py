@@ -33,6 +33,11 @@ RETURN_EVENTS = {FulfillmentEventType.RETURN_SHIPPED, FulfillmentEventType.RETUR
 FAULT_STATUSES = {OrderStatus.AWAITING_SHIPMENT, OrderStatus.IN_TRANSIT, OrderStatus.AWAITING_CONFIRMATION, OrderStatus.DISPUTED}
 
 
+def records_authorization() -> bool:
+    """A change made after histories existed, so behind a patch: old histories replay without it."""
+    return workflow.patched("record-authorization")
+
+
 @workflow.defn(name="OrderWorkflow")
 class OrderWorkflow(AfterSales):
     @workflow.init
@@ -83,6 +88,8 @@ class OrderWorkflow(AfterSales):
             return False
         self.state.authorization_id = result.authorization_id
         self.state.amounts.authorized = o.total
+        if records_authorization():
+            await self._record()  # the read model shows the authorization even while fulfillment retries
         return True
 
     async def _create_fulfillment_order(self) -> None:

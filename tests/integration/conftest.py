@@ -14,7 +14,7 @@ from db.migrate import upgrade
 from db.pool import create_pool
 from domain.search_attributes import ALL as SEARCH_ATTRIBUTES
 from services import ServiceProcesses
-from tests.integration.stack import JWT_SECRET, WEBHOOK_SECRET, Engine, free_port
+from tests.integration.stack import JWT_SECRET, PAYLOAD_KEYS, WEBHOOK_SECRET, Engine, free_port
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +48,7 @@ async def services(database_url, temporal, tmp_path_factory):
         "SETTLEMENT_JWT_SECRET": JWT_SECRET,
         "SETTLEMENT_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "SETTLEMENT_SIM_CARRIER": "manual",
+        "SETTLEMENT_PAYLOAD_KEYS": PAYLOAD_KEYS,
         # After-sales deadlines short enough to lapse within a test (the defaults are days).
         "SETTLEMENT_SELLER_RESPONSE_WINDOW": "PT5S",
         "SETTLEMENT_RESOLUTION_WINDOW": "PT60S",
@@ -72,6 +73,23 @@ async def pool(database_url):
 async def engine(services) -> Engine:
     async with httpx.AsyncClient(base_url=services.api_url, timeout=30) as api, httpx.AsyncClient(base_url=services.sim_url, timeout=30) as sim:
         yield Engine(api=api, sim=sim)
+
+
+@pytest.fixture(autouse=True)
+async def record_histories(request, temporal):
+    """With SETTLEMENT_RECORD_HISTORIES=<dir>, save the history of every order a scenario created, for
+    tests/histories (replayed by tests/workflow/test_replay.py)."""
+    yield
+    directory = os.environ.get("SETTLEMENT_RECORD_HISTORIES")
+    if not directory or "engine" not in request.fixturenames:
+        return
+    from operator_tools import export_history
+
+    engine = request.getfixturevalue("engine")
+    for order_id in engine.created:
+        history = await temporal.client.get_workflow_handle(f"order-{order_id}").fetch_history()
+        export_history(history, Path(directory))
+    engine.created.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ import json
 import socket
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -14,6 +14,7 @@ from domain.webhook_signature import sign
 
 JWT_SECRET = "integration-jwt-secret-0123456789abcdef"
 WEBHOOK_SECRET = "integration-webhook-secret"
+PAYLOAD_KEYS = "it-2:MjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjI=,it-1:MTExMTExMTExMTExMTExMTExMTExMTExMTExMTExMTE="  # test keys only
 
 
 def free_port() -> int:
@@ -50,10 +51,12 @@ def new_order(**overrides) -> dict:
 class Engine:
     api: httpx.AsyncClient
     sim: httpx.AsyncClient
+    created: list[str] = field(default_factory=list)
 
     async def create(self, **overrides) -> dict:
         response = await self.api.post("/v1/orders", json=new_order(**overrides), headers=token("marketplace", overrides.get("marketplace", "market_a")))
         assert response.status_code == 201, response.text
+        self.created.append(response.json()["order_id"])
         return response.json()
 
     async def get(self, order_id: str, role: str = "operator", sub: str = "ops") -> httpx.Response:

@@ -1,0 +1,52 @@
+"""What operators do to orders through Temporal: find stuck ones, retry, export and replay histories."""
+
+from pathlib import Path
+
+from temporalio.client import Client, WorkflowHistory
+from temporalio.worker import Replayer
+
+from domain.order_actions import Actor
+from domain.order_state import OrderState, workflow_id_for
+from domain.search_attributes import ORDER_STATUS
+from workflows.order import OrderWorkflow
+
+
+async def find_orders(client: Client, query: str, limit: int = 100) -> list[tuple[str, str]]:
+    """(workflow id, OrderStatus) of the workflows matching a visibility query."""
+    found = []
+    async for execution in client.list_workflows(query, limit=limit):
+        found.append((execution.id, execution.typed_search_attributes.get(ORDER_STATUS) or "?"))
+    return found
+
+
+async def retry_order(client: Client, order_id: str, operator: str) -> OrderState:
+    handle = client.get_workflow_handle(workflow_id_for(order_id))
+    return await handle.execute_update("retry", Actor(role="operator", sub=operator), result_type=OrderState)
+
+
+async def fetch_histories(client: Client, workflow_ids: list[str], query: str | None) -> list[WorkflowHistory]:
+    histories = [await client.get_workflow_handle(wid).fetch_history() for wid in workflow_ids]
+    if query:
+        async for history in client.list_workflows(query).map_histories():
+            histories.append(history)
+    return histories
+
+
+def export_history(history: WorkflowHistory, directory: Path) -> Path:
+    path = directory / f"{history.workflow_id}.json"
+    path.write_text(history.to_json())
+    return path
+
+
+def load_history(path: Path) -> WorkflowHistory:
+    return WorkflowHistory.from_json(path.stem, path.read_text())
+
+
+async def replay(histories: list[WorkflowHistory], data_converter) -> list[tuple[str, str | None]]:
+    """Replay each history against the current workflow code: (workflow id, failure or None)."""
+    replayer = Replayer(workflows=[OrderWorkflow], data_converter=data_converter)
+    results = []
+    for history in histories:
+        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+        results.append((history.workflow_id, None if result.replay_failure is None else str(result.replay_failure)))
+    return results
