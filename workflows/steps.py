@@ -90,6 +90,7 @@ class OrderSteps:
         self.state.status = status
         self.state.timeline.append(TimelineEntry(at=workflow.now(), status=status, detail=detail))
         workflow.upsert_search_attributes([ORDER_STATUS.value_set(status.value)])
+        workflow.set_current_details(f"Order {self.state.order_id}: {self.state.amounts.total} {self.state.currency}, {status.value} ({detail})")
         await self._record()
 
     async def _record(self) -> None:

@@ -39,6 +39,16 @@ async def temporal():
 
 
 @pytest.fixture(scope="session")
+async def client(temporal):
+    """A Temporal client like the engine's: it decrypts the payloads."""
+    from temporalio.client import Client
+
+    import codec
+
+    return await Client.connect(temporal.client.service_client.config.target_host, data_converter=codec.data_converter(PAYLOAD_KEYS))
+
+
+@pytest.fixture(scope="session")
 async def services(database_url, temporal, tmp_path_factory):
     env = {
         **os.environ,
@@ -55,6 +65,9 @@ async def services(database_url, temporal, tmp_path_factory):
         "SETTLEMENT_RETURN_WINDOW": "PT5S",
         "SETTLEMENT_RETURN_TRANSIT_WINDOW": "PT60S",
         "SETTLEMENT_LOST_AFTER_LATE": "PT60S",
+        # A provider outage exhausts the retry budget in seconds rather than minutes.
+        "SETTLEMENT_PROVIDER_MAX_ATTEMPTS": "3",
+        "SETTLEMENT_PROVIDER_MAX_BACKOFF": "PT1S",
     }
     processes = ServiceProcesses(env=env, api_port=free_port(), sim_port=free_port(), log_dir=tmp_path_factory.mktemp("logs"))
     await asyncio.to_thread(processes.start)

@@ -5,6 +5,7 @@ import base64
 import json
 
 from google.protobuf.json_format import MessageToDict
+from temporalio.api.sdk.v1 import WorkflowMetadata
 
 from tests.integration.stack import token
 
@@ -30,3 +31,126 @@ async def test_payloads_in_temporal_are_encrypted_and_the_codec_endpoint_decodes
     assert (await engine.api.post("/codec/decode", json=body, headers=token("buyer", "buyer_a"))).status_code == 403
     await engine.api.post(f"/v1/orders/{order_id}/cancel", headers=OPERATOR)
     await engine.wait_for(order_id, "cancelled")
+
+
+async def test_outage_past_the_retry_budget_needs_attention_then_the_cli_retries(engine, services, temporal, pool):
+    import asyncio
+    import subprocess
+    import sys
+    from datetime import datetime, timedelta, timezone
+
+    created = await engine.create(seller_id="seller_outage")
+    order_id = created["order_id"]
+    await engine.wait_for(order_id, "awaiting_shipment")
+    outage_until = (datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat()
+    assert (await engine.sim.put("/sim/faults", json={"outage_until": outage_until})).status_code == 200
+    try:
+        await engine.webhook(order_id, "shipped")
+        stuck = await engine.wait_for(order_id, "needs_attention", timeout=60)
+    finally:
+        assert (await engine.sim.put("/sim/faults", json={})).status_code == 200
+    assert stuck["attention"]["step"] == "capture"
+    assert "503" in stuck["attention"]["reason"]
+    row = await pool.fetchrow("SELECT status FROM orders WHERE order_id = $1", order_id)
+    assert row["status"] == "needs_attention"
+    found = [e.id async for e in temporal.client.list_workflows(f'OrderStatus = "needs_attention" AND SellerId = "seller_outage"')]
+    assert found == [f"order-{order_id}"]
+
+    env = services.child_env()
+    retried = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "cli", "retry", order_id, "--operator", "it"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert retried.returncode == 0, retried.stderr
+    assert f"{order_id}: awaiting_shipment" in retried.stdout  # back where the capture failed; it then runs again
+    await engine.wait_for(order_id, "in_transit")
+    await engine.webhook(order_id, "delivered")
+    await engine.wait_for(order_id, "awaiting_confirmation")
+    await engine.api.post(f"/v1/orders/{order_id}/confirm-receipt", headers=token("buyer", "buyer_a"))
+    settled = await engine.wait_for(order_id, "settled")
+    assert any(t["detail"] == "operator retried capture" for t in settled["timeline"])
+    captures = await pool.fetchval("SELECT count(*) FROM sim.psp_operations WHERE order_id = $1 AND operation = 'capture'", order_id)
+    assert captures == 1
+
+
+async def test_search_attributes_ui_link_and_summary(engine, temporal, client):
+    created = await engine.create(seller_id="seller_filter", buyer_id="buyer_filter", marketplace="market_filter")
+    order_id = created["order_id"]
+    await engine.wait_for(order_id, "awaiting_shipment")
+    query = 'OrderStatus = "awaiting_shipment" AND SellerId = "seller_filter" AND BuyerId = "buyer_filter" AND Marketplace = "market_filter"'
+    for _ in range(50):  # visibility follows within moments
+        found = [e.id async for e in temporal.client.list_workflows(query)]
+        if found:
+            break
+        await __import__("asyncio").sleep(0.2)
+    assert found == [f"order-{order_id}"]
+    order = (await engine.get(order_id)).json()
+    assert order["workflow"]["ui_url"].endswith(f"/namespaces/default/workflows/order-{order_id}")
+    description = await client.get_workflow_handle(f"order-{order_id}").describe()
+    assert order_id in (await description.static_summary())
+    metadata = await client.get_workflow_handle(f"order-{order_id}").query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    assert metadata.current_details.startswith(f"Order {order_id}: 3000 USD, awaiting_shipment")
+    await engine.api.post(f"/v1/orders/{order_id}/cancel", headers=OPERATOR)
+    await engine.wait_for(order_id, "cancelled")
+
+
+async def test_resetting_a_settled_order_to_before_the_payout_moves_no_money_twice(engine, temporal, pool):
+    import uuid
+
+    from temporalio.api.common.v1 import WorkflowExecution
+    from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
+
+    from db import ledger
+
+    created = await engine.create(seller_id="seller_reset")
+    order_id = created["order_id"]
+    await engine.ship_and_deliver(order_id)
+    await engine.api.post(f"/v1/orders/{order_id}/confirm-receipt", headers=token("buyer", "buyer_a"))
+    await engine.wait_for(order_id, "settled")
+    before = await _money_moved(pool, order_id)
+
+    handle = temporal.client.get_workflow_handle(f"order-{order_id}")
+    history = await handle.fetch_history()
+    payout_scheduled = next(
+        e.event_id for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes") and e.activity_task_scheduled_event_attributes.activity_type.name == "payout_seller"
+    )
+    reset_point = max(e.event_id for e in history.events if e.HasField("workflow_task_completed_event_attributes") and e.event_id < payout_scheduled)
+    response = await temporal.client.workflow_service.reset_workflow_execution(
+        ResetWorkflowExecutionRequest(
+            namespace=temporal.client.namespace,
+            workflow_execution=WorkflowExecution(workflow_id=f"order-{order_id}"),
+            reason="integration test: replay the payout",
+            workflow_task_finish_event_id=reset_point,
+            request_id=str(uuid.uuid4()),
+        )
+    )
+    new_run = temporal.client.get_workflow_handle(f"order-{order_id}", run_id=response.run_id)
+    await _wait_closed(new_run)
+    rerun = await new_run.fetch_history()
+    assert any(
+        e.event_id > reset_point and e.activity_task_scheduled_event_attributes.activity_type.name == "payout_seller"
+        for e in rerun.events if e.HasField("activity_task_scheduled_event_attributes")
+    )  # the payout ran again in the new run...
+    assert await _money_moved(pool, order_id) == before  # ...and moved nothing: same keys at the provider and in the ledger
+    assert [e["kind"] for e in await ledger.entries_for_order(pool, order_id)] == ["capture", "release", "payout"]
+    assert (await engine.get(order_id)).json()["status"] == "settled"
+
+
+async def _money_moved(pool, order_id: str) -> list:
+    provider = await pool.fetch(
+        "SELECT operation, amount FROM sim.psp_operations WHERE order_id = $1 AND outcome = 'succeeded' ORDER BY idempotency_key", order_id
+    )
+    entries = await pool.fetch("SELECT idempotency_key FROM ledger_entries WHERE order_id = $1 ORDER BY id", order_id)
+    balances = await pool.fetch("SELECT code, balance FROM ledger_accounts WHERE code LIKE $1 OR code LIKE 'seller:seller_reset:%' ORDER BY code", f"escrow:{order_id}:%")
+    return [[tuple(r) for r in provider], [r[0] for r in entries], [tuple(r) for r in balances]]
+
+
+async def _wait_closed(handle) -> None:
+    import asyncio
+
+    for _ in range(150):
+        description = await handle.describe()
+        if description.close_time is not None:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("the reset run did not finish")
