@@ -10,6 +10,8 @@ from pathlib import Path
 
 import httpx
 
+LOG_CONFIG = Path(__file__).resolve().parent / "logging.json"
+
 
 @dataclass
 class ServiceProcesses:
@@ -32,7 +34,8 @@ class ServiceProcesses:
 
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        uvicorn = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--no-access-log", "--timeout-graceful-shutdown", "10"]
+        uvicorn = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--no-access-log", "--timeout-graceful-shutdown", "10",
+                   "--log-config", str(LOG_CONFIG)]
         self._spawn("simulators", [*uvicorn, "--port", str(self.sim_port), "simulators.main:app"])
         self._spawn("worker", [sys.executable, "-m", "worker"])
         self._spawn("api", [*uvicorn, "--port", str(self.api_port), "api.main:app"])

@@ -2,6 +2,7 @@
 
 from temporalio.client import Client
 from temporalio.converter import DataConverter
+from temporalio.runtime import Runtime
 
 import codec
 from settings import Settings
@@ -14,9 +15,10 @@ def data_converter(settings: Settings) -> DataConverter:
     return codec.data_converter(settings.settlement_payload_keys)
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     return await Client.connect(
         settings.temporal_address or DEV_SERVER_ADDRESS,
         namespace=settings.temporal_namespace,
         data_converter=data_converter(settings),
+        runtime=runtime,
     )

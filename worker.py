@@ -18,7 +18,9 @@ from adapters.payments import SimulatedPaymentGateway
 from db.dsn import database_url
 from db.pool import create_pool
 from settings import Settings, get_settings
+import logs
 from temporal_connection import connect
+from worker_metrics import publish_orders_by_status, runtime_with_prometheus
 from workflows.order import OrderWorkflow
 
 log = logging.getLogger("settlement.worker")
@@ -46,7 +48,8 @@ def activities_for(pool, provider_client: httpx.AsyncClient) -> list:
 
 
 async def run_worker(settings: Settings) -> None:
-    client = await connect(settings)
+    runtime = runtime_with_prometheus(f"127.0.0.1:{settings.settlement_worker_metrics_port}")
+    client = await connect(settings, runtime)
     pool = await create_pool(database_url())
     async with httpx.AsyncClient(base_url=settings.settlement_sim_url, timeout=10.0) as provider_client:
         worker = Worker(
@@ -60,15 +63,17 @@ async def run_worker(settings: Settings) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        log.info("worker polling task queue %s", settings.temporal_task_queue)
+        gauges = asyncio.create_task(publish_orders_by_status(runtime, pool, stop))
+        log.info("worker polling task queue %s; metrics on 127.0.0.1:%s", settings.temporal_task_queue, settings.settlement_worker_metrics_port)
         async with worker:
             await stop.wait()
             log.info("draining")
+        await gauges
     await pool.close()
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logs.configure()
     asyncio.run(run_worker(get_settings()))
 
 

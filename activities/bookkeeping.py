@@ -17,10 +17,25 @@ class BookkeepingActivities:
     @activity.defn(name=act.POST_LEDGER_ENTRY)
     async def post_ledger_entry(self, entry: EntryRequest) -> int:
         try:
-            return await ledger.post_entry(self._pool, entry)
+            entry_id, written = await ledger.post_entry_once(self._pool, entry)
         except (ledger.LedgerConflict, ledger.LedgerUnbalanced, ledger.LedgerOverdrawn) as err:
             raise ApplicationError(str(err), type=type(err).__name__, non_retryable=True) from err
+        if written:
+            _count_money_moved(entry)
+        activity.logger.info("ledger entry %s %s", entry.idempotency_key, "written" if written else "already written")
+        return entry_id
 
     @activity.defn(name=act.RECORD_ORDER)
     async def record_order(self, state: OrderState) -> None:
         await read_model.record_order(self._pool, state)
+
+
+def _count_money_moved(entry: EntryRequest) -> None:
+    """settlement_money_moved{kind, currency}: minor units moved by new ledger entries (never by replays)."""
+    counter = activity.metric_meter().create_counter("settlement_money_moved", "minor units moved by ledger entries", "minor units")
+    moved: dict[str, int] = {}
+    for posting in entry.postings:
+        if posting.amount > 0:
+            moved[posting.account.currency] = moved.get(posting.account.currency, 0) + posting.amount
+    for currency, amount in moved.items():
+        counter.add(amount, {"kind": entry.kind.value, "currency": currency})

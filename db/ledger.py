@@ -23,6 +23,12 @@ def _fingerprint(postings: list[tuple[str, int, str]]) -> list[tuple[str, int, s
 
 async def post_entry(pool: asyncpg.Pool, entry: EntryRequest) -> int:
     """Write the entry once; the same key with the same postings returns the existing entry's id."""
+    entry_id, _ = await post_entry_once(pool, entry)
+    return entry_id
+
+
+async def post_entry_once(pool: asyncpg.Pool, entry: EntryRequest) -> tuple[int, bool]:
+    """post_entry, also telling whether this call wrote the entry (False: it existed already)."""
     if entry.unbalanced_currencies():
         raise LedgerUnbalanced(f"{entry.idempotency_key} does not balance in {entry.unbalanced_currencies()}")
     wanted = _fingerprint([(p.account.code, p.amount, p.account.currency) for p in entry.postings])
@@ -37,10 +43,10 @@ async def post_entry(pool: asyncpg.Pool, entry: EntryRequest) -> int:
                 entry.memo,
             )
             if entry_id is None:
-                return await _existing_entry(conn, entry, wanted)
+                return await _existing_entry(conn, entry, wanted), False
             for posting in sorted(entry.postings, key=lambda p: p.account.code):
                 await _apply_posting(conn, entry_id, posting.account, posting.amount)
-            return entry_id
+            return entry_id, True
 
 
 async def _existing_entry(conn: asyncpg.Connection, entry: EntryRequest, wanted: list) -> int:

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from api.problems import Problem
 from domain.order_state import FulfillmentEvent
 from domain.webhook_signature import InvalidSignature, verify
+from logs import current_order_id
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -30,5 +31,6 @@ async def fulfillment_webhook(request: Request) -> dict:
     except ValidationError as err:
         errors = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]} for e in err.errors()]
         raise Problem(422, "; ".join(f"{e['field']}: {e['message']}" for e in errors), kind="validation-error", errors=errors) from err
+    current_order_id.set(event.order_id)
     outcome = await request.app.state.orders.deliver_event(event)
     return {"event_id": event.event_id, "status": outcome}

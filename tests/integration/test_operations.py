@@ -154,3 +154,39 @@ async def _wait_closed(handle) -> None:
             return
         await asyncio.sleep(0.2)
     raise AssertionError("the reset run did not finish")
+
+
+async def test_worker_metrics_and_json_logs_carry_the_order(engine, services, worker_metrics_url):
+    import asyncio
+
+    import httpx
+
+    created = await engine.create()
+    order_id = created["order_id"]
+    await engine.ship_and_deliver(order_id)
+    await engine.api.post(f"/v1/orders/{order_id}/confirm-receipt", headers=token("buyer", "buyer_a"))
+    await engine.wait_for(order_id, "settled")
+
+    async with httpx.AsyncClient() as http:
+        metrics = ""
+        for _ in range(100):  # the status gauge refreshes every 15 s
+            metrics = (await http.get(worker_metrics_url)).text
+            if _has_series(metrics, "settlement_orders", 'status="settled"'):
+                break
+            await asyncio.sleep(0.3)
+    assert "temporal_activity_execution_latency" in metrics or "temporal_workflow_completed" in metrics
+    assert _has_series(metrics, "settlement_money_moved", 'kind="payout"')
+    assert _has_series(metrics, "settlement_orders", 'status="settled"')
+
+    api_metrics = (await engine.api.get("/metrics")).text
+    assert 'route="/v1/orders/{order_id}/confirm-receipt"' in api_metrics
+
+    lines = [json.loads(line) for line in (services.log_dir / "worker.log").read_text().splitlines() if line.startswith("{")]
+    mine = [line for line in lines if line.get("order_id") == order_id]
+    assert any(f"order-{order_id}:payout written" in line["message"] for line in mine)
+    assert all(line["workflow_id"] == f"order-{order_id}" for line in mine)
+    assert {"time", "level", "logger", "message"} <= set(mine[0])
+
+
+def _has_series(metrics: str, name: str, label: str) -> bool:
+    return any(line.startswith(name + "{") and label in line for line in metrics.splitlines())
