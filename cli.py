@@ -13,10 +13,22 @@ from settings import get_settings
 app = typer.Typer(help="Marketplace settlement engine: operator commands.", no_args_is_help=True)
 
 
+def _settings():
+    """The settings, with `make run`'s local defaults (its database and payload key under .data) when unset."""
+    settings = get_settings()
+    data = Path(settings.settlement_data_dir).resolve()
+    updates = {}
+    if not settings.settlement_payload_keys and (data / "payload-keys").exists():
+        updates["settlement_payload_keys"] = (data / "payload-keys").read_text().strip()
+    if not (os.environ.get("DATABASE_URL") or settings.database_url) and (data / "pg" / "PG_VERSION").exists():
+        updates["database_url"] = f"postgresql://postgres:@/postgres?host={data / 'pg'}"
+    return settings.model_copy(update=updates)
+
+
 def _client():
     from temporal_connection import connect
 
-    return connect(get_settings())
+    return connect(_settings())
 
 
 @app.command()
@@ -34,7 +46,7 @@ def check_invariants() -> None:
     from db.pool import create_pool
 
     async def run() -> list[str]:
-        pool = await create_pool(os.environ.get("DATABASE_URL") or get_settings().database_url or "")
+        pool = await create_pool(os.environ.get("DATABASE_URL") or _settings().database_url or "")
         try:
             return await check(pool)
         finally:
@@ -107,7 +119,7 @@ def replay(workflow_id: list[str] = typer.Option([], "--workflow-id", help="repe
         histories = [load_history(p) for p in path]
         if workflow_id or query:
             histories += await fetch_histories(await _client(), workflow_id, query)
-        return await replay_histories(histories, data_converter(get_settings()))
+        return await replay_histories(histories, data_converter(_settings()))
 
     results = asyncio.run(run())
     failures = [(wid, failure) for wid, failure in results if failure]

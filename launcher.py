@@ -16,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.auth import Role, mint_token
 from binaries import executable
+from codec import generate_key
 from db.migrate import upgrade
 from domain.search_attributes import ALL as SEARCH_ATTRIBUTES
 from services import ServiceProcesses
@@ -31,6 +32,15 @@ def start_embedded_postgres(data_dir: Path) -> str:
     return server.get_uri()
 
 
+def dev_payload_keys(data_dir: Path) -> str:
+    """A payload-encryption key kept in .data (made once), so local histories are encrypted like production's."""
+    path = data_dir / "payload-keys"
+    if not path.exists():
+        path.write_text(f"dev-1:{generate_key()}")
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 async def start_temporal_dev_server(stack: AsyncExitStack, data_dir: Path, settings: Settings) -> str:
     ui_port = int(settings.temporal_ui_url.rsplit(":", 1)[1].split("/")[0])
     await stack.enter_async_context(
@@ -44,6 +54,7 @@ async def start_temporal_dev_server(stack: AsyncExitStack, data_dir: Path, setti
             search_attributes=SEARCH_ATTRIBUTES,
             dev_server_existing_path=executable("temporal"),
             dev_server_database_filename=str(data_dir / "temporal.db"),
+            dev_server_extra_args=["--ui-codec-endpoint", f"http://127.0.0.1:{settings.settlement_api_port}/codec"],
         )
     )
     return f"127.0.0.1:{DEV_TEMPORAL_PORT}"
@@ -67,6 +78,7 @@ def banner(settings: Settings, api_url: str) -> str:
         "    \"marketplace\": \"demo_market\", \"currency\": \"USD\", \"items\": [{\"sku\": \"mug\", \"quantity\": 2, \"unit_price\": 1250}],",
         "    \"payment_method\": \"pm_card_visa\", \"confirmation_window\": \"PT1M\"}'",
         "",
+        "Operators: `.venv/bin/settlement --help` (find stuck orders, retry, replay); runbook in the README.",
         "Ctrl-C stops everything.",
     ]
     return "\n".join(lines)
@@ -78,6 +90,8 @@ async def main() -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env["DATABASE_URL"] = settings.database_url or start_embedded_postgres(data_dir)
+    env["SETTLEMENT_PAYLOAD_KEYS"] = settings.settlement_payload_keys or dev_payload_keys(data_dir)
+    env.setdefault("SETTLEMENT_CODEC_ALLOW_ANONYMOUS", "true")  # the local Temporal UI decodes through the API
     await asyncio.to_thread(upgrade, env["DATABASE_URL"])
     async with AsyncExitStack() as stack:
         env["TEMPORAL_ADDRESS"] = settings.temporal_address or await start_temporal_dev_server(stack, data_dir, settings)
