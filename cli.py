@@ -39,6 +39,15 @@ def token(role: Role = typer.Option(..., help="buyer, seller, operator or market
     typer.echo(mint_token(get_settings().settlement_jwt_secret, sub, role, ttl_seconds))
 
 
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations to DATABASE_URL (idempotent)."""
+    from db.migrate import upgrade
+
+    upgrade(os.environ.get("DATABASE_URL") or _settings().database_url or "")
+    typer.echo("migrations applied")
+
+
 @app.command("check-invariants")
 def check_invariants() -> None:
     """Check the ledger invariants against DATABASE_URL; exits 1 when any is violated."""

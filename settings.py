@@ -28,7 +28,8 @@ class Settings(BaseSettings):
     settlement_api_host: str = "127.0.0.1"
     settlement_api_port: int = 8000
     settlement_sim_port: int = 8100
-    settlement_worker_metrics_port: int = Field(9464, description="the worker's Prometheus endpoint on 127.0.0.1")
+    settlement_worker_metrics_host: str = Field("127.0.0.1", description="address of the worker's Prometheus endpoint")
+    settlement_worker_metrics_port: int = Field(9464, description="port of the worker's Prometheus endpoint")
     settlement_sim_url: str = "http://127.0.0.1:8100"
     settlement_api_url: str = "http://127.0.0.1:8000"
     settlement_sim_carrier: str = Field("auto", pattern="^(auto|manual)$")

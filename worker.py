@@ -48,7 +48,8 @@ def activities_for(pool, provider_client: httpx.AsyncClient) -> list:
 
 
 async def run_worker(settings: Settings) -> None:
-    runtime = runtime_with_prometheus(f"127.0.0.1:{settings.settlement_worker_metrics_port}")
+    metrics_address = f"{settings.settlement_worker_metrics_host}:{settings.settlement_worker_metrics_port}"
+    runtime = runtime_with_prometheus(metrics_address)
     client = await connect(settings, runtime)
     pool = await create_pool(database_url())
     async with httpx.AsyncClient(base_url=settings.settlement_sim_url, timeout=10.0) as provider_client:
@@ -64,7 +65,7 @@ async def run_worker(settings: Settings) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         gauges = asyncio.create_task(publish_orders_by_status(runtime, pool, stop))
-        log.info("worker polling task queue %s; metrics on 127.0.0.1:%s", settings.temporal_task_queue, settings.settlement_worker_metrics_port)
+        log.info("worker polling task queue %s; metrics on %s", settings.temporal_task_queue, metrics_address)
         async with worker:
             await stop.wait()
             log.info("draining")

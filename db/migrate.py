@@ -5,10 +5,12 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    config = Config(str(ALEMBIC_INI))
+    """Works from a checkout and from the installed package alike (alembic.ini is only for the alembic CLI)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["database_url"] = database_url
     command.upgrade(config, revision)

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from domain.after_sales import AfterSalesPolicy, Dispute, ReturnShipment
 from domain.fees import Fees
@@ -126,6 +126,16 @@ class OrderState(BaseModel):
     timeline: list[TimelineEntry] = []
     seen_event_ids: list[str] = []
     parcel_progress: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _settlement_of_older_documents(cls, data):
+        """Orders recorded before settlement amounts existed were settled in their own currency."""
+        if isinstance(data, dict) and "settlement" not in data:
+            amounts = data.get("amounts") or {}
+            paid_out = amounts.get("paid_out", 0) if isinstance(amounts, dict) else amounts.paid_out
+            data = {**data, "settlement": {"currency": data.get("settlement_currency"), "paid_out": paid_out}}
+        return data
 
     @classmethod
     def initial(cls, order: OrderInput) -> "OrderState":

