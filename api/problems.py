@@ -2,10 +2,13 @@
 
 import logging
 
+import asyncpg
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError, RPCStatusCode
 
 log = logging.getLogger("settlement.api")
 
@@ -58,6 +61,20 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         return problem_response(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RPCError)
+    async def _temporal(request: Request, exc: RPCError):
+        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED):
+            return problem_response(request, 503, "the workflow service is unavailable; try again", headers={"Retry-After": "5"})
+        log.error("Temporal refused %s %s: %s", request.method, request.url.path, exc)
+        return problem_response(request, 500, "an unexpected error occurred; it has been logged")
+
+    async def _unavailable(request: Request, exc: Exception):
+        log.error("backing service unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return problem_response(request, 503, "a backing service is unavailable; try again", headers={"Retry-After": "5"})
+
+    for unavailable in (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+        app.add_exception_handler(unavailable, _unavailable)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
