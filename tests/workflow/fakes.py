@@ -14,10 +14,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from datetime import datetime, timezone
+from decimal import Decimal
+
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain import activity_names as act
+from domain.fx import FxQuote
 from domain.ledger import EntryRequest
 from domain.order_state import OrderState
 from domain.providers import (
@@ -28,6 +32,7 @@ from domain.providers import (
     CaptureRequest,
     CreditRequest,
     FulfillmentOrderRequest,
+    FxLockRequest,
     PayoutRequest,
     ProviderReference,
     RefundRequest,
@@ -144,7 +149,14 @@ class FakeProviders:
         async def record_order(state: OrderState) -> None:
             self.recorded.append(state)
 
-        return [authorize, capture, void, payout, refund, credit, request_return, create_fulfillment, cancel_fulfillment, post_ledger_entry, record_order]
+        @activity.defn(name=act.LOCK_FX_RATE)
+        async def lock_fx_rate(request: FxLockRequest) -> FxQuote:
+            self.calls.append(("lock_fx_rate", request.order_id))
+            return FxQuote(base=request.base, quote=request.quote, mid_rate=Decimal("1.10"), rate=Decimal("1.09"), spread_bps=91,
+                           source="fake", locked_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+
+        return [authorize, capture, void, payout, refund, credit, request_return, create_fulfillment, cancel_fulfillment, post_ledger_entry,
+                record_order, lock_fx_rate]
 
     def steps(self, name: str) -> list[str]:
         """Idempotency keys of every attempt of a step, in order."""
