@@ -24,7 +24,7 @@ class SimulatedFulfillmentNetwork:
 
     async def cancel_order(self, request: CancelFulfillmentRequest) -> CancelFulfillmentResult:
         body = await post_json(self._client, f"/fulfillment/orders/{request.order_id}/cancel", request.model_dump())
-        return CancelFulfillmentResult(cancelled=body["cancelled"], detail=body.get("detail", ""))
+        return CancelFulfillmentResult(cancelled=body["cancelled"], shipped=body.get("shipped", False), detail=body.get("detail", ""))
 
     async def request_return(self, request: ReturnRequest) -> ProviderReference:
         body = await post_json(self._client, f"/fulfillment/orders/{request.order_id}/returns", request.model_dump())

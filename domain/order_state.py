@@ -49,6 +49,7 @@ class Attention(BaseModel):
     step: str
     reason: str
     resume_status: OrderStatus
+    cancellable: bool = Field(False, description="the provider refused for certain, so an operator may cancel instead of retrying")
 
 
 class FulfillmentEvent(BaseModel):

@@ -1,6 +1,6 @@
 """Inputs and results of the provider-facing activities (shared by workflows, activities and adapters)."""
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from domain.order_request import Item
 
@@ -59,6 +59,7 @@ class CancelFulfillmentRequest(BaseModel):
 
 class CancelFulfillmentResult(BaseModel):
     cancelled: bool
+    shipped: bool = Field(False, description="too late: the network had already shipped")
     detail: str = ""
 
 

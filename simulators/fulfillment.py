@@ -80,7 +80,7 @@ async def cancel_order(order_id: str, body: CancelBody, request: Request) -> dic
                 return {"cancelled": True, "detail": "already cancelled"}
             shipped = await conn.fetchval("SELECT 1 FROM sim.webhook_outbox WHERE order_id = $1 AND type = 'shipped' AND delivered_at IS NOT NULL", order_id)
             if shipped:
-                return {"cancelled": False, "detail": "already shipped"}
+                return {"cancelled": False, "shipped": True, "detail": "already shipped"}
             await conn.execute("UPDATE sim.fulfillment_orders SET status = 'cancelled' WHERE order_id = $1", order_id)
             await conn.execute("DELETE FROM sim.webhook_outbox WHERE order_id = $1 AND delivered_at IS NULL", order_id)
     return {"cancelled": True, "detail": ""}

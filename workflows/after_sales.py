@@ -21,7 +21,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.order_state import OrderState
     from domain.providers import CreditRequest, ProviderReference, ReturnRequest
     from domain.statuses import FulfillmentEventType, OrderStatus
-    from workflows.steps import OrderSteps, rejected
+
+from workflows.steps import OrderSteps, rejected
 
 
 class AfterSales(OrderSteps):
@@ -126,10 +127,11 @@ class AfterSales(OrderSteps):
 
     async def _return_and_refund(self) -> None:
         o, s = self.order, self.state
-        request = ReturnRequest(idempotency_key=self._key("return"), order_id=o.order_id)
-        await self._money_step("request_return", lambda: self._provider(act.REQUEST_RETURN, request, ProviderReference))
+        # The return exists before the network confirms it, so its events are never dropped.
         s.return_shipment = ReturnShipment(requested_at=workflow.now(), return_by=workflow.now() + o.after_sales.return_window)
         s.deadlines.return_by = s.return_shipment.return_by
+        request = ReturnRequest(idempotency_key=self._key("return"), order_id=o.order_id)
+        await self._money_step("request_return", lambda: self._provider(act.REQUEST_RETURN, request, ProviderReference))
         await self._transition(OrderStatus.AWAITING_RETURN, "return requested from the fulfillment network")
         r = s.return_shipment
         if not await self._wait_until(lambda: r.shipped_at is not None, r.return_by):
@@ -196,6 +198,8 @@ class AfterSales(OrderSteps):
             raise rejected(f"the order is {s.status}, not disputed")
         if d.resolution is not None:
             raise rejected(f"the dispute is already resolved ({d.resolution.outcome} by {d.resolved_by})")
+        if self._network_at_fault():
+            raise rejected("the fulfillment network reported the parcel lost or damaged: the buyer is being refunded")
         held = s.amounts.captured - s.amounts.refunded
         if resolution.refund_amount is not None and resolution.refund_amount > held:
             raise rejected(f"refund_amount {resolution.refund_amount} exceeds what escrow holds ({held})")

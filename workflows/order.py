@@ -22,8 +22,9 @@ with workflow.unsafe.imports_passed_through():
         VoidRequest,
     )
     from domain.statuses import PARCEL_PROGRESS, FulfillmentEventType, OrderStatus
-    from workflows.after_sales import AfterSales
-    from workflows.steps import CANCELLABLE_STEPS, OrderCancelled, rejected
+
+from workflows.after_sales import AfterSales
+from workflows.steps import OrderCancelled, rejected
 
 CANCELLABLE_STATUSES = {OrderStatus.PAYMENT_PENDING, OrderStatus.AWAITING_SHIPMENT}
 DELIVERED = PARCEL_PROGRESS[FulfillmentEventType.DELIVERED]
@@ -31,6 +32,11 @@ NETWORK_FAULTS = {FulfillmentEventType.LOST, FulfillmentEventType.DAMAGED}
 RETURN_EVENTS = {FulfillmentEventType.RETURN_SHIPPED, FulfillmentEventType.RETURN_RECEIVED}
 # Where a lost or damaged parcel is still the fulfillment network's to answer for.
 FAULT_STATUSES = {OrderStatus.AWAITING_SHIPMENT, OrderStatus.IN_TRANSIT, OrderStatus.AWAITING_CONFIRMATION, OrderStatus.DISPUTED}
+
+
+# A cancel asks the fulfillment network first and stands only if the goods have not left (or an operator
+# insists); a cancel update answers as soon as the order is cancelled, refused, or parked for an operator.
+CANCEL_AT_NETWORK_FIRST = "cancel-at-network-first"
 
 
 def records_authorization() -> bool:
@@ -45,6 +51,8 @@ class OrderWorkflow(AfterSales):
         self.order = order
         self.state = OrderState.initial(order)
         self._cancel: CancelRequest | None = None
+        self._cancel_refused: str | None = None
+        self._fulfillment_requested = False
         self._confirmed = False
         self._retry = False
 
@@ -67,9 +75,13 @@ class OrderWorkflow(AfterSales):
                 raise OrderCancelled(f"the fulfillment network reported the goods {self.state.network_fault.type} before shipment")
             if not shipped:
                 raise OrderCancelled("ship-by deadline lapsed before shipment")
+        except OrderCancelled as cancelled:
+            if await self._cancel_order(cancelled):
+                return self.state
+        try:
             await self._capture()
         except OrderCancelled as cancelled:
-            await self._cancel_order(cancelled.reason)
+            await self._cancel_order(cancelled)
             return self.state
         await self._transition(OrderStatus.IN_TRANSIT, "shipped; payment captured into escrow")
         if await self._await_delivery():
@@ -95,6 +107,7 @@ class OrderWorkflow(AfterSales):
     async def _create_fulfillment_order(self) -> None:
         o = self.order
         request = FulfillmentOrderRequest(idempotency_key=self._key("fulfillment"), order_id=o.order_id, seller_id=o.seller_id, items=o.items)
+        self._fulfillment_requested = True  # from here on the network may hold an order, even if we never hear back
         ref = await self._money_step("create_fulfillment_order", lambda: self._provider(act.CREATE_FULFILLMENT_ORDER, request, ProviderReference))
         self.state.fulfillment_order_id = ref.id
 
@@ -138,7 +151,31 @@ class OrderWorkflow(AfterSales):
             await self._transition(OrderStatus.PAYOUT_PENDING, "buyer confirmed receipt" if confirmed else "confirmation window lapsed; released automatically")
             await self._release_and_pay_out()
 
-    async def _cancel_order(self, reason: str) -> None:
+    async def _cancel_order(self, cancelled: OrderCancelled) -> bool:
+        """Cancel at the fulfillment network, then void the authorization. False when the network had already
+        shipped and the cancel was not an operator's decision: then the sale stands and the order carries on."""
+        if not workflow.patched(CANCEL_AT_NETWORK_FIRST):
+            return await self._cancel_order_v1(cancelled.reason)
+        s = self.state
+        if s.fulfillment_order_id or self._fulfillment_requested:
+            request = CancelFulfillmentRequest(idempotency_key=self._key("fulfillment-cancel"), order_id=s.order_id)
+            result = await self._money_step(
+                "cancel_fulfillment_order", lambda: self._provider(act.CANCEL_FULFILLMENT_ORDER, request, CancelFulfillmentResult)
+            )
+            if result.shipped and not cancelled.even_if_shipped:
+                return await self._carry_on_as_shipped(cancelled.reason)
+        s.cancel_reason = cancelled.reason
+        if s.authorization_id:
+            void = VoidRequest(idempotency_key=self._key("void"), authorization_id=s.authorization_id)
+            await self._money_step("void", lambda: self._provider(act.VOID_AUTHORIZATION, void, ProviderReference))
+            s.amounts.authorized = 0
+        if self._network_at_fault():
+            await self._reimburse_seller()
+        await self._transition(OrderStatus.CANCELLED, cancelled.reason)
+        return True
+
+    async def _cancel_order_v1(self, reason: str) -> bool:
+        """How orders cancelled before the CANCEL_AT_NETWORK_FIRST change: void first, then tell the network."""
         s = self.state
         s.cancel_reason = reason
         if s.authorization_id:
@@ -147,12 +184,19 @@ class OrderWorkflow(AfterSales):
             s.amounts.authorized = 0
         if s.fulfillment_order_id:
             request = CancelFulfillmentRequest(idempotency_key=self._key("fulfillment-cancel"), order_id=s.order_id)
-            await self._money_step(
-                "cancel_fulfillment_order", lambda: self._provider(act.CANCEL_FULFILLMENT_ORDER, request, CancelFulfillmentResult)
-            )
+            await self._money_step("cancel_fulfillment_order", lambda: self._provider(act.CANCEL_FULFILLMENT_ORDER, request, CancelFulfillmentResult))
         if self._network_at_fault():
             await self._reimburse_seller()
         await self._transition(OrderStatus.CANCELLED, reason)
+        return True
+
+    async def _carry_on_as_shipped(self, reason: str) -> bool:
+        s = self.state
+        self._cancel, self._cancel_refused = None, f"the fulfillment network had already shipped the order ({reason})"
+        s.parcel_progress = max(s.parcel_progress, PARCEL_PROGRESS[FulfillmentEventType.SHIPPED])
+        s.shipped_at = s.shipped_at or workflow.now()
+        await self._transition(s.status, f"not cancelled: {self._cancel_refused}")
+        return False
 
     # ---- actions and events ---------------------------------------------------------------------
 
@@ -192,14 +236,26 @@ class OrderWorkflow(AfterSales):
 
     @confirm_receipt.validator
     def _validate_confirm_receipt(self, actor: Actor) -> None:
-        if self.state.status != OrderStatus.AWAITING_CONFIRMATION or self._confirmed or self.state.dispute is not None:
+        s = self.state
+        if s.status != OrderStatus.AWAITING_CONFIRMATION or self._confirmed or s.dispute is not None or self._network_at_fault():
             raise rejected(f"the order is {self.state.status}, not awaiting confirmation")
 
     @workflow.update(name="cancel")
     async def cancel(self, request: CancelRequest) -> OrderState:
         self._cancel = request
-        await workflow.wait_condition(lambda: self.state.status.is_terminal)
+        if not workflow.patched(CANCEL_AT_NETWORK_FIRST):
+            await workflow.wait_condition(lambda: self.state.status.is_terminal)
+            return self.state
+        parked_before = self.state.attention
+        await workflow.wait_condition(lambda: self.state.status.is_terminal or self._cancel_refused is not None or self._parked_anew(parked_before))
+        if self._cancel_refused is not None and not self.state.status.is_terminal:
+            raise rejected(self._cancel_refused)
         return self.state
+
+    def _parked_anew(self, parked_before) -> bool:
+        """A step of the cancellation itself is waiting for an operator (not one the cancel resolves at once)."""
+        a = self.state.attention
+        return self.state.status == OrderStatus.NEEDS_ATTENTION and a is not None and a is not parked_before and not a.cancellable
 
     @cancel.validator
     def _validate_cancel(self, request: CancelRequest) -> None:
@@ -208,7 +264,7 @@ class OrderWorkflow(AfterSales):
         s = self.state
         if s.status in CANCELLABLE_STATUSES and s.parcel_progress == 0 and not self._network_at_fault():
             return
-        if request.actor.role == "operator" and s.attention is not None and s.attention.step in CANCELLABLE_STEPS:
+        if request.actor.role == "operator" and s.attention is not None and s.attention.cancellable:
             return
         raise rejected(f"the order is {s.status} and can no longer be cancelled")
 

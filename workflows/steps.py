@@ -19,7 +19,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.providers import FxLockRequest, PayoutRequest, ProviderReference, RefundRequest
     from domain.search_attributes import ORDER_STATUS
     from domain.statuses import OrderStatus
-    from workflows.options import BOOKKEEPING, provider_call
+
+from workflows.options import BOOKKEEPING, provider_call
 
 T = TypeVar("T")
 
@@ -27,10 +28,15 @@ T = TypeVar("T")
 CANCELLABLE_STEPS = {"authorize", "create_fulfillment_order", "capture"}
 
 
+# Failures that say for certain the provider did nothing (as opposed to a timeout or an outage).
+DEFINITE_REFUSALS = {"ProviderRejected", "InvalidRequest"}
+
+
 class OrderCancelled(Exception):
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, even_if_shipped: bool = False):
         super().__init__(reason)
         self.reason = reason
+        self.even_if_shipped = even_if_shipped  # an operator's decision stands even if the goods have left
 
 
 def rejected(message: str) -> ApplicationError:
@@ -70,13 +76,15 @@ class OrderSteps:
             except ActivityError as err:
                 reason = str(err.cause or err)
                 resume = self.state.status
-                self.state.attention = Attention(step=step, reason=reason, resume_status=resume)
+                definite = isinstance(err.cause, ApplicationError) and err.cause.type in DEFINITE_REFUSALS
+                attention = Attention(step=step, reason=reason, resume_status=resume, cancellable=definite and step in CANCELLABLE_STEPS)
+                self.state.attention = attention
                 await self._transition(OrderStatus.NEEDS_ATTENTION, f"{step} failed: {reason}")
-                await workflow.wait_condition(lambda: self._retry or (self._cancel is not None and step in CANCELLABLE_STEPS))
+                await workflow.wait_condition(lambda: self._retry or (self._cancel is not None and attention.cancellable))
                 self.state.attention = None
                 if not self._retry:
                     await self._transition(resume, f"operator cancelled instead of retrying {step}")
-                    raise OrderCancelled(self._cancel.reason)
+                    raise OrderCancelled(self._cancel.reason, even_if_shipped=True)
                 self._retry = False
                 await self._transition(resume, f"operator retried {step}")
 

@@ -54,6 +54,7 @@ class FakeProviders:
     refund_fails: bool = False
     credit_fails: bool = False
     return_fails: bool = False
+    network_already_shipped: bool = False  # the fulfillment network answers a cancel with "too late, shipped"
     transient: dict[str, int] = field(default_factory=dict)
     ledger_conflicts: set[str] = field(default_factory=set)
     # every attempt, successful or not: (step, idempotency key)
@@ -134,6 +135,8 @@ class FakeProviders:
         @activity.defn(name=act.CANCEL_FULFILLMENT_ORDER)
         async def cancel_fulfillment(request: CancelFulfillmentRequest) -> CancelFulfillmentResult:
             await self._enter("cancel_fulfillment", request.idempotency_key, request, self.cancel_fulfillment_fails, "cannot cancel")
+            if self.network_already_shipped:
+                return CancelFulfillmentResult(cancelled=False, shipped=True, detail="already shipped")
             return CancelFulfillmentResult(cancelled=True)
 
         @activity.defn(name=act.POST_LEDGER_ENTRY)

@@ -185,9 +185,10 @@ async def test_void_failing_for_good_needs_attention_then_retry_cancels(env, wor
     assert state.attention.resume_status == OrderStatus.AWAITING_SHIPMENT
     await assert_rejected(cancel(handle, OPERATOR), "already being cancelled")
 
+    assert (await pending).status == OrderStatus.NEEDS_ATTENTION  # the cancel answers instead of hanging
+
     providers.void_fails = False
     await retry(handle)
-    assert (await pending).status == OrderStatus.CANCELLED
     result = await handle.result()
     assert providers.steps("void") == [key(order, "void")] * 2
     assert providers.steps("cancel_fulfillment") == [key(order, "fulfillment-cancel")]
@@ -203,7 +204,7 @@ async def test_fulfillment_cancel_failing_for_good_needs_attention_then_retry(en
     await env.sleep(timedelta(days=5, minutes=1))  # ship-by lapses
     state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
     assert state.attention.step == "cancel_fulfillment_order"
-    assert state.amounts.authorized == 0  # the void went through
+    assert state.amounts.authorized == 3500  # the network is asked first; the void waits for its answer
 
     providers.cancel_fulfillment_fails = False
     await retry(handle)
@@ -211,3 +212,30 @@ async def test_fulfillment_cancel_failing_for_good_needs_attention_then_retry(en
     assert result.status == OrderStatus.CANCELLED
     assert providers.steps("void") == [key(order, "void")]
     assert providers.steps("cancel_fulfillment") == [key(order, "fulfillment-cancel")] * 2
+
+
+async def test_a_cancel_that_reaches_the_network_after_it_shipped_does_not_stand(env, worker, providers, now):
+    """The buyer cancels, but the network had shipped already: the sale goes on and the buyer hears 409."""
+    providers.network_already_shipped = True
+    order = make_order(now)
+    handle = await start_order(env, order)
+    await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
+    await assert_rejected(cancel(handle, BUYER), "already shipped")
+    state = await wait_for_status(handle, OrderStatus.IN_TRANSIT)
+    assert state.cancel_reason is None and state.amounts.authorized == order.total and state.shipped_at is not None
+    assert providers.steps("void") == [] and providers.steps("capture") == [key(order, "capture")]
+    await deliver(env, handle, order)
+    await confirm(handle)
+    result = await handle.result()
+    assert result.status == OrderStatus.SETTLED
+    assert any(t.detail.startswith("not cancelled: the fulfillment network had already shipped") for t in result.timeline)
+
+
+async def test_ship_by_lapsing_after_the_network_shipped_captures_instead_of_voiding(env, worker, providers, now):
+    providers.network_already_shipped = True
+    order = make_order(now)
+    handle = await start_order(env, order)
+    await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
+    await env.sleep(timedelta(days=5, minutes=1))
+    state = await wait_for_status(handle, OrderStatus.IN_TRANSIT)
+    assert state.amounts.captured == order.total and providers.steps("void") == []

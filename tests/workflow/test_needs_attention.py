@@ -116,6 +116,9 @@ async def test_capture_unavailable_past_the_retry_budget_needs_attention(env, wo
     state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
     assert state.attention.step == "capture" and "provider unavailable" in state.attention.reason
     assert len(providers.steps("capture")) == 10
+    # the capture may have happened at the provider: voiding now could lose the money, so only a retry will do
+    assert state.attention.cancellable is False
+    await assert_rejected(cancel(handle, OPERATOR), "can no longer be cancelled")
 
     await retry(handle)
     state = await wait_for_status(handle, OrderStatus.IN_TRANSIT)
@@ -167,9 +170,11 @@ async def test_void_failing_after_operator_cancel_resumes_to_the_status_before_t
     state = await wait_until(handle, lambda s: s.attention is not None and s.attention.step == "void", "parked at the void")
     assert state.attention.resume_status == OrderStatus.AWAITING_SHIPMENT, state.attention
 
+    assert (await pending).status == OrderStatus.NEEDS_ATTENTION  # the cancel answers once its void is parked
+
     providers.void_fails = False
     await retry(handle)
-    assert (await pending).status == OrderStatus.CANCELLED
     result = await handle.result()
+    assert result.status == OrderStatus.CANCELLED
     assert providers.steps("void") == [key(order, "void")] * 2
     assert (OrderStatus.NEEDS_ATTENTION, "operator retried void") not in [(t.status, t.detail) for t in result.timeline]

@@ -152,7 +152,8 @@ async def test_fulfillment_order_failing_for_good_then_operator_cancel_voids(env
     assert result.amounts.authorized == 0
     assert providers.steps("void") == [key(order, "void")]
     assert providers.request("void").authorization_id == f"auth_{order.order_id}"
-    assert providers.steps("cancel_fulfillment") == []  # no fulfillment order was created
+    # the create was refused, but the network is told to cancel anyway: a create that timed out may exist
+    assert providers.steps("cancel_fulfillment") == [key(order, "fulfillment-cancel")]
     assert providers.steps("capture") == [] and providers.entries == {}
 
 

@@ -148,7 +148,7 @@ async def test_return_request_failing_for_good_needs_attention_then_retry(env, w
     answer = await resolve(handle, "return_and_refund")
     assert answer.status == OrderStatus.NEEDS_ATTENTION
     assert answer.attention.step == "request_return" and answer.attention.resume_status == OrderStatus.DISPUTED
-    assert answer.return_shipment is None
+    assert answer.return_shipment is not None and answer.return_shipment.shipped_at is None  # exists, so no event is lost
 
     providers.return_fails = False
     await retry(handle, OPERATOR)
@@ -157,3 +157,20 @@ async def test_return_request_failing_for_good_needs_attention_then_retry(env, w
     assert providers.steps("request_return") == [key(order, "return")] * 2
     await send_event(handle, order, "return_received", "ev-rr", await env_now(env))
     assert_refunded(providers, order, await handle.result())
+
+
+async def test_a_return_shipped_while_the_request_awaits_an_operator_is_not_lost(env, worker, providers, now):
+    order, handle, _ = await disputed_order(env, now)
+    providers.return_fails = True
+    await resolve(handle, "return_and_refund")
+    await send_event(handle, order, "return_shipped", "ev-rs", await env_now(env))  # the buyer was quicker than the network's API
+    state = await wait_until(handle, lambda s: s.return_shipment.shipped_at is not None, "the return is known to have shipped")
+    assert state.status == OrderStatus.NEEDS_ATTENTION
+
+    providers.return_fails = False
+    await retry(handle, OPERATOR)
+    await wait_for_status(handle, OrderStatus.AWAITING_RETURN)
+    await env.sleep(timedelta(days=15))  # return_by passes: the return had shipped in time, so no release to the seller
+    result = await handle.result()
+    assert_refunded(providers, order, result)
+    assert timeline_entry(result, OrderStatus.REFUNDED).detail == "return shipped but not received in time; buyer refunded"
