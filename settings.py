@@ -25,7 +25,6 @@ class Settings(BaseSettings):
     )
     settlement_codec_allow_anonymous: bool = Field(False, description="let the codec endpoint decode without an operator token (local UI)")
 
-    settlement_api_host: str = "127.0.0.1"
     settlement_api_port: int = 8000
     settlement_sim_port: int = 8100
     settlement_worker_metrics_host: str = Field("127.0.0.1", description="address of the worker's Prometheus endpoint")

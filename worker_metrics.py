@@ -6,6 +6,9 @@ import logging
 import asyncpg
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
+from db.read_model import count_by_status
+from domain.statuses import OrderStatus
+
 log = logging.getLogger("settlement.worker")
 
 REFRESH_SECONDS = 15
@@ -20,8 +23,9 @@ async def publish_orders_by_status(runtime: Runtime, pool: asyncpg.Pool, stop: a
     gauge = runtime.metric_meter.create_gauge("settlement_orders", "orders by status", "orders")
     while not stop.is_set():
         try:
-            for row in await pool.fetch("SELECT status, count(*) AS n FROM orders GROUP BY status"):
-                gauge.set(row["n"], {"status": row["status"]})
+            counts = await count_by_status(pool)
+            for status in OrderStatus:  # statuses no order is in any more go back to zero
+                gauge.set(counts.get(status.value, 0), {"status": status.value})
         except Exception:  # metrics must never take the worker down
             log.exception("could not refresh settlement_orders")
         try:

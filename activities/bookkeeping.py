@@ -20,6 +20,9 @@ class BookkeepingActivities:
             entry_id, written = await ledger.post_entry_once(self._pool, entry)
         except (ledger.LedgerConflict, ledger.LedgerUnbalanced, ledger.LedgerOverdrawn) as err:
             raise ApplicationError(str(err), type=type(err).__name__, non_retryable=True) from err
+        except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError, asyncpg.RaiseError) as err:
+            # The database refuses the entry itself (out of range, a constraint, a ledger trigger): retrying cannot help.
+            raise ApplicationError(f"{entry.idempotency_key}: {err}", type="LedgerRejected", non_retryable=True) from err
         if written:
             _count_money_moved(entry)
         activity.logger.info("ledger entry %s %s", entry.idempotency_key, "written" if written else "already written")

@@ -45,7 +45,12 @@ class OrderWorkflows:
             return False
 
     async def request_hash(self, order_id: str) -> str | None:
-        description = await self.client.get_workflow_handle(workflow_id_for(order_id)).describe()
+        try:
+            description = await self.client.get_workflow_handle(workflow_id_for(order_id)).describe()
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise
         return (await description.memo()).get(REQUEST_HASH_MEMO)
 
     async def state(self, order_id: str) -> OrderState | None:

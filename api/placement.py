@@ -36,7 +36,7 @@ def request_fingerprint(request: OrderRequest) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def order_input(request: OrderRequest, placed_at: datetime, policy: PlacementPolicy) -> OrderInput:
+def order_input(request: OrderRequest, placed_at: datetime, policy: PlacementPolicy, fingerprint: str) -> OrderInput:
     settlement_currency = request.settlement_currency or request.currency
     if not has_rate(request.currency, settlement_currency):
         raise field_error("settlement_currency", f"no FX rate from {request.currency} to {settlement_currency}")
@@ -61,6 +61,7 @@ def order_input(request: OrderRequest, placed_at: datetime, policy: PlacementPol
         confirmation_window=window,
         fees=compute_fees(request.total, request.units, request.currency),
         after_sales=policy.after_sales,
+        request_fingerprint=fingerprint,
         provider_retry=RetryBudget(
             maximum_attempts=policy.provider_max_attempts,
             initial_interval=min(timedelta(seconds=1), policy.provider_max_backoff),

@@ -5,7 +5,9 @@ Each check returns human-readable violations; an empty list means the books are 
 
 import asyncpg
 
-TERMINAL = ("settled", "refunded", "cancelled", "payment_failed")
+from domain.statuses import TERMINAL_STATUSES
+
+TERMINAL = sorted(s.value for s in TERMINAL_STATUSES)
 
 
 async def check_invariants(pool: asyncpg.Pool) -> list[str]:

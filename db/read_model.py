@@ -51,8 +51,12 @@ def encode_cursor(placed_at: datetime, order_id: str) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    placed_at, order_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    return datetime.fromisoformat(placed_at), str(order_id)
+    """Raises ValueError for anything but a cursor encode_cursor made."""
+    try:
+        placed_at, order_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(placed_at), str(order_id)
+    except (TypeError, ValueError, UnicodeError) as err:
+        raise ValueError(f"not a cursor: {err}") from err
 
 
 async def list_orders(
@@ -80,3 +84,7 @@ async def list_orders(
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1]["placed_at"], page[-1]["order_id"]) if len(rows) > limit else None
     return [OrderState.model_validate(r["state"]) for r in page], next_cursor
+
+
+async def count_by_status(pool: asyncpg.Pool) -> dict[str, int]:
+    return {r["status"]: r["n"] for r in await pool.fetch("SELECT status, count(*) AS n FROM orders GROUP BY status")}

@@ -5,7 +5,6 @@ platform's spread. Converting an amount multiplies exactly (fractions, never flo
 two currencies' minor-unit exponents, and rounds half up to the target's minor unit, once.
 """
 
-from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
@@ -27,7 +26,7 @@ class FxQuote(BaseModel):
 
 
 def client_rate(mid_rate: Decimal, spread_bps: int) -> Decimal:
-    """Mid less the spread, kept to 10 significant decimals so that it is stable and auditable."""
+    """Mid less the spread, rounded to 10 decimal places so that it is stable and auditable."""
     return (mid_rate * (Decimal(10_000 - spread_bps) / Decimal(10_000))).quantize(Decimal("1e-10"))
 
 
@@ -37,7 +36,3 @@ def convert(amount: int, source: str, target: str, rate: Decimal) -> int:
         raise ValueError("convert takes a non-negative amount")
     exact = Fraction(amount) * Fraction(rate) * Fraction(10) ** (exponent(target) - exponent(source))
     return int(exact + Fraction(1, 2))
-
-
-def identity_quote(currency: str, now: datetime) -> FxQuote:
-    return FxQuote(base=currency, quote=currency, mid_rate=Decimal(1), rate=Decimal(1), spread_bps=0, source="same currency", locked_at=now)

@@ -11,6 +11,9 @@ from domain.money import CurrencyCode
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$", description="1-64 letters, digits, '_', '-', '.', ':'")]
 
 MAX_CONFIRMATION_WINDOW = timedelta(days=90)
+MAX_DELIVERY_TIME = timedelta(days=60)
+# Far below 2**63 even after conversion to a currency worth a thousandth as much (ledger amounts are bigint).
+MAX_ORDER_TOTAL = 10**15
 
 
 class Item(BaseModel):
@@ -43,6 +46,8 @@ class OrderRequest(BaseModel):
             raise ValueError("deliver_by must be after ship_by")
         if self.confirmation_window is not None and not timedelta(0) < self.confirmation_window <= MAX_CONFIRMATION_WINDOW:
             raise ValueError("confirmation_window must be positive and at most 90 days")
+        if self.total > MAX_ORDER_TOTAL:
+            raise ValueError(f"the order total may not exceed {MAX_ORDER_TOTAL} minor units")
         return self
 
     @property
@@ -75,8 +80,10 @@ def resolve_deadlines(request: OrderRequest, placed_at: datetime, policy: Placem
     if ship_by <= placed_at:
         raise ValueError("ship_by: must be in the future")
     if ship_by > placed_at + policy.authorization_life:
-        raise ValueError("ship_by: must fall within the payment authorization's life (7 days)")
+        raise ValueError(f"ship_by: must fall within the payment authorization's life ({policy.authorization_life.days} days)")
     deliver_by = request.deliver_by or ship_by + policy.deliver_within_after_ship_by
     if deliver_by <= ship_by:
         raise ValueError("deliver_by: must be after ship_by")
+    if deliver_by > ship_by + MAX_DELIVERY_TIME:
+        raise ValueError(f"deliver_by: must be at most {MAX_DELIVERY_TIME.days} days after ship_by")
     return ship_by, deliver_by, request.confirmation_window or policy.confirmation_window

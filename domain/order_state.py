@@ -87,6 +87,7 @@ class OrderInput(BaseModel):
     fees: Fees
     after_sales: AfterSalesPolicy = AfterSalesPolicy()
     provider_retry: RetryBudget = RetryBudget()
+    request_fingerprint: str = Field("", description="SHA-256 of the create request, to tell a repeat from a conflict")
 
     @property
     def total(self) -> int:
@@ -124,6 +125,7 @@ class OrderState(BaseModel):
     dispute: Dispute | None = None
     return_shipment: ReturnShipment | None = None
     network_fault: FulfillmentEvent | None = None
+    request_fingerprint: str = ""
     timeline: list[TimelineEntry] = []
     seen_event_ids: list[str] = []
     parcel_progress: int = 0
@@ -156,6 +158,7 @@ class OrderState(BaseModel):
             confirmation_window=order.confirmation_window,
             deadlines=Deadlines(ship_by=order.ship_by, deliver_by=order.deliver_by),
             placed_at=order.placed_at,
+            request_fingerprint=order.request_fingerprint,
             timeline=[TimelineEntry(at=order.placed_at, status=OrderStatus.PAYMENT_PENDING, detail="order placed")],
         )
 

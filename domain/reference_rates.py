@@ -33,7 +33,7 @@ def has_rate(base: str, quote: str) -> bool:
 
 
 def mid_rate(base: str, quote: str) -> Decimal:
-    """Units of quote per unit of base."""
+    """Units of quote per unit of base, rounded to 10 decimal places."""
     if base == quote:
         return Decimal(1)
     return (UNITS_PER_USD[quote] / UNITS_PER_USD[base]).quantize(Decimal("1e-10"))

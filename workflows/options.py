@@ -27,6 +27,6 @@ BOOKKEEPING = dict(
     retry_policy=RetryPolicy(
         initial_interval=timedelta(milliseconds=500),
         maximum_interval=timedelta(seconds=30),
-        non_retryable_error_types=["LedgerConflict", "LedgerUnbalanced", "LedgerOverdrawn"],
+        non_retryable_error_types=["LedgerConflict", "LedgerUnbalanced", "LedgerOverdrawn", "LedgerRejected"],
     ),
 )

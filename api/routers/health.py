@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.problems import problem_response
+from db.pool import ping
 
 router = APIRouter(tags=["health"])
 
@@ -19,7 +20,7 @@ async def healthz() -> dict:
 async def readyz(request: Request):
     failures = []
     try:
-        await asyncio.wait_for(request.app.state.pool.fetchval("SELECT 1"), 2)
+        await asyncio.wait_for(ping(request.app.state.pool), 2)
     except Exception as err:  # any failure means not ready
         failures.append(f"postgresql: {type(err).__name__}")
     try:

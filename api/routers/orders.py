@@ -53,15 +53,23 @@ async def load_order(request: Request, order_id: str, principal: Principal) -> O
 async def create_order(
     body: OrderRequest, request: Request, response: Response, principal: Principal = Depends(require(Role.MARKETPLACE, Role.OPERATOR))
 ) -> OrderView:
-    order = order_input(body, datetime.now(timezone.utc), request.app.state.placement_policy)
+    if principal.role == Role.MARKETPLACE and body.marketplace != principal.sub:
+        raise Problem(403, f"marketplace {principal.sub} may not create orders for {body.marketplace}")
     fingerprint = request_fingerprint(body)
     response.headers["Location"] = f"/v1/orders/{body.order_id}"
-    if await request.app.state.orders.start(order, fingerprint):
-        return view(request, OrderState.initial(order))
-    if await request.app.state.orders.request_hash(body.order_id) != fingerprint:
+    # The read model keeps every order for good (Temporal may purge closed workflows), so it answers repeats first.
+    existing = await read_model.get_order(request.app.state.pool, body.order_id)
+    if existing is None:
+        order = order_input(body, datetime.now(timezone.utc), request.app.state.placement_policy, fingerprint)
+        if await request.app.state.orders.start(order, fingerprint):
+            return view(request, OrderState.initial(order))
+        recorded_fingerprint = await request.app.state.orders.request_hash(body.order_id)
+    else:
+        recorded_fingerprint = existing.request_fingerprint
+    if recorded_fingerprint != fingerprint:
         raise Problem(409, f"order {body.order_id} exists with a different payload", kind="order-conflict")
     response.status_code = 200
-    return view(request, await load_order(request, body.order_id, Principal(sub="", role=Role.OPERATOR)))
+    return view(request, await load_order(request, body.order_id, principal))
 
 
 @router.get("/{order_id}", response_model=OrderView)

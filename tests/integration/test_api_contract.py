@@ -7,6 +7,12 @@ from tests.integration.stack import new_order, token
 MARKETPLACE = token("marketplace", "market_a")
 
 
+def _in_days(days: int) -> str:
+    from datetime import datetime, timedelta, timezone
+
+    return (datetime.now(timezone.utc) + timedelta(days=days)).isoformat()
+
+
 async def test_identical_repeat_is_200_and_conflicting_repeat_is_409(engine):
     order = new_order()
     first = await engine.api.post("/v1/orders", json=order, headers=MARKETPLACE)
@@ -81,6 +87,8 @@ async def test_roles_are_enforced(engine):
         ({"ship_by": "2030-01-01T00:00:00Z", "deliver_by": "2029-01-01T00:00:00Z"}, "body"),
         ({"settlement_currency": "NGN"}, "settlement_currency"),  # no FX rate for USD/NGN,
         ({"unexpected": 1}, "unexpected"),
+        ({"items": [{"sku": "a", "quantity": 10_000, "unit_price": 10**12}]}, "body"),  # total beyond 10**15
+        ({"ship_by": _in_days(2), "deliver_by": _in_days(70)}, "deliver_by"),  # more than 60 days in transit
     ],
 )
 async def test_invalid_orders_are_422_naming_the_field(engine, change, field):
@@ -123,8 +131,9 @@ async def test_listing_is_scoped_to_the_caller_and_paginates(engine):
     assert sorted(seen) == sorted(ids)
     by_seller = (await engine.api.get("/v1/orders", params={"seller_id": "seller_list"}, headers=token("operator", "ops"))).json()
     assert sorted(o["order_id"] for o in by_seller["orders"]) == sorted(ids)
-    bad_cursor = await engine.api.get("/v1/orders", params={"cursor": "garbage"}, headers=token("operator", "ops"))
-    assert bad_cursor.status_code == 422
+    for garbage in ("garbage", "NQ==", "WzEsMl0="):  # not base64 JSON; the JSON 5; the JSON [1,2]
+        bad_cursor = await engine.api.get("/v1/orders", params={"cursor": garbage}, headers=token("operator", "ops"))
+        assert bad_cursor.status_code == 422, garbage
     bad_status = await engine.api.get("/v1/orders", params={"status": "nonsense"}, headers=token("operator", "ops"))
     assert bad_status.status_code == 422
     for order_id in [*ids, unrelated["order_id"]]:
@@ -138,3 +147,16 @@ async def test_health_readiness_metrics_and_openapi(engine):
     assert "settlement_http_requests_total" in metrics
     spec = (await engine.api.get("/openapi.json")).json()
     assert {"/v1/orders", "/v1/orders/{order_id}", "/v1/webhooks/fulfillment", "/v1/sellers/{seller_id}/balance"} <= set(spec["paths"])
+
+
+async def test_a_marketplace_creates_and_reads_only_its_own_orders(engine):
+    order = new_order(marketplace="market_b")
+    refused = await engine.api.post("/v1/orders", json=order, headers=MARKETPLACE)
+    assert refused.status_code == 403
+    created = await engine.api.post("/v1/orders", json=order, headers=token("marketplace", "market_b"))
+    assert created.status_code == 201
+    await engine.wait_for(order["order_id"], "awaiting_shipment")
+    assert (await engine.get(order["order_id"], "marketplace", "market_a")).status_code == 404
+    assert (await engine.get(order["order_id"], "marketplace", "market_b")).status_code == 200
+    await engine.api.post(f"/v1/orders/{order['order_id']}/cancel", headers=token("operator", "ops"))
+    await engine.wait_for(order["order_id"], "cancelled")
