@@ -49,7 +49,7 @@ def migrate() -> None:
 
 
 @app.command("check-invariants")
-def check_invariants() -> None:
+def check_invariants(simulator: bool = typer.Option(True, help="also reconcile the ledger with the simulated provider's records")) -> None:
     """Check the ledger invariants against DATABASE_URL; exits 1 when any is violated."""
     from db.invariants import check_invariants as check
     from db.pool import create_pool
@@ -57,7 +57,7 @@ def check_invariants() -> None:
     async def run() -> list[str]:
         pool = await create_pool(os.environ.get("DATABASE_URL") or _settings().database_url or "")
         try:
-            return await check(pool)
+            return await check(pool, reconcile_with_simulator=simulator)
         finally:
             await pool.close()
 

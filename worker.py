@@ -30,7 +30,7 @@ def activities_for(pool, provider_client: httpx.AsyncClient) -> list:
     payments = PaymentActivities(SimulatedPaymentGateway(provider_client))
     fulfillment = FulfillmentActivities(SimulatedFulfillmentNetwork(provider_client))
     bookkeeping = BookkeepingActivities(pool)
-    fx = FxActivities(SimulatedFxRates())
+    fx = FxActivities(SimulatedFxRates(provider_client))
     return [
         payments.authorize,
         payments.capture,

@@ -1,9 +1,10 @@
-"""Locking an FX rate: the quote becomes part of the workflow's history, so replays see the same rate."""
+"""Locking an FX rate, once per order: the quote is kept by the source under the order's key and recorded
+in the workflow's history, so retries, replays and resets all convert at the same rate."""
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
-from adapters.fx import FxRateSource, UnsupportedCurrencyPair
+from activities.provider_errors import classified_provider_errors
+from adapters.fx import FxRateSource
 from domain import activity_names as act
 from domain.fx import FxQuote
 from domain.providers import FxLockRequest
@@ -15,7 +16,5 @@ class FxActivities:
 
     @activity.defn(name=act.LOCK_FX_RATE)
     async def lock_fx_rate(self, request: FxLockRequest) -> FxQuote:
-        try:
-            return await self._source.quote(request.base, request.quote)
-        except UnsupportedCurrencyPair as err:
-            raise ApplicationError(str(err), type="InvalidRequest", non_retryable=True) from err
+        async with classified_provider_errors():
+            return await self._source.lock(request)

@@ -87,6 +87,7 @@ class ReturnRequest(BaseModel):
 
 
 class FxLockRequest(BaseModel):
+    idempotency_key: str = ""
     order_id: str
     base: str
     quote: str

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 from fastapi import FastAPI, Request
 
-from simulators import dispatcher, fulfillment, psp
+from simulators import dispatcher, fulfillment, fx, psp
 from simulators.config import SimulatorSettings
 from simulators.faults import Faults
 
@@ -34,6 +34,7 @@ def create_app(settings: SimulatorSettings | None = None) -> FastAPI:
     app = FastAPI(title="Settlement simulators", lifespan=lifespan)
     app.include_router(psp.router)
     app.include_router(fulfillment.router)
+    app.include_router(fx.router)
 
     @app.get("/sim/faults")
     async def get_faults(request: Request) -> Faults:

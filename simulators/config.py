@@ -3,6 +3,8 @@
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.reference_rates import DEFAULT_SPREAD_BPS
+
 
 class SimulatorSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
@@ -15,3 +17,4 @@ class SimulatorSettings(BaseSettings):
     settlement_sim_deliver_after_seconds: float = 10.0
     settlement_sim_latency_ms: int = 0
     settlement_sim_failure_rate: float = 0.0
+    settlement_sim_fx_spread_bps: int = Field(DEFAULT_SPREAD_BPS, ge=0, le=10_000)

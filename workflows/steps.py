@@ -118,7 +118,7 @@ class OrderSteps:
         """Lock the order-to-settlement rate once (at capture), when the seller settles in another currency."""
         o, s = self.order, self.state
         if s.fx is None and o.currency != o.settlement_currency:
-            request = FxLockRequest(order_id=o.order_id, base=o.currency, quote=o.settlement_currency)
+            request = FxLockRequest(idempotency_key=self._key("fx-lock"), order_id=o.order_id, base=o.currency, quote=o.settlement_currency)
             s.fx = await self._money_step("lock_fx_rate", lambda: self._provider(act.LOCK_FX_RATE, request, FxQuote))
         return s.fx
 

@@ -93,3 +93,16 @@ async def test_same_currency_order_is_unchanged(engine, pool):
     assert settled["settlement"]["paid_out"] == settled["amounts"]["paid_out"]
     accounts = [p["account"] for e in await ledger.entries_for_order(pool, created["order_id"]) for p in e["postings"]]
     assert not any(a.startswith("fx:") or "fx_gain_loss" in a for a in accounts)
+
+
+async def test_an_fx_quote_is_locked_once_per_key(engine):
+    body = {"idempotency_key": "order-fx-probe:fx-lock", "base": "GBP", "quote": "JPY"}
+    first = await engine.sim.post("/fx/quotes", json=body)
+    again = await engine.sim.post("/fx/quotes", json=body)
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json()
+    assert Decimal(first.json()["rate"]) < Decimal(first.json()["mid_rate"])
+    other_pair = await engine.sim.post("/fx/quotes", json={**body, "quote": "USD"})
+    assert other_pair.status_code == 409
+    unknown = await engine.sim.post("/fx/quotes", json={**body, "idempotency_key": "k2", "quote": "NGN"})
+    assert unknown.status_code == 422

@@ -1,0 +1,44 @@
+"""The simulated FX rate source: documented reference rates (domain/reference_rates.py) less a spread.
+
+A quote is locked once per idempotency key: asking again with the same key returns the same quote,
+so a retried or reset workflow converts at the rate it locked the first time.
+"""
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel
+
+from domain import reference_rates
+from domain.fx import client_rate
+from simulators import faults
+
+router = APIRouter(prefix="/fx")
+
+SOURCE = "simulated reference rates"
+
+
+class QuoteBody(BaseModel):
+    idempotency_key: str
+    base: str
+    quote: str
+
+
+@router.post("/quotes")
+async def lock_quote(body: QuoteBody, request: Request) -> dict:
+    await faults.apply(request.app.state.faults)
+    if not reference_rates.has_rate(body.base, body.quote):
+        raise HTTPException(422, detail=f"no reference rate for {body.base}/{body.quote}")
+    mid = reference_rates.mid_rate(body.base, body.quote)
+    spread = request.app.state.settings.settlement_sim_fx_spread_bps
+    async with request.app.state.pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO sim.fx_quotes (idempotency_key, base, quote, mid_rate, rate, spread_bps) VALUES ($1, $2, $3, $4, $5, $6) "
+            "ON CONFLICT (idempotency_key) DO NOTHING",
+            body.idempotency_key, body.base, body.quote, mid, client_rate(mid, spread), spread,
+        )
+        row = await conn.fetchrow("SELECT * FROM sim.fx_quotes WHERE idempotency_key = $1", body.idempotency_key)
+    if (row["base"], row["quote"]) != (body.base, body.quote):
+        raise HTTPException(409, detail=f"idempotency key {body.idempotency_key} was used for another currency pair")
+    return {
+        "base": row["base"], "quote": row["quote"], "mid_rate": str(row["mid_rate"]), "rate": str(row["rate"]),
+        "spread_bps": row["spread_bps"], "source": SOURCE, "locked_at": row["locked_at"].isoformat(),
+    }
