@@ -149,7 +149,7 @@ async def test_lost_in_transit_refunds_the_buyer_and_the_network_reimburses_the_
 
 async def test_late_delivery_compensates_the_buyer_and_the_order_carries_on(engine, pool):
     now = datetime.now(timezone.utc)
-    created = await engine.create(ship_by=(now + timedelta(seconds=2)).isoformat(), deliver_by=(now + timedelta(seconds=4)).isoformat())
+    created = await engine.create(ship_by=(now + timedelta(seconds=8)).isoformat(), deliver_by=(now + timedelta(seconds=12)).isoformat())
     order_id = created["order_id"]
     await engine.wait_for(order_id, "awaiting_shipment")
     await engine.webhook(order_id, "shipped")
@@ -169,7 +169,7 @@ async def test_late_delivery_compensates_the_buyer_and_the_order_carries_on(engi
 async def _wait_compensated(engine, order_id: str) -> dict:
     import asyncio
 
-    for _ in range(100):
+    for _ in range(150):
         order = (await engine.get(order_id)).json()
         if order["amounts"]["compensated"]:
             return order
