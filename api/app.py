@@ -4,7 +4,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import metrics, problems
+from api import log_context, metrics, problems
 from api.order_workflows import OrderWorkflows
 from api.placement import placement_policy
 from api.routers import codec as codec_router
@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     problems.install(app)
     metrics.install(app)
+    log_context.install(app)
     for router in (orders.router, disputes.router, webhooks.router, sellers.router, health.router, codec_router.router):
         app.include_router(router)
     return app

@@ -38,8 +38,17 @@ def problem_response(request: Request, status: int, detail: str, kind: str | Non
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def validation_problem(errors: list[dict]) -> Problem:
+    """422 listing each field and what is wrong with it."""
+    return Problem(422, "; ".join(f"{e['field']}: {e['message']}" for e in errors), kind="validation-error", errors=errors)
+
+
 def field_error(field: str, message: str) -> Problem:
-    return Problem(422, f"{field}: {message}", kind="validation-error", errors=[{"field": field, "message": message}])
+    return validation_problem([{"field": field, "message": message}])
+
+
+def pydantic_errors(errors: list[dict]) -> list[dict]:
+    return [{"field": _location(e["loc"]), "message": e["msg"]} for e in errors]
 
 
 def _location(loc: tuple) -> str:
@@ -54,9 +63,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
-        errors = [{"field": _location(e["loc"]), "message": e["msg"]} for e in exc.errors()]
-        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        return problem_response(request, 422, detail, "validation-error", errors)
+        return await _problem(request, validation_problem(pydantic_errors(exc.errors())))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import Principal, Role, current_principal, require
 from api.placement import order_input, request_fingerprint
-from api.problems import Problem
+from api.problems import Problem, field_error
 from api.views import OrderPage, OrderView
 from db import read_model
 from domain.order_actions import Actor, CancelRequest
@@ -97,7 +97,7 @@ async def list_orders(
     try:
         after = read_model.decode_cursor(cursor) if cursor else None
     except ValueError as err:
-        raise Problem(422, "cursor: not a cursor this API issued", kind="validation-error") from err
+        raise field_error("cursor", "not a cursor this API issued") from err
     states, next_cursor = await read_model.list_orders(
         request.app.state.pool, status=status, seller_id=seller_id, buyer_id=buyer_id, marketplace=marketplace, after=after, limit=limit
     )

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel
 
 from api.auth import Principal, Role, require
-from api.problems import Problem
+from api.problems import Problem, field_error
 from db.balances import seller_balance
 from db.statements import seller_postings
 from domain.statement import StatementLine, statement_lines
@@ -68,7 +68,7 @@ async def statement(
     end = end or datetime.now(timezone.utc)
     start = start or end - DEFAULT_PERIOD
     if start >= end:
-        raise Problem(422, "from: must be before to", kind="validation-error", errors=[{"field": "from", "message": "must be before to"}])
+        raise field_error("from", "must be before to")
     lines = statement_lines(await seller_postings(request.app.state.pool, seller_id, start, end))
     if "text/csv" in request.headers.get("accept", ""):
         return Response(_csv(lines), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="statement-{seller_id}.csv"'})

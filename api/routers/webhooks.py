@@ -5,7 +5,7 @@ import time
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 
-from api.problems import Problem
+from api.problems import Problem, pydantic_errors, validation_problem
 from domain.order_state import FulfillmentEvent
 from domain.webhook_signature import InvalidSignature, verify
 from logs import current_order_id
@@ -29,8 +29,7 @@ async def fulfillment_webhook(request: Request) -> dict:
     try:
         event = FulfillmentEvent.model_validate_json(body)
     except ValidationError as err:
-        errors = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]} for e in err.errors()]
-        raise Problem(422, "; ".join(f"{e['field']}: {e['message']}" for e in errors), kind="validation-error", errors=errors) from err
+        raise validation_problem(pydantic_errors(err.errors())) from err
     current_order_id.set(event.order_id)
     outcome = await request.app.state.orders.deliver_event(event)
     return {"event_id": event.event_id, "status": outcome}
