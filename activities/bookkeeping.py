@@ -10,6 +10,18 @@ from domain.ledger import EntryRequest
 from domain.order_state import OrderState
 
 
+# The database refuses the write itself (bad data, a constraint, a trigger, a privilege, a size limit):
+# retrying cannot help, so the workflow parks the order instead of retrying forever.
+PERMANENT_DATABASE_ERRORS = (
+    asyncpg.DataError,
+    asyncpg.IntegrityConstraintViolationError,
+    asyncpg.RaiseError,
+    asyncpg.InsufficientPrivilegeError,
+    asyncpg.ProgramLimitExceededError,
+    UnicodeEncodeError,
+)
+
+
 class BookkeepingActivities:
     def __init__(self, pool: asyncpg.Pool):
         self._pool = pool
@@ -20,8 +32,7 @@ class BookkeepingActivities:
             entry_id, written = await ledger.post_entry_once(self._pool, entry)
         except (ledger.LedgerConflict, ledger.LedgerUnbalanced, ledger.LedgerOverdrawn) as err:
             raise ApplicationError(str(err), type=type(err).__name__, non_retryable=True) from err
-        except (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError, asyncpg.RaiseError) as err:
-            # The database refuses the entry itself (out of range, a constraint, a ledger trigger): retrying cannot help.
+        except PERMANENT_DATABASE_ERRORS as err:
             raise ApplicationError(f"{entry.idempotency_key}: {err}", type="LedgerRejected", non_retryable=True) from err
         if written:
             _count_money_moved(entry)
@@ -30,7 +41,10 @@ class BookkeepingActivities:
 
     @activity.defn(name=act.RECORD_ORDER)
     async def record_order(self, state: OrderState) -> None:
-        await read_model.record_order(self._pool, state)
+        try:
+            await read_model.record_order(self._pool, state, run_id=activity.info().workflow_run_id)
+        except PERMANENT_DATABASE_ERRORS as err:
+            raise ApplicationError(f"the read model refused order {state.order_id}: {err}", type="ReadModelRejected", non_retryable=True) from err
 
 
 def _count_money_moved(entry: EntryRequest) -> None:

@@ -11,8 +11,8 @@ TERMINAL = sorted(s.value for s in TERMINAL_STATUSES)
 
 
 async def check_invariants(pool: asyncpg.Pool, reconcile_with_simulator: bool = True) -> list[str]:
-    """All invariants; the reconciliation reads the simulated provider's records (a real provider's
-    reconciliation would read its settlement reports instead, so it can be left out)."""
+    """All invariants; the reconciliation (of open and finished orders alike) reads the simulated provider's
+    records (a real provider's reconciliation would read its settlement reports instead, so it can be left out)."""
     checks = [_entries_balance, _balances_match_postings, _books_balance, _no_forbidden_negatives, _terminal_orders_hold_nothing]
     if reconcile_with_simulator:
         checks.append(_reconciles_with_provider)
@@ -73,8 +73,14 @@ async def _terminal_orders_hold_nothing(pool: asyncpg.Pool) -> list[str]:
 
 
 async def _reconciles_with_provider(pool: asyncpg.Pool) -> list[str]:
-    """The payment provider's records agree with the ledger: one authorization and at most one capture per
-    order (one operation per step is the provider's idempotency key), and the same amounts moved."""
+    """The payment provider's records agree with the ledger for every order, open or closed.
+
+    One authorization and at most one capture per order (one operation per step is the provider's
+    idempotency key). Money in: the ledger never holds more than the provider captured. Money out is
+    reserved in the ledger before the provider is called and settled after, so at any moment
+    settled <= what the provider paid out, refunded or credited <= reserved; a finished order has
+    nothing pending, so the three are equal. Anything else (a refund the ledger never reserved, a payout
+    made twice) is a drift, caught while the order is still open."""
     violations = []
     dupes = await pool.fetch(
         "SELECT order_id, operation, count(*) AS n FROM sim.psp_operations WHERE outcome = 'succeeded' "
@@ -83,16 +89,33 @@ async def _reconciles_with_provider(pool: asyncpg.Pool) -> list[str]:
     violations += [f"order {r['order_id']}: {r['n']} successful {r['operation']} operations at the provider" for r in dupes]
     rows = await pool.fetch(
         """
-        SELECT o.order_id, k.kind,
-               coalesce((SELECT sum(s.amount) FROM sim.psp_operations s WHERE s.order_id = o.order_id AND s.operation = k.operation AND s.outcome = 'succeeded'), 0) AS provider,
-               coalesce((SELECT sum(p.amount) FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id
-                         WHERE e.order_id = o.order_id AND e.kind = k.kind AND p.amount > 0), 0) AS ledger
-        FROM orders o CROSS JOIN (VALUES ('capture', 'capture'), ('payout', 'payout'), ('refund', 'refund'), ('credit', 'compensation')) AS k(operation, kind)
-        WHERE o.status = ANY($1::text[])
+        WITH provider AS (
+            SELECT order_id, operation, sum(amount) AS amount FROM sim.psp_operations
+            WHERE outcome = 'succeeded' AND operation IN ('capture', 'payout', 'refund', 'credit') GROUP BY order_id, operation
+        ), ledger AS (
+            SELECT e.order_id, e.kind,
+                   coalesce(sum(p.amount) FILTER (WHERE e.kind = 'capture' AND p.account LIKE 'escrow:%'), 0) AS captured,
+                   coalesce(sum(p.amount) FILTER (WHERE p.account LIKE 'external:%' AND p.amount > 0), 0) AS settled,
+                   coalesce(sum(p.amount) FILTER (WHERE (p.account LIKE 'external:%' OR p.account LIKE 'pending:%') AND p.amount > 0
+                                                  AND e.idempotency_key NOT LIKE '%:settled'), 0) AS reserved
+            FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.id
+            WHERE e.kind IN ('capture', 'payout', 'refund', 'compensation') GROUP BY e.order_id, e.kind
+        ), kinds(operation, kind) AS (VALUES ('capture', 'capture'), ('payout', 'payout'), ('refund', 'refund'), ('credit', 'compensation'))
+        SELECT o.order_id, o.status = ANY($1::text[]) AS finished, k.kind, coalesce(pr.amount, 0) AS provider,
+               coalesce(l.captured, 0) AS captured, coalesce(l.settled, 0) AS settled, coalesce(l.reserved, 0) AS reserved
+        FROM orders o CROSS JOIN kinds k
+        LEFT JOIN provider pr ON pr.order_id = o.order_id AND pr.operation = k.operation
+        LEFT JOIN ledger l ON l.order_id = o.order_id AND l.kind = k.kind
         """,
         list(TERMINAL),
     )
     for r in rows:
-        if r["provider"] != r["ledger"]:
-            violations.append(f"order {r['order_id']}: provider {r['kind']} {r['provider']} but ledger {r['kind']} {r['ledger']}")
+        order, kind, provider, finished = r["order_id"], r["kind"], r["provider"], r["finished"]
+        if kind == "capture":
+            if r["captured"] > provider or (finished and r["captured"] != provider):
+                violations.append(f"order {order}: provider captured {provider} but the ledger holds {r['captured']} as captured")
+        elif not r["settled"] <= provider <= r["reserved"] or (finished and not r["settled"] == provider == r["reserved"]):
+            violations.append(
+                f"order {order}: provider {kind} {provider} but the ledger reserved {r['reserved']} and settled {r['settled']}"
+            )
     return violations

@@ -58,6 +58,7 @@ async def _existing_entry(conn: asyncpg.Connection, entry: EntryRequest, wanted:
 
 
 async def _apply_posting(conn: asyncpg.Connection, entry_id: int, account, amount: int) -> None:
+    """Insert the posting; a trigger moves the account's balance (the engine's role cannot set balances)."""
     await conn.execute(
         "INSERT INTO ledger_accounts (code, owner, currency, may_go_negative) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING",
         account.code,
@@ -66,16 +67,15 @@ async def _apply_posting(conn: asyncpg.Connection, entry_id: int, account, amoun
         account.may_go_negative,
     )
     try:
-        await conn.execute("UPDATE ledger_accounts SET balance = balance + $2 WHERE code = $1", account.code, amount)
+        await conn.execute(
+            "INSERT INTO ledger_postings (entry_id, account, amount, currency) VALUES ($1, $2, $3, $4)",
+            entry_id,
+            account.code,
+            amount,
+            account.currency,
+        )
     except asyncpg.CheckViolationError as err:
-        raise LedgerOverdrawn(f"{account.code} may not go negative") from err
-    await conn.execute(
-        "INSERT INTO ledger_postings (entry_id, account, amount, currency) VALUES ($1, $2, $3, $4)",
-        entry_id,
-        account.code,
-        amount,
-        account.currency,
-    )
+        raise LedgerOverdrawn(f"{account.code} holds less than the {-amount} this entry takes out, and may not go negative") from err
 
 
 async def entries_for_order(pool: asyncpg.Pool, order_id: str) -> list[dict]:

@@ -2,26 +2,33 @@
 
 import base64
 import json
+import re
 from datetime import datetime
 
 import asyncpg
 
 from domain.order_state import OrderState
 
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
-async def record_order(pool: asyncpg.Pool, state: OrderState) -> None:
-    """Upsert the order and append its timeline; a stale or repeated write changes nothing."""
+
+async def record_order(pool: asyncpg.Pool, state: OrderState, run_id: str | None = None) -> None:
+    """Upsert the order and its timeline. Within one workflow run a stale or repeated write changes nothing;
+    a write from another run (an operator's reset) replaces the row and the timeline."""
     version = len(state.timeline)
-    document = state.model_dump(mode="json")
+    document = storable(state.model_dump(mode="json"))
+    events = [(state.order_id, seq, e.status.value, storable(e.detail), e.at) for seq, e in enumerate(state.timeline, start=1)]
     async with pool.acquire() as conn:
         async with conn.transaction():
+            recorded_run = await conn.fetchval("SELECT run_id FROM orders WHERE order_id = $1 FOR UPDATE", state.order_id)
+            new_run = run_id is not None and recorded_run != run_id
             await conn.execute(
                 """
-                INSERT INTO orders (order_id, workflow_id, status, buyer_id, seller_id, marketplace, currency, total, version, placed_at, state)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                INSERT INTO orders (order_id, workflow_id, status, buyer_id, seller_id, marketplace, currency, total, version, placed_at, state, run_id)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                 ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status, version = EXCLUDED.version,
-                    state = EXCLUDED.state, updated_at = now()
-                WHERE orders.version <= EXCLUDED.version
+                    state = EXCLUDED.state, run_id = EXCLUDED.run_id, updated_at = now()
+                WHERE orders.version <= EXCLUDED.version OR $13
                 """,
                 state.order_id,
                 state.workflow_id,
@@ -34,11 +41,26 @@ async def record_order(pool: asyncpg.Pool, state: OrderState) -> None:
                 version,
                 state.placed_at,
                 document,
+                run_id,
+                new_run,
             )
+            if new_run:
+                await conn.execute("DELETE FROM order_events WHERE order_id = $1", state.order_id)
             await conn.executemany(
-                "INSERT INTO order_events (order_id, seq, status, detail, at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                [(state.order_id, seq, e.status.value, e.detail, e.at) for seq, e in enumerate(state.timeline, start=1)],
+                "INSERT INTO order_events (order_id, seq, status, detail, at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING", events
             )
+
+
+def storable(value):
+    """`value` with the characters PostgreSQL cannot store in text or jsonb (NUL, lone surrogates) replaced by
+    U+FFFD. The API refuses them; this keeps the read model writable whatever reaches it."""
+    if isinstance(value, str):
+        return UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable(v) for v in value]
+    return value
 
 
 async def get_order(pool: asyncpg.Pool, order_id: str) -> OrderState | None:

@@ -94,6 +94,11 @@ def fulfillment_reimbursements(currency: str) -> AccountSpec:
     return AccountSpec(code=f"fulfillment:reimbursements:{currency}", owner="fulfillment_network", currency=currency, may_go_negative=True)
 
 
+def pending(order_id: str, kind: "EntryKind", currency: str) -> AccountSpec:
+    """Money of the order on its way out (a refund, payout or credit the provider has not confirmed yet)."""
+    return AccountSpec(code=f"pending:{kind}:{order_id}:{currency}", owner=f"order:{order_id}", currency=currency)
+
+
 def fx_position(currency: str) -> AccountSpec:
     """The platform's position in a currency from settling sellers in another one (bought or sold at mid)."""
     return AccountSpec(code=f"fx:position:{currency}", owner="platform", currency=currency, may_go_negative=True)
@@ -165,6 +170,7 @@ def release_entry(
 
 
 def payout_entry(workflow_id: str, order_id: str, seller_id: str, amount: int, currency: str, step: str = "payout") -> EntryRequest:
+    """A payout in one entry, written after the provider paid (orders whose history predates Disbursement)."""
     return EntryRequest(
         idempotency_key=entry_key(workflow_id, step),
         order_id=order_id,
@@ -177,7 +183,7 @@ def payout_entry(workflow_id: str, order_id: str, seller_id: str, amount: int, c
 
 
 def refund_entry(workflow_id: str, order_id: str, amount: int, currency: str, step: str = "refund") -> EntryRequest:
-    """Escrow goes back to the buyer."""
+    """A refund in one entry, written after the provider refunded (orders whose history predates Disbursement)."""
     return EntryRequest(
         idempotency_key=entry_key(workflow_id, step),
         order_id=order_id,
@@ -201,7 +207,7 @@ def reimbursement_entry(workflow_id: str, order_id: str, seller_id: str, amount:
 
 
 def compensation_entry(workflow_id: str, order_id: str, amount: int, currency: str) -> EntryRequest:
-    """The fulfillment network compensates the buyer for late delivery (credited to the buyer's card)."""
+    """A late-delivery credit in one entry, written after the provider credited (histories before Disbursement)."""
     return EntryRequest(
         idempotency_key=entry_key(workflow_id, "late-delivery-compensation"),
         order_id=order_id,
@@ -210,4 +216,53 @@ def compensation_entry(workflow_id: str, order_id: str, amount: int, currency: s
             Posting(account=fulfillment_reimbursements(currency), amount=-amount),
             Posting(account=external_buyers(currency), amount=amount),
         ],
+    )
+
+
+class Disbursement(BaseModel):
+    """Money leaving the platform, in two entries around the provider call: `reserve` moves it from its
+    source into the order's pending account before the provider is asked (so the ledger refuses a second,
+    different disbursement of the same money before anything leaves), `settle` moves it out once the
+    provider has done it. The reserve entry keeps the step's own key, `settle` adds `:settled`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reserve: EntryRequest
+    settle: EntryRequest
+
+
+def _disbursement(workflow_id: str, order_id: str, kind: EntryKind, step: str, source: AccountSpec, destination: AccountSpec, amount: int) -> Disbursement:
+    on_its_way = pending(order_id, kind, destination.currency)
+    return Disbursement(
+        reserve=EntryRequest(
+            idempotency_key=entry_key(workflow_id, step),
+            order_id=order_id,
+            kind=kind,
+            postings=[Posting(account=source, amount=-amount), Posting(account=on_its_way, amount=amount)],
+        ),
+        settle=EntryRequest(
+            idempotency_key=entry_key(workflow_id, f"{step}:settled"),
+            order_id=order_id,
+            kind=kind,
+            postings=[Posting(account=on_its_way, amount=-amount), Posting(account=destination, amount=amount)],
+        ),
+    )
+
+
+def refund_disbursement(workflow_id: str, order_id: str, amount: int, currency: str, step: str = "refund") -> Disbursement:
+    """Escrow goes back to the buyer."""
+    return _disbursement(workflow_id, order_id, EntryKind.REFUND, step, escrow(order_id, currency), external_buyers(currency), amount)
+
+
+def payout_disbursement(workflow_id: str, order_id: str, seller_id: str, amount: int, currency: str, step: str = "payout") -> Disbursement:
+    """The seller's available balance goes to their bank account."""
+    return _disbursement(
+        workflow_id, order_id, EntryKind.PAYOUT, step, seller_available(seller_id, currency), external_payouts(currency), amount
+    )
+
+
+def compensation_disbursement(workflow_id: str, order_id: str, amount: int, currency: str) -> Disbursement:
+    """The fulfillment network compensates the buyer for late delivery (credited to the buyer's card)."""
+    return _disbursement(
+        workflow_id, order_id, EntryKind.COMPENSATION, "late-delivery-compensation", fulfillment_reimbursements(currency), external_buyers(currency), amount
     )

@@ -128,6 +128,7 @@ class OrderState(BaseModel):
     request_fingerprint: str = ""
     timeline: list[TimelineEntry] = []
     seen_event_ids: list[str] = []
+    deferred_events: list[FulfillmentEvent] = Field([], description="fulfillment events kept until the order reaches a status where they apply")
     parcel_progress: int = 0
 
     @model_validator(mode="before")

@@ -37,9 +37,12 @@ class AfterSales(OrderSteps):
         if amount > 0:
             step = "late-delivery-compensation"
             request = CreditRequest(idempotency_key=self._key(step), order_id=o.order_id, payment_method=o.payment_method, amount=amount, currency=o.currency)
-            await self._money_step(step, lambda: self._provider(act.CREDIT_BUYER, request, ProviderReference))
-            entry = ledger.compensation_entry(s.workflow_id, o.order_id, amount, o.currency)
-            await self._money_step(f"record_{step}", lambda: self._post(entry))
+            await self._disburse(
+                step,
+                lambda: self._provider(act.CREDIT_BUYER, request, ProviderReference),
+                ledger.compensation_disbursement(s.workflow_id, o.order_id, amount, o.currency),
+                legacy=ledger.compensation_entry(s.workflow_id, o.order_id, amount, o.currency),
+            )
             s.amounts.compensated = amount
         await self._transition(s.status, f"deliver-by lapsed before delivery; buyer compensated {amount} {o.currency} by the fulfillment network")
 

@@ -21,12 +21,13 @@ def provider_call(budget: RetryBudget) -> dict:
         ),
     )
 
-# Our own database: retried until it answers, unless the write itself is wrong (a ledger conflict).
+# Our own database: retried while it is away, never when it refuses the write itself (a ledger conflict, data
+# it cannot store): then the workflow parks the order for an operator.
 BOOKKEEPING = dict(
     start_to_close_timeout=timedelta(seconds=20),
     retry_policy=RetryPolicy(
         initial_interval=timedelta(milliseconds=500),
         maximum_interval=timedelta(seconds=30),
-        non_retryable_error_types=["LedgerConflict", "LedgerUnbalanced", "LedgerOverdrawn", "LedgerRejected"],
+        non_retryable_error_types=["LedgerConflict", "LedgerUnbalanced", "LedgerOverdrawn", "LedgerRejected", "ReadModelRejected"],
     ),
 )

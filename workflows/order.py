@@ -39,6 +39,14 @@ FAULT_STATUSES = {OrderStatus.AWAITING_SHIPMENT, OrderStatus.IN_TRANSIT, OrderSt
 CANCEL_AT_NETWORK_FIRST = "cancel-at-network-first"
 
 
+# The buyer's confirmation window counts from no earlier than when the engine learns of the delivery, so a
+# backdated `delivered` event cannot shorten it.
+CONFIRM_WINDOW_FROM_LEARNING = "confirm-window-from-learning"
+
+# A lost, damaged or return event that arrives before it can apply is kept and applied later, not dropped.
+KEEP_EARLY_EVENTS = "keep-early-events"
+
+
 def records_authorization() -> bool:
     """A change made after histories existed, so behind a patch: old histories replay without it."""
     return workflow.patched("record-authorization")
@@ -139,7 +147,10 @@ class OrderWorkflow(AfterSales):
 
     async def _await_confirmation(self) -> None:
         s = self.state
-        delivered_at = min(s.delivered_at or workflow.now(), workflow.now())
+        if workflow.patched(CONFIRM_WINDOW_FROM_LEARNING):
+            delivered_at = workflow.now()
+        else:
+            delivered_at = min(s.delivered_at or workflow.now(), workflow.now())
         s.deadlines.confirm_by = confirm_by(delivered_at, s.confirmation_window)
         await self._transition(OrderStatus.AWAITING_CONFIRMATION, "delivered; confirmation window open")
         confirmed = await self._wait_until(lambda: self._confirmed or s.dispute is not None or self._network_at_fault(), s.deadlines.confirm_by)
@@ -210,13 +221,36 @@ class OrderWorkflow(AfterSales):
         if event.event_id in s.seen_event_ids:
             return
         s.seen_event_ids.append(event.event_id)
+        if not self._applies_now(event) and workflow.patched(KEEP_EARLY_EVENTS):
+            s.deferred_events.append(event)  # applied when the order reaches a status where it can
+            return
+        self._apply_event(event)
+
+    def _applies_now(self, event: FulfillmentEvent) -> bool:
+        s = self.state
+        if event.type in RETURN_EVENTS:
+            return s.return_shipment is not None
+        if event.type in NETWORK_FAULTS:
+            resolved = s.dispute is not None and s.dispute.resolution is not None
+            status = s.attention.resume_status if s.status == OrderStatus.NEEDS_ATTENTION and s.attention else s.status
+            return s.network_fault is not None or (status in FAULT_STATUSES and not resolved)
+        return True
+
+    def _apply_deferred_events(self) -> None:
+        s = self.state
+        ready = [e for e in s.deferred_events if self._applies_now(e)]
+        if ready:
+            s.deferred_events = [e for e in s.deferred_events if e not in ready]
+            for event in ready:
+                self._apply_event(event)
+
+    def _apply_event(self, event: FulfillmentEvent) -> None:
+        s = self.state
         if event.type in RETURN_EVENTS:
             self._on_return_event(event.type, event.occurred_at)
             return
         if event.type in NETWORK_FAULTS:
-            resolved = s.dispute is not None and s.dispute.resolution is not None
-            status = s.attention.resume_status if s.status == OrderStatus.NEEDS_ATTENTION and s.attention else s.status
-            if s.network_fault is None and status in FAULT_STATUSES and not resolved:
+            if self._applies_now(event) and s.network_fault is None:
                 s.network_fault = event
             return
         rank = PARCEL_PROGRESS[event.type]
@@ -242,7 +276,7 @@ class OrderWorkflow(AfterSales):
 
     @workflow.update(name="cancel")
     async def cancel(self, request: CancelRequest) -> OrderState:
-        self._cancel = request
+        self._cancel, self._cancel_refused = request, None  # an earlier refusal does not answer this cancel
         if not workflow.patched(CANCEL_AT_NETWORK_FIRST):
             await workflow.wait_condition(lambda: self.state.status.is_terminal)
             return self.state

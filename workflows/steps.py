@@ -28,6 +28,12 @@ T = TypeVar("T")
 CANCELLABLE_STEPS = {"authorize", "create_fulfillment_order", "capture"}
 
 
+# Money out is reserved in the ledger before the provider is called (histories before this paid first).
+LEDGER_BEFORE_PROVIDER = "ledger-before-provider"
+
+# The label of a read-model write that the database refused for good.
+RECORD_ORDER_STEP = "record_order"
+
 # Failures that say for certain the provider did nothing (as opposed to a timeout or an outage).
 DEFINITE_REFUSALS = {"ProviderRejected", "InvalidRequest"}
 
@@ -74,19 +80,37 @@ class OrderSteps:
             try:
                 return await call()
             except ActivityError as err:
-                reason = str(err.cause or err)
-                resume = self.state.status
                 definite = isinstance(err.cause, ApplicationError) and err.cause.type in DEFINITE_REFUSALS
-                attention = Attention(step=step, reason=reason, resume_status=resume, cancellable=definite and step in CANCELLABLE_STEPS)
-                self.state.attention = attention
-                await self._transition(OrderStatus.NEEDS_ATTENTION, f"{step} failed: {reason}")
-                await workflow.wait_condition(lambda: self._retry or (self._cancel is not None and attention.cancellable))
-                self.state.attention = None
-                if not self._retry:
-                    await self._transition(resume, f"operator cancelled instead of retrying {step}")
-                    raise OrderCancelled(self._cancel.reason, even_if_shipped=True)
-                self._retry = False
-                await self._transition(resume, f"operator retried {step}")
+                await self._park(step, str(err.cause or err), cancellable=definite and step in CANCELLABLE_STEPS)
+
+    async def _park(self, step: str, reason: str, cancellable: bool = False, record: bool = True) -> None:
+        """Wait in needs_attention for an operator: returns when they retry, raises OrderCancelled when they cancel."""
+        resume = self.state.status
+        attention = Attention(step=step, reason=reason, resume_status=resume, cancellable=cancellable)
+        self.state.attention = attention
+        await self._transition(OrderStatus.NEEDS_ATTENTION, f"{step} failed: {reason}", record=record)
+        await workflow.wait_condition(lambda: self._retry or (self._cancel is not None and attention.cancellable))
+        self.state.attention = None
+        if not self._retry:
+            await self._transition(resume, f"operator cancelled instead of retrying {step}")
+            raise OrderCancelled(self._cancel.reason, even_if_shipped=True)
+        self._retry = False
+        await self._transition(resume, f"operator retried {step}", record=record)
+
+    async def _disburse(
+        self, step: str, call: Callable[[], Awaitable[T]], disbursement: ledger.Disbursement, legacy: ledger.EntryRequest,
+        paid: Callable[[T], None] = lambda _: None,
+    ) -> None:
+        """Money out: reserved in the ledger before the provider is called, settled once it has paid (`paid`
+        sees the provider's answer at once). A second, different disbursement of money already gone (a reset
+        that decides otherwise) is refused by the ledger here, before any provider call, and parks the order."""
+        if workflow.patched(LEDGER_BEFORE_PROVIDER):
+            await self._money_step(f"reserve_{step}", lambda: self._post(disbursement.reserve))
+            paid(await self._money_step(step, call))
+            await self._money_step(f"record_{step}", lambda: self._post(disbursement.settle))
+        else:
+            paid(await self._money_step(step, call))
+            await self._money_step(f"record_{step}", lambda: self._post(legacy))
 
     async def _provider(self, name: str, request: Any, result_type: type[T]) -> T:
         return await workflow.execute_activity(name, request, result_type=result_type, **provider_call(self.order.provider_retry))
@@ -94,24 +118,39 @@ class OrderSteps:
     async def _post(self, entry: ledger.EntryRequest) -> int:
         return await workflow.execute_activity(act.POST_LEDGER_ENTRY, entry, result_type=int, **BOOKKEEPING)
 
-    async def _transition(self, status: OrderStatus, detail: str) -> None:
+    async def _transition(self, status: OrderStatus, detail: str, record: bool = True) -> None:
         self.state.status = status
         self.state.timeline.append(TimelineEntry(at=workflow.now(), status=status, detail=detail))
         workflow.upsert_search_attributes([ORDER_STATUS.value_set(status.value)])
         workflow.set_current_details(f"Order {self.state.order_id}: {self.state.amounts.total} {self.state.currency}, {status.value} ({detail})")
-        await self._record()
+        self._apply_deferred_events()
+        if record:
+            await self._record()
 
     async def _record(self) -> None:
-        await workflow.execute_activity(act.RECORD_ORDER, self.state, **BOOKKEEPING)
+        """Write the read model. It retries while the database is away; a write the database refuses for good
+        parks the order (it never retries forever, and never moves money)."""
+        while True:
+            try:
+                await workflow.execute_activity(act.RECORD_ORDER, self.state, **BOOKKEEPING)
+                return
+            except ActivityError as err:
+                await self._park(RECORD_ORDER_STEP, str(err.cause or err), record=False)
+
+    def _apply_deferred_events(self) -> None:
+        """Fulfillment events kept until the order reaches a status where they apply (see the workflow)."""
 
     # ---- money movements after capture ----------------------------------------------------------
 
     async def _refund(self, amount: int, step: str) -> None:
         o, s = self.order, self.state
         request = RefundRequest(idempotency_key=self._key(step), order_id=o.order_id, capture_id=s.capture_id or "", amount=amount, currency=o.currency)
-        await self._money_step(step, lambda: self._provider(act.REFUND_PAYMENT, request, ProviderReference))
-        entry = ledger.refund_entry(s.workflow_id, o.order_id, amount, o.currency, step=step)
-        await self._money_step(f"record_{step}", lambda: self._post(entry))
+        await self._disburse(
+            step,
+            lambda: self._provider(act.REFUND_PAYMENT, request, ProviderReference),
+            ledger.refund_disbursement(s.workflow_id, o.order_id, amount, o.currency, step=step),
+            legacy=ledger.refund_entry(s.workflow_id, o.order_id, amount, o.currency, step=step),
+        )
         s.amounts.refunded += amount
 
     async def _lock_fx(self) -> FxQuote | None:
@@ -127,10 +166,16 @@ class OrderSteps:
         o, s = self.order, self.state
         currency = o.settlement_currency
         request = PayoutRequest(idempotency_key=self._key(step), order_id=o.order_id, seller_id=o.seller_id, amount=amount, currency=currency)
-        ref = await self._money_step(step, lambda: self._provider(act.PAYOUT_SELLER, request, ProviderReference))
-        s.payout_id = s.payout_id or ref.id
-        entry = ledger.payout_entry(s.workflow_id, o.order_id, o.seller_id, amount, currency, step=step)
-        await self._money_step(f"record_{step}", lambda: self._post(entry))
+        def paid(ref: ProviderReference) -> None:
+            s.payout_id = s.payout_id or ref.id
+
+        await self._disburse(
+            step,
+            lambda: self._provider(act.PAYOUT_SELLER, request, ProviderReference),
+            ledger.payout_disbursement(s.workflow_id, o.order_id, o.seller_id, amount, currency, step=step),
+            legacy=ledger.payout_entry(s.workflow_id, o.order_id, o.seller_id, amount, currency, step=step),
+            paid=paid,
+        )
 
     async def _release_and_pay_out(self) -> None:
         """Release what escrow holds: fees (on that amount) to their accounts, the rest paid to the seller."""

@@ -7,7 +7,7 @@ from db.invariants import check_invariants
 from db.ledger import post_entry
 from db.read_model import record_order
 from domain.fees import compute_fees
-from domain.ledger import capture_entry, payout_entry, release_entry
+from domain.ledger import capture_entry, payout_entry, refund_disbursement, release_entry
 from domain.order_state import Amounts, workflow_id_for
 from tests.db.factories import order_state
 
@@ -128,7 +128,7 @@ async def test_duplicate_provider_capture_is_reported(books):
     try:
         violations = await check_invariants(books)
         assert "order settled-2: 2 successful capture operations at the provider" in violations
-        assert f"order settled-2: provider capture {2 * TOTAL} but ledger capture {TOTAL}" in violations
+        assert f"order settled-2: provider captured {2 * TOTAL} but the ledger holds {TOTAL} as captured" in violations
     finally:
         await books.execute("DELETE FROM sim.psp_operations WHERE idempotency_key = 'order-settled-2:capture:retry-7'")
     assert await check_invariants(books) == []
@@ -146,7 +146,35 @@ async def test_ledger_capture_without_provider_capture_is_reported(books):
     await books.execute("UPDATE sim.psp_operations SET outcome = 'failed' WHERE idempotency_key = 'order-settled-1:capture'")
     try:
         violations = await check_invariants(books)
-        assert violations == [f"order settled-1: provider capture 0 but ledger capture {TOTAL}"]
+        assert violations == [f"order settled-1: provider captured 0 but the ledger holds {TOTAL} as captured"]
     finally:
         await books.execute("UPDATE sim.psp_operations SET outcome = 'succeeded' WHERE idempotency_key = 'order-settled-1:capture'")
     assert await check_invariants(books) == []
+
+
+async def test_an_open_order_refunded_at_the_provider_without_the_ledger_is_reported(books):
+    """Reconciliation covers open orders: a refund the ledger never reserved is a drift while the order is open."""
+    await provider_op(books, "order-open-1:refund", "refund", "open-1", 1000)
+    try:
+        assert await check_invariants(books) == ["order open-1: provider refund 1000 but the ledger reserved 0 and settled 0"]
+    finally:
+        await books.execute("DELETE FROM sim.psp_operations WHERE idempotency_key = 'order-open-1:refund'")
+    assert await check_invariants(books) == []
+
+
+async def test_money_in_flight_on_an_open_order_is_not_a_drift(fresh_pool):
+    """Captured at the provider before the ledger records it, or reserved before the provider refunds: in flight."""
+    wf = workflow_id_for("open-2")
+    await record_order(fresh_pool, order_state("open-2", steps=3, amounts=Amounts(total=TOTAL, authorized=TOTAL, captured=TOTAL)))
+    await provider_op(fresh_pool, f"{wf}:capture", "capture", "open-2", TOTAL)
+    assert await check_invariants(fresh_pool) == []
+    await post_entry(fresh_pool, capture_entry(wf, "open-2", TOTAL, "USD"))
+    refund = refund_disbursement(wf, "open-2", TOTAL, "USD")
+    await post_entry(fresh_pool, refund.reserve)
+    assert await check_invariants(fresh_pool) == []
+    await provider_op(fresh_pool, f"{wf}:refund", "refund", "open-2", TOTAL)
+    assert await check_invariants(fresh_pool) == []
+    await post_entry(fresh_pool, refund.settle)
+    assert await check_invariants(fresh_pool) == []
+    await provider_op(fresh_pool, f"{wf}:refund:again", "refund", "open-2", TOTAL)  # the provider refunded twice
+    assert await check_invariants(fresh_pool) == [f"order open-2: provider refund {2 * TOTAL} but the ledger reserved {TOTAL} and settled {TOTAL}"]

@@ -95,6 +95,15 @@ def key(order: OrderInput, step: str) -> str:
     return f"order-{order.order_id}:{step}"
 
 
+# Steps that move money out: reserved in the ledger under the step's key, settled under `<step>:settled`.
+DISBURSEMENT_STEPS = {"payout", "refund", "partial-refund", "late-delivery-compensation", "reimbursement-payout"}
+
+
+def ledger_keys(order: OrderInput, steps: list[str]) -> list[str]:
+    """The ledger keys `steps` write: one entry per step, two for a disbursement."""
+    return [key(order, s) for s in steps] + [key(order, f"{s}:settled") for s in steps if s in DISBURSEMENT_STEPS]
+
+
 async def start_order(env: WorkflowEnvironment, order: OrderInput) -> WorkflowHandle:
     return await env.client.start_workflow(OrderWorkflow.run, order, id=f"order-{order.order_id}", task_queue=TASK_QUEUE)
 
@@ -189,9 +198,14 @@ def timeline_entry(state: OrderState, status: OrderStatus) -> Any:
     return matching[-1]
 
 
+def window_opened(state: OrderState) -> Any:
+    """When the engine learned of the delivery and opened the buyer's confirmation window."""
+    return timeline_entry(state, OrderStatus.AWAITING_CONFIRMATION).at
+
+
 def assert_ledger(providers: FakeProviders, order: OrderInput, steps: list[str]) -> None:
     """Exactly these entries were posted, each once, each balanced per currency, with the expected postings."""
-    expected_keys = [key(order, s) for s in steps]
+    expected_keys = ledger_keys(order, steps)
     assert sorted(providers.posted) == sorted(expected_keys), providers.posted
     assert set(providers.entries) == set(expected_keys)
     for entry in providers.entries.values():
@@ -251,7 +265,7 @@ async def disputed_order(env: WorkflowEnvironment, now: datetime, reason: str = 
 def assert_books(providers: FakeProviders, order: OrderInput, steps: list[str], balances: dict[str, int]) -> None:
     """Exactly these ledger entries were posted, each once and balanced in the order's currency; the
     accounts end with exactly `balances` (codes with the currency left off; accounts not named are 0)."""
-    expected_keys = [key(order, s) for s in steps]
+    expected_keys = ledger_keys(order, steps)
     assert sorted(providers.posted) == sorted(expected_keys), providers.posted
     assert set(providers.entries) == set(expected_keys)
     for entry in providers.entries.values():
@@ -264,8 +278,13 @@ def assert_books(providers: FakeProviders, order: OrderInput, steps: list[str], 
 
 
 def entry_postings(providers: FakeProviders, order: OrderInput, step: str) -> list[tuple[str, int]]:
-    """(account code, amount) of one posted entry, sorted."""
-    return sorted((p.account.code, p.amount) for p in providers.entries[key(order, step)].postings)
+    """(account code, amount) a step moved, sorted: a disbursement's two entries netted (its pending account
+    ends at zero)."""
+    moved: dict[str, int] = {}
+    for k in ledger_keys(order, [step]):
+        for p in providers.entries[k].postings:
+            moved[p.account.code] = moved.get(p.account.code, 0) + p.amount
+    return sorted((code, amount) for code, amount in moved.items() if amount)
 
 
 def assert_amounts(state: OrderState, captured: int = TOTAL, **expected: int) -> None:

@@ -6,6 +6,7 @@ Scripting the outside world:
   before an operator retry.
 - `transient[step] = n` makes the next n calls of a step fail with a retryable `ProviderUnavailable`.
 - `ledger_conflicts` holds ledger idempotency keys whose posting fails for good (`LedgerConflict`).
+- `read_model_rejects` makes every read-model write fail for good (`ReadModelRejected`).
 - `hold(step)` blocks a step until the returned event is set; `arrived(step)` waits until it is running.
 """
 
@@ -57,6 +58,7 @@ class FakeProviders:
     network_already_shipped: bool = False  # the fulfillment network answers a cancel with "too late, shipped"
     transient: dict[str, int] = field(default_factory=dict)
     ledger_conflicts: set[str] = field(default_factory=set)
+    read_model_rejects: bool = False
     # every attempt, successful or not: (step, idempotency key)
     calls: list[tuple[str, str]] = field(default_factory=list)
     # the request of every attempt: (step, request)
@@ -150,6 +152,8 @@ class FakeProviders:
 
         @activity.defn(name=act.RECORD_ORDER)
         async def record_order(state: OrderState) -> None:
+            if self.read_model_rejects:
+                raise ApplicationError("the read model refused the order: invalid byte sequence", type="ReadModelRejected", non_retryable=True)
             self.recorded.append(state)
 
         @activity.defn(name=act.LOCK_FX_RATE)

@@ -213,7 +213,10 @@ async def test_refund_failing_for_good_needs_attention_then_retry_refunds_once(e
     state = await state_of(handle)
     assert state.attention.step == "refund" and state.attention.resume_status == OrderStatus.DISPUTED
     assert "refund refused" in state.attention.reason
-    assert state.amounts.refunded == 0 and providers.posted == [key(order, "capture")]
+    assert state.amounts.refunded == 0 and providers.posted == [key(order, "capture"), key(order, "refund")]
+    # reserved out of escrow before the provider was asked: the money waits in the order's pending account
+    assert providers.balances()[f"escrow:{order.order_id}:USD"] == 0
+    assert providers.balances()[f"pending:refund:{order.order_id}:USD"] == TOTAL
     providers.refund_fails = False
     await retry(handle, OPERATOR)
     result = await handle.result()

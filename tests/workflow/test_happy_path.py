@@ -6,6 +6,7 @@ from domain.fees import Fees
 from domain.order_request import Item
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
+    window_opened,
     BUYER,
     FEES_TOTAL,
     SELLER_SHARE,
@@ -60,7 +61,7 @@ async def test_buyer_confirms_receipt_and_seller_is_paid_out(env, worker, provid
     assert result.fulfillment_order_id == f"fo_{order.order_id}"
     assert result.tracking == "TRK-42"
     assert result.shipped_at == shipped_at and result.delivered_at == delivered_at
-    assert result.deadlines.confirm_by == delivered_at + timedelta(days=7)
+    assert result.deadlines.confirm_by == window_opened(result) + timedelta(days=7) and window_opened(result) >= delivered_at
     assert result.attention is None and result.cancel_reason is None and result.decline_code is None
 
     # every provider step once, with keys derived from the workflow id and the step
@@ -84,7 +85,7 @@ async def test_buyer_confirms_receipt_and_seller_is_paid_out(env, worker, provid
             ("seller:seller_1:USD", SELLER_SHARE),
         ]
     )
-    assert providers.posted == [key(order, "capture"), key(order, "release"), key(order, "payout")]
+    assert providers.posted == [key(order, "capture"), key(order, "release"), key(order, "payout"), key(order, "payout:settled")]
     assert providers.recorded_statuses() == FULL_LIFECYCLE
     assert await search_status(handle) == "settled"
 
@@ -94,7 +95,7 @@ async def test_confirmation_window_lapses_and_escrow_is_released(env, worker, pr
     handle = await start_order(env, order)
     delivered_at = await ship_and_deliver(env, handle, order)
     waiting = await state_of(handle)
-    assert waiting.deadlines.confirm_by == delivered_at + timedelta(days=7)
+    assert waiting.deadlines.confirm_by == window_opened(waiting) + timedelta(days=7) and window_opened(waiting) >= delivered_at
 
     await env.sleep(timedelta(days=6, hours=23))
     assert (await state_of(handle)).status == OrderStatus.AWAITING_CONFIRMATION
@@ -115,7 +116,8 @@ async def test_per_order_confirmation_window_of_two_days(env, worker, providers,
     order = make_order(now, confirmation_window=timedelta(days=2))
     handle = await start_order(env, order)
     delivered_at = await ship_and_deliver(env, handle, order)
-    assert (await state_of(handle)).deadlines.confirm_by == delivered_at + timedelta(days=2)
+    waiting = await state_of(handle)
+    assert waiting.deadlines.confirm_by == window_opened(waiting) + timedelta(days=2) and window_opened(waiting) >= delivered_at
 
     await env.sleep(timedelta(days=1, hours=23))
     assert (await state_of(handle)).status == OrderStatus.AWAITING_CONFIRMATION
@@ -129,16 +131,24 @@ async def test_per_order_confirmation_window_of_two_days(env, worker, providers,
     assert_ledger(providers, order, ["capture", "release", "payout"])
 
 
-async def test_delivery_reported_long_ago_lapses_the_window_at_once(env, worker, providers, now):
+async def test_delivery_reported_long_ago_still_gets_the_whole_window(env, worker, providers, now):
+    """A backdated `delivered` event cannot shorten the buyer's window: it counts from when the engine learns."""
     order = make_order(now, confirmation_window=timedelta(days=2))
     handle = await start_order(env, order)
     await ship(env, handle, order)
-    reported = now - timedelta(days=3)  # the carrier's event arrives late
+    reported = now - timedelta(days=3)  # the carrier's event arrives late (or lies)
     await send_event(handle, order, "delivered", "ev-late", reported)
 
+    waiting = await wait_for_status(handle, OrderStatus.AWAITING_CONFIRMATION)
+    assert waiting.delivered_at == reported
+    assert waiting.deadlines.confirm_by == window_opened(waiting) + timedelta(days=2)
+    assert window_opened(waiting) >= now
+    await env.sleep(timedelta(days=1, hours=23))
+    assert (await state_of(handle)).status == OrderStatus.AWAITING_CONFIRMATION
+    assert providers.steps("payout") == []
+
+    await env.sleep(timedelta(hours=2))
     state = await wait_for_status(handle, OrderStatus.SETTLED)
-    assert state.delivered_at == reported
-    assert state.deadlines.confirm_by == reported + timedelta(days=2)
     assert timeline_entry(state, OrderStatus.PAYOUT_PENDING).detail == "confirmation window lapsed; released automatically"
     assert providers.steps("payout") == [key(order, "payout")]
 

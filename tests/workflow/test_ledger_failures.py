@@ -80,9 +80,27 @@ async def test_operator_cannot_void_a_payment_already_captured(env, worker, prov
         assert state.amounts.refunded == TOTAL
 
 
-async def test_payout_entry_rejected_by_the_ledger_retry_does_not_pay_twice(env, worker, providers, now):
+async def test_payout_reservation_rejected_by_the_ledger_never_reaches_the_provider(env, worker, providers, now):
     order = make_order(now)
     providers.ledger_conflicts.add(key(order, "payout"))
+    handle = await start_order(env, order)
+    await ship_and_deliver(env, handle, order)
+    await confirm(handle)
+    state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
+    assert state.attention.step == "reserve_payout" and state.payout_id is None
+    assert providers.steps("payout") == []
+
+    providers.ledger_conflicts.clear()
+    await retry(handle)
+    result = await handle.result()
+    assert result.status == OrderStatus.SETTLED
+    assert providers.steps("payout") == [key(order, "payout")]
+    assert_ledger(providers, order, ["capture", "release", "payout"])
+
+
+async def test_payout_entry_rejected_by_the_ledger_retry_does_not_pay_twice(env, worker, providers, now):
+    order = make_order(now)
+    providers.ledger_conflicts.add(key(order, "payout:settled"))
     handle = await start_order(env, order)
     await ship_and_deliver(env, handle, order)
     await confirm(handle)

@@ -137,7 +137,8 @@ async def test_payout_failing_for_good_needs_attention_then_retry_settles(env, w
     assert state.attention.resume_status == OrderStatus.PAYOUT_PENDING
     assert "payout account rejects payouts" in state.attention.reason
     assert state.amounts.fees == order.fees.total and state.amounts.paid_out == 0
-    assert providers.posted == [key(order, "capture"), key(order, "release")]
+    assert providers.posted == [key(order, "capture"), key(order, "release"), key(order, "payout")]  # reserved, not settled
+    assert providers.balances()[f"pending:payout:{order.order_id}:USD"] == SELLER_SHARE
     await assert_rejected(cancel(handle, OPERATOR), "needs_attention and can no longer be cancelled")
     await assert_rejected(cancel(handle, BUYER), "can no longer be cancelled")
 

@@ -129,17 +129,20 @@ async def test_return_shipped_but_never_received_refunds_after_the_transit_windo
     assert shipped_at + timedelta(days=14) <= refunded.at < shipped_at + timedelta(days=14, minutes=1)
 
 
-async def test_return_events_before_the_return_is_requested_are_ignored(env, worker, providers, now):
+async def test_return_events_before_the_return_is_requested_are_kept_and_applied_with_it(env, worker, providers, now):
     order, handle, _ = await disputed_order(env, now)
-    await send_event(handle, order, "return_shipped", "ev-early", await env_now(env))
+    shipped_at = await env_now(env)
+    await send_event(handle, order, "return_shipped", "ev-early", shipped_at)
     state = await wait_until(handle, lambda s: "ev-early" in s.seen_event_ids, "saw the event")
     assert state.return_shipment is None and state.status == OrderStatus.DISPUTED
+    assert [e.event_id for e in state.deferred_events] == ["ev-early"]
 
     answer = await resolve(handle, "return_and_refund")
-    assert answer.return_shipment.shipped_at is None
-    result = await handle.result()  # nothing ships: released at return_by
-    assert result.status == OrderStatus.SETTLED
-    assert_books(providers, order, ["capture", "release", "payout"], SETTLED_BOOKS)
+    assert answer.return_shipment.shipped_at == shipped_at and answer.deferred_events == []
+    result = await handle.result()  # shipped but never received: the buyer is refunded after the transit window
+    assert result.status == OrderStatus.REFUNDED
+    assert timeline_entry(result, OrderStatus.REFUNDED).detail == "return shipped but not received in time; buyer refunded"
+    assert_refunded(providers, order, result)
 
 
 async def test_return_request_failing_for_good_needs_attention_then_retry(env, worker, providers, now):
