@@ -7,6 +7,11 @@ the platform (escrow, seller balances, fee accounts) may never go negative; the 
 left to sellers' bank accounts), mirror the platform's boundary and may; so does
 `fulfillment:reimbursements`, what the fulfillment network owes for reimbursements and compensation
 (netted against its fees off-platform).
+
+Money out (refunds, payouts, credits) passes through the order's own `pending:<kind>:<order>:<currency>`
+account: reserved there before the provider is called, settled out once it has paid (`Disbursement`). An
+order's escrow can therefore be disbursed only once: a second, different outcome overdraws it and is
+refused before any provider call.
 """
 
 from collections import defaultdict
