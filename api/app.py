@@ -4,7 +4,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import log_context, metrics, problems
+from api import idempotency, log_context, metrics, problems
+from api.body_limit import BodyLimit
 from api.order_workflows import OrderWorkflows
 from api.placement import placement_policy
 from api.routers import codec as codec_router
@@ -36,6 +37,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
+    idempotency.install(app)
+    app.add_middleware(BodyLimit)  # outside the recorder: nothing reads a body past the cap
     metrics.install(app)
     log_context.install(app)
     for router in (orders.router, disputes.router, webhooks.router, sellers.router, health.router, codec_router.router):

@@ -15,6 +15,14 @@ WORKFLOW_TYPE = "OrderWorkflow"
 REQUEST_HASH_MEMO = "request_hash"
 
 
+class NoRunningWorkflow(Exception):
+    """Temporal has no running workflow for the order: it has finished (or never existed, or was purged).
+    The caller, who knows whether the order exists, chooses the answer."""
+
+    def __init__(self, order_id: str):
+        super().__init__(f"no running workflow for order {order_id}")
+
+
 class OrderWorkflows:
     def __init__(self, client: Client, task_queue: str):
         self.client = client
@@ -62,6 +70,7 @@ class OrderWorkflows:
             raise
 
     async def update(self, order_id: str, name: str, *arguments: Any) -> OrderState:
+        """Run the action; the workflow's refusal is a 409 with its reason. Raises NoRunningWorkflow."""
         handle = self.client.get_workflow_handle(workflow_id_for(order_id))
         try:
             return await handle.execute_update(name, args=list(arguments), result_type=OrderState)
@@ -72,18 +81,15 @@ class OrderWorkflows:
             raise
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
-                raise Problem(409 if "completed" in err.message else 404, f"order {order_id}: {err.message}") from err
+                raise NoRunningWorkflow(order_id) from err
             raise
 
-    async def deliver_event(self, event: FulfillmentEvent) -> str:
-        """Signal the event to the order; 'accepted', or 'ignored' when the order has finished."""
+    async def deliver_event(self, event: FulfillmentEvent) -> None:
+        """Signal the event to the order. Raises NoRunningWorkflow."""
         handle = self.client.get_workflow_handle(workflow_id_for(event.order_id))
         try:
             await handle.signal("fulfillment_event", event)
-            return "accepted"
         except RPCError as err:
-            if err.status == RPCStatusCode.NOT_FOUND and "completed" in err.message:
-                return "ignored"
             if err.status == RPCStatusCode.NOT_FOUND:
-                raise Problem(404, f"no order {event.order_id}") from err
+                raise NoRunningWorkflow(event.order_id) from err
             raise

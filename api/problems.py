@@ -14,7 +14,7 @@ log = logging.getLogger("settlement.api")
 
 PROBLEM_JSON = "application/problem+json"
 TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
-          409: "Conflict", 415: "Unsupported media type", 422: "Unprocessable content", 500: "Internal server error",
+          409: "Conflict", 413: "Content too large", 415: "Unsupported media type", 422: "Unprocessable content", 500: "Internal server error",
           503: "Service unavailable"}
 
 

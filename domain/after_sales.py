@@ -20,7 +20,9 @@ Policy (documented in the README):
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from domain.text import FreeText
 
 
 class DisputeReason(StrEnum):
@@ -53,13 +55,17 @@ class AfterSalesPolicy(BaseModel):
 
 
 class DisputeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     reason: DisputeReason
-    description: str = Field(min_length=1, max_length=2000)
+    description: FreeText = Field(min_length=1, max_length=2000)
 
 
 class SellerResponse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     accept_refund: bool = False
-    evidence: str | None = Field(None, min_length=1, max_length=5000)
+    evidence: FreeText | None = Field(None, min_length=1, max_length=5000)
 
     @model_validator(mode="after")
     def _one_of(self) -> "SellerResponse":
@@ -69,9 +75,11 @@ class SellerResponse(BaseModel):
 
 
 class Resolution(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     outcome: DisputeOutcome
     refund_amount: int | None = Field(None, gt=0, description="minor units; partial_refund only")
-    note: str = Field("", max_length=2000)
+    note: FreeText = Field("", max_length=2000)
 
     @model_validator(mode="after")
     def _amount_matches_outcome(self) -> "Resolution":

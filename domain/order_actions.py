@@ -2,6 +2,8 @@
 
 from pydantic import BaseModel, Field
 
+from domain.text import FreeText
+
 
 class Actor(BaseModel):
     role: str
@@ -10,4 +12,4 @@ class Actor(BaseModel):
 
 class CancelRequest(BaseModel):
     actor: Actor
-    reason: str = Field("cancelled on request", max_length=500)
+    reason: FreeText = Field("cancelled on request", max_length=500)

@@ -8,7 +8,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, mod
 from domain.after_sales import AfterSalesPolicy
 from domain.money import CurrencyCode
 
-Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$", description="1-64 letters, digits, '_', '-', '.', ':'")]
+# ASCII letters, digits and a little punctuation only: no control characters, nothing PostgreSQL cannot store.
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+IDENTIFIER_DESCRIPTION = "1-64 letters, digits, '_', '-', '.', ':'"
+Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN, description=IDENTIFIER_DESCRIPTION)]
 
 MAX_CONFIRMATION_WINDOW = timedelta(days=90)
 MAX_DELIVERY_TIME = timedelta(days=60)

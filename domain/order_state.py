@@ -7,8 +7,9 @@ from pydantic import AwareDatetime, BaseModel, Field, model_validator
 from domain.after_sales import AfterSalesPolicy, Dispute, ReturnShipment
 from domain.fees import Fees
 from domain.fx import FxQuote
-from domain.order_request import Item
+from domain.order_request import Identifier, Item
 from domain.statuses import FulfillmentEventType, OrderStatus
+from domain.text import SingleLine
 
 
 class Amounts(BaseModel):
@@ -53,11 +54,11 @@ class Attention(BaseModel):
 
 
 class FulfillmentEvent(BaseModel):
-    event_id: str = Field(min_length=1, max_length=128)
-    order_id: str
+    event_id: SingleLine = Field(min_length=1, max_length=128)
+    order_id: Identifier
     type: FulfillmentEventType
     occurred_at: AwareDatetime
-    tracking: str | None = Field(None, max_length=128)
+    tracking: SingleLine | None = Field(None, max_length=128)
 
 
 class RetryBudget(BaseModel):

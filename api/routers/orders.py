@@ -1,26 +1,33 @@
 """Orders: create, read, list, and the buyer's and operator's actions."""
 
+import re
 from datetime import datetime, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Principal, Role, current_principal, require
+from api.idempotency import IdempotentRoute
+from api.order_workflows import NoRunningWorkflow
+from api.params import PathId, QueryId
 from api.placement import order_input, request_fingerprint
 from api.problems import Problem, field_error
 from api.views import OrderPage, OrderView
 from db import read_model
 from domain.order_actions import Actor, CancelRequest
-from domain.order_request import OrderRequest
+from domain.order_request import IDENTIFIER_PATTERN, OrderRequest
 from domain.order_state import OrderState
 from domain.statuses import OrderStatus
+from domain.text import FreeText
 
-router = APIRouter(prefix="/v1/orders", tags=["orders"])
+router = APIRouter(prefix="/v1/orders", tags=["orders"], route_class=IdempotentRoute)
 
 
 class CancelBody(BaseModel):
-    reason: str = Field("cancelled on request", max_length=500)
+    model_config = ConfigDict(extra="forbid")
+
+    reason: FreeText = Field("cancelled on request", max_length=500)
 
 
 def view(request: Request, state: OrderState) -> OrderView:
@@ -41,12 +48,31 @@ def _may_see(principal: Principal, state: OrderState) -> bool:
     return False
 
 
+async def find_order(request: Request, order_id: str) -> OrderState | None:
+    """The read model's order, or the workflow's for one placed moments ago (not recorded yet)."""
+    return await read_model.get_order(request.app.state.pool, order_id) or await request.app.state.orders.state(order_id)
+
+
 async def load_order(request: Request, order_id: str, principal: Principal) -> OrderState:
     """The order as the caller may see it: someone else's order is a 404, like one that does not exist."""
-    state = await read_model.get_order(request.app.state.pool, order_id) or await request.app.state.orders.state(order_id)
+    state = await find_order(request, order_id)
     if state is None or not _may_see(principal, state):
         raise Problem(404, f"no order {order_id}")
     return state
+
+
+async def act(request: Request, order_id: str, principal: Principal, name: str, *arguments) -> OrderView:
+    """Send the caller's action to the order's workflow; an order whose workflow has finished is a 409 naming its status."""
+    known = await load_order(request, order_id, principal)
+    try:
+        return view(request, await request.app.state.orders.update(order_id, name, *arguments))
+    except NoRunningWorkflow as err:
+        latest = await read_model.get_order(request.app.state.pool, order_id) or known
+        raise Problem(409, f"order {order_id} is {latest.status}: it has finished and takes no more actions", kind="invalid-transition") from err
+
+
+def actor(principal: Principal) -> Actor:
+    return Actor(role=principal.role, sub=principal.sub)
 
 
 @router.post("", status_code=201, response_model=OrderView, responses={200: {"model": OrderView}, 409: {}, 422: {}})
@@ -73,7 +99,7 @@ async def create_order(
 
 
 @router.get("/{order_id}", response_model=OrderView)
-async def get_order(order_id: str, request: Request, principal: Principal = Depends(current_principal)) -> OrderView:
+async def get_order(order_id: PathId, request: Request, principal: Principal = Depends(current_principal)) -> OrderView:
     return view(request, await load_order(request, order_id, principal))
 
 
@@ -82,8 +108,8 @@ async def list_orders(
     request: Request,
     principal: Principal = Depends(current_principal),
     status: OrderStatus | None = None,
-    seller_id: str | None = None,
-    buyer_id: str | None = None,
+    seller_id: QueryId = None,
+    buyer_id: QueryId = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> OrderPage:
@@ -98,6 +124,8 @@ async def list_orders(
         after = read_model.decode_cursor(cursor) if cursor else None
     except ValueError as err:
         raise field_error("cursor", "not a cursor this API issued") from err
+    if after and not re.fullmatch(IDENTIFIER_PATTERN, after[1]):
+        raise field_error("cursor", "not a cursor this API issued")
     states, next_cursor = await read_model.list_orders(
         request.app.state.pool, status=status, seller_id=seller_id, buyer_id=buyer_id, marketplace=marketplace, after=after, limit=limit
     )
@@ -105,24 +133,18 @@ async def list_orders(
 
 
 @router.post("/{order_id}/confirm-receipt", response_model=OrderView, responses={409: {}})
-async def confirm_receipt(order_id: str, request: Request, principal: Principal = Depends(require(Role.BUYER))) -> OrderView:
-    await load_order(request, order_id, principal)
-    state = await request.app.state.orders.update(order_id, "confirm_receipt", Actor(role=principal.role, sub=principal.sub))
-    return view(request, state)
+async def confirm_receipt(order_id: PathId, request: Request, principal: Principal = Depends(require(Role.BUYER))) -> OrderView:
+    return await act(request, order_id, principal, "confirm_receipt", actor(principal))
 
 
 @router.post("/{order_id}/cancel", response_model=OrderView, responses={409: {}})
 async def cancel_order(
-    order_id: str, request: Request, body: Annotated[CancelBody | None, Body()] = None, principal: Principal = Depends(require(Role.BUYER, Role.OPERATOR))
+    order_id: PathId, request: Request, body: Annotated[CancelBody | None, Body()] = None, principal: Principal = Depends(require(Role.BUYER, Role.OPERATOR))
 ) -> OrderView:
-    await load_order(request, order_id, principal)
     reason = (body or CancelBody()).reason
-    state = await request.app.state.orders.update(order_id, "cancel", CancelRequest(actor=Actor(role=principal.role, sub=principal.sub), reason=reason))
-    return view(request, state)
+    return await act(request, order_id, principal, "cancel", CancelRequest(actor=actor(principal), reason=reason))
 
 
 @router.post("/{order_id}/retry", response_model=OrderView, responses={409: {}})
-async def retry_order(order_id: str, request: Request, principal: Principal = Depends(require(Role.OPERATOR))) -> OrderView:
-    await load_order(request, order_id, principal)
-    state = await request.app.state.orders.update(order_id, "retry", Actor(role=principal.role, sub=principal.sub))
-    return view(request, state)
+async def retry_order(order_id: PathId, request: Request, principal: Principal = Depends(require(Role.OPERATOR))) -> OrderView:
+    return await act(request, order_id, principal, "retry", actor(principal))

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel
 
 from api.auth import Principal, Role, require
+from api.params import PathId
 from api.problems import Problem, field_error
 from db.balances import seller_balance
 from db.statements import seller_postings
@@ -46,7 +47,7 @@ def _owner_or_operator(principal: Principal, seller_id: str) -> None:
 
 
 @router.get("/{seller_id}/balance", response_model=SellerBalance)
-async def balance(seller_id: str, request: Request, principal: Principal = Depends(require(Role.SELLER, Role.OPERATOR))) -> SellerBalance:
+async def balance(seller_id: PathId, request: Request, principal: Principal = Depends(require(Role.SELLER, Role.OPERATOR))) -> SellerBalance:
     _owner_or_operator(principal, seller_id)
     rows = await seller_balance(request.app.state.pool, seller_id)
     return SellerBalance(seller_id=seller_id, balances=[CurrencyBalance(**r) for r in rows])
@@ -58,7 +59,7 @@ async def balance(seller_id: str, request: Request, principal: Principal = Depen
     responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with Accept: text/csv"}},
 )
 async def statement(
-    seller_id: str,
+    seller_id: PathId,
     request: Request,
     start: Annotated[AwareDatetime | None, Query(alias="from", description="inclusive; default: 31 days before `to`")] = None,
     end: Annotated[AwareDatetime | None, Query(alias="to", description="exclusive; default: now")] = None,

@@ -1,20 +1,46 @@
-"""The fulfillment network's signed webhook."""
+"""The fulfillment network's signed webhook.
 
+It takes no `Idempotency-Key`: it has no bearer token to scope keys by, and the workflow ignores an
+`event_id` it has seen, so a redelivered event is harmless.
+"""
+
+import json
 import time
+from datetime import datetime, timedelta, timezone
 
 from fastapi import APIRouter, Request
-from pydantic import ValidationError
+from pydantic import ConfigDict, ValidationError
 
-from api.problems import Problem, pydantic_errors, validation_problem
+from api.order_workflows import NoRunningWorkflow
+from api.problems import Problem, field_error, pydantic_errors, validation_problem
+from api.routers.orders import find_order
 from domain.order_state import FulfillmentEvent
 from domain.webhook_signature import InvalidSignature, verify
 from logs import current_order_id
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
+# How far the network's clock may run ahead of ours, or an event precede the order's placement.
+EVENT_CLOCK_SKEW = timedelta(minutes=5)
+
+
+class FulfillmentEventBody(FulfillmentEvent):
+    """The event as the network sends it: unknown properties are refused (the workflow's payload stays lenient)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def occurred_at_error(occurred_at: datetime, placed_at: datetime, now: datetime) -> str | None:
+    """Why an event's time cannot be true (a backdated delivery would cut the buyer's window short)."""
+    if occurred_at > now + EVENT_CLOCK_SKEW:
+        return f"is in the future (more than {EVENT_CLOCK_SKEW} ahead)"
+    if occurred_at < placed_at - EVENT_CLOCK_SKEW:
+        return f"is before the order was placed ({placed_at.isoformat()})"
+    return None
+
 
 @router.post("/fulfillment", status_code=202, openapi_extra={
-    "requestBody": {"required": True, "content": {"application/json": {"schema": FulfillmentEvent.model_json_schema()}}},
+    "requestBody": {"required": True, "content": {"application/json": {"schema": FulfillmentEventBody.model_json_schema()}}},
     "parameters": [{"name": "X-Signature", "in": "header", "required": True, "schema": {"type": "string"},
                     "description": 't=<unix>,v1=<hex HMAC-SHA256 of "t.body">; several v1 allowed'}],
 })
@@ -26,10 +52,27 @@ async def fulfillment_webhook(request: Request) -> dict:
         verify(body, request.headers.get("X-Signature"), secrets, int(time.time()), settings.settlement_webhook_tolerance_seconds)
     except InvalidSignature as err:
         raise Problem(401, f"webhook signature rejected: {err}", kind="invalid-signature") from err
+    event = _parse(body)
+    current_order_id.set(event.order_id)
+    order = await find_order(request, event.order_id)
+    if order is None:
+        raise Problem(404, f"no order {event.order_id}")
+    if error := occurred_at_error(event.occurred_at, order.placed_at, datetime.now(timezone.utc)):
+        raise field_error("occurred_at", error)
     try:
-        event = FulfillmentEvent.model_validate_json(body)
+        await request.app.state.orders.deliver_event(event)
+    except NoRunningWorkflow:
+        return {"event_id": event.event_id, "status": "ignored"}  # the order has finished
+    return {"event_id": event.event_id, "status": "accepted"}
+
+
+def _parse(body: bytes) -> FulfillmentEvent:
+    """Python's JSON reader keeps unpaired surrogates, so pydantic can name the field that holds one."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError) as err:
+        raise field_error("body", "not a JSON document") from err
+    try:
+        return FulfillmentEventBody.model_validate(document)
     except ValidationError as err:
         raise validation_problem(pydantic_errors(err.errors())) from err
-    current_order_id.set(event.order_id)
-    outcome = await request.app.state.orders.deliver_event(event)
-    return {"event_id": event.event_id, "status": outcome}

@@ -128,3 +128,24 @@ def test_signature_is_case_sensitive_hex():
 def test_non_ascii_header_is_refused_as_invalid_signature(header):
     with pytest.raises(InvalidSignature):
         verify(BODY, header, ["s"], now=NOW, tolerance_seconds=TOLERANCE)
+
+
+# An absurd timestamp is a refused signature (401), never an exception of another kind (500).
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        "9" * 5000,  # int() refuses more than 4300 digits with ValueError
+        "9" * 20,  # beyond any Unix time
+        "-1",
+        "+1700000000",
+        "1.7e9",
+        "1700000000.5",
+        "0x6553f100",
+        "１７００００００００",  # full-width digits
+        "",
+        " ",
+    ],
+)
+def test_absurd_timestamp_is_refused_as_invalid_signature(timestamp):
+    with pytest.raises(InvalidSignature):
+        verify(BODY, f"t={timestamp},v1={v1_of(sign(BODY, 's', NOW))}", ["s"], now=NOW, tolerance_seconds=TOLERANCE)

@@ -1,0 +1,29 @@
+"""Text that comes from outside, held to what PostgreSQL can store and an operator can read.
+
+PostgreSQL's `text` cannot hold NUL, nor an unpaired surrogate (which has no UTF-8 form; pydantic lets
+one through some string fields), and other control characters only garble what people read. Both types
+refuse unpaired surrogates and every control character (C0, DEL, C1) but a text's own whitespace.
+"""
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+# Multi-line text keeps tab, line feed and carriage return (browsers send a textarea's lines as CRLF).
+_UNFIT_IN_FREE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_UNFIT_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _refusing(unfit: re.Pattern, allowed: str):
+    def check(value: str) -> str:
+        if found := unfit.search(value):
+            what = "unpaired surrogate" if "\ud800" <= found.group() <= "\udfff" else "control character"
+            raise ValueError(f"{what} U+{ord(found.group()):04X} at position {found.start()}; {allowed}")
+        return value
+
+    return check
+
+
+FreeText = Annotated[str, AfterValidator(_refusing(_UNFIT_IN_FREE_TEXT, "of the control characters only tab and line breaks are allowed"))]
+SingleLine = Annotated[str, AfterValidator(_refusing(_UNFIT_IN_LINE, "no control characters are allowed"))]

@@ -1,0 +1,256 @@
+"""The API's guards, on the real application with Temporal and the read model faked: ids in paths and
+queries, unstorable text, finished orders, webhook times and signatures, the Idempotency-Key header."""
+
+import json
+import time
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+from fastapi import Request
+
+from api.app import create_app
+from api.auth import Principal, current_principal
+from api.order_workflows import NoRunningWorkflow
+from api.routers.webhooks import EVENT_CLOCK_SKEW, occurred_at_error
+from db import read_model
+from domain.order_state import OrderInput, OrderState
+from domain.fees import Fees
+from domain.order_request import Item
+from domain.statuses import OrderStatus
+from domain.webhook_signature import sign
+from settings import Settings
+
+JWT_SECRET = "unit-guards-jwt-secret-0123456789abcdef"  # unused: the principal is given by the test
+WEBHOOK_SECRET = "unit-guards-webhook-secret-0123456789abcdef"
+PLACED_AT = datetime.now(timezone.utc) - timedelta(days=1)
+
+
+def _order(order_id: str, status: OrderStatus) -> OrderState:
+    order = OrderInput(
+        order_id=order_id, buyer_id="buyer_a", seller_id="seller_a", marketplace="market_a", currency="USD", settlement_currency="USD",
+        items=[Item(sku="mug", quantity=1, unit_price=1000)], shipping_fee=0, payment_method="pm_card_visa", placed_at=PLACED_AT,
+        ship_by=PLACED_AT + timedelta(days=5), deliver_by=PLACED_AT + timedelta(days=14), confirmation_window=timedelta(days=7),
+        fees=Fees(referral=80, fulfillment=250),
+    )
+    return OrderState.initial(order).model_copy(update={"status": status})
+
+
+class FakeOrders:
+    """The API's side of Temporal: every workflow has finished, as after a settlement or a refund."""
+
+    def __init__(self):
+        self.updates: list[str] = []
+        self.events: list[str] = []
+
+    async def state(self, order_id: str):
+        return None
+
+    async def update(self, order_id: str, name: str, *arguments):
+        self.updates.append(name)
+        raise NoRunningWorkflow(order_id)
+
+    async def deliver_event(self, event):
+        self.events.append(event.event_id)
+        raise NoRunningWorkflow(event.order_id)
+
+
+@pytest.fixture
+def orders(monkeypatch) -> dict[str, OrderState]:
+    known = {"done-1": _order("done-1", OrderStatus.SETTLED), "refunded-1": _order("refunded-1", OrderStatus.REFUNDED)}
+
+    async def get_order(pool, order_id):
+        return known.get(order_id)
+
+    monkeypatch.setattr(read_model, "get_order", get_order)
+    return known
+
+
+@pytest.fixture
+async def api(orders):
+    settings = Settings(settlement_jwt_secret=JWT_SECRET, settlement_webhook_secret=WEBHOOK_SECRET)
+    app = create_app(settings)
+    app.state.settings = settings  # the lifespan (Temporal, PostgreSQL) does not run here
+    app.state.orders = FakeOrders()
+    app.state.pool = None
+
+    def principal(request: Request) -> Principal:
+        role, _, sub = request.headers.get("x-test-principal", "operator:ops").partition(":")
+        return Principal(role=role, sub=sub)
+
+    app.dependency_overrides[current_principal] = principal
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        client.app = app
+        yield client
+
+
+def _as(role: str, sub: str) -> dict[str, str]:
+    return {"x-test-principal": f"{role}:{sub}"}
+
+
+def _fields(response: httpx.Response) -> list[str]:
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    return [e["field"] for e in response.json()["errors"]]
+
+
+# ---- ids in paths and queries --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["a%00b", "%0A", "x" * 65, "has%20space", "%C3%BC", "-dash"])
+@pytest.mark.parametrize(("method", "path", "role"), [
+    ("GET", "/v1/orders/{}", "operator"), ("POST", "/v1/orders/{}/confirm-receipt", "buyer"), ("POST", "/v1/orders/{}/retry", "operator"),
+    ("POST", "/v1/orders/{}/disputes/resolution", "operator"), ("GET", "/v1/sellers/{}/balance", "operator"),
+    ("GET", "/v1/sellers/{}/statement", "operator"),
+])
+async def test_bad_ids_in_paths_are_422_naming_them(api, method, path, role, bad):
+    response = await api.request(method, path.format(bad), headers=_as(role, "someone"))
+    assert ("seller_id" if "sellers" in path else "order_id") in _fields(response)
+
+
+@pytest.mark.parametrize("param", ["seller_id", "buyer_id"])
+async def test_bad_ids_in_list_filters_are_422(api, param):
+    assert param in _fields(await api.get("/v1/orders", params={param: "a\x00b"}))
+
+
+async def test_a_good_unknown_id_is_404(api):
+    assert (await api.get("/v1/orders/no-such-order")).status_code == 404
+
+
+# ---- text that PostgreSQL cannot store, unknown properties -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "role", "body", "field"),
+    [
+        ("/v1/orders/done-1/disputes", "buyer:buyer_a", {"reason": "damaged", "description": "broken\u0000"}, "description"),
+        ("/v1/orders/done-1/disputes/response", "seller:seller_a", {"evidence": "photo\u0001"}, "evidence"),
+        ("/v1/orders/done-1/disputes/resolution", "operator:ops", {"outcome": "refund", "note": "ok\ud800"}, "note"),
+        ("/v1/orders/done-1/cancel", "operator:ops", {"reason": "\u001b[2J"}, "reason"),
+        ("/v1/orders/done-1/disputes/resolution", "operator:ops", {"outcome": "refund", "extra": 1}, "extra"),
+        ("/v1/orders/done-1/cancel", "operator:ops", {"reason": "ok", "extra": 1}, "extra"),
+    ],
+)
+async def test_unstorable_text_and_unknown_properties_are_422_naming_the_field(api, path, role, body, field):
+    response = await api.post(path, content=json.dumps(body), headers={"Content-Type": "application/json", **_as(*role.split(":"))})
+    assert field in _fields(response)
+    assert api.app.state.orders.updates == []
+
+
+# ---- actions on finished orders ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("order_id", "path", "role", "body", "status"),
+    [
+        ("done-1", "confirm-receipt", "buyer:buyer_a", None, "settled"),
+        ("done-1", "retry", "operator:ops", None, "settled"),
+        ("refunded-1", "disputes/resolution", "operator:ops", {"outcome": "refund"}, "refunded"),
+        ("refunded-1", "cancel", "operator:ops", None, "refunded"),
+    ],
+)
+async def test_an_action_on_a_finished_order_is_409_naming_its_status(api, order_id, path, role, body, status):
+    response = await api.post(f"/v1/orders/{order_id}/{path}", json=body, headers=_as(*role.split(":")))
+    assert response.status_code == 409, response.text
+    problem = response.json()
+    assert problem["type"] == "/problems/invalid-transition"
+    assert problem["detail"].startswith(f"order {order_id} is {status}:")
+
+
+async def test_an_action_on_someone_elses_finished_order_is_still_404(api):
+    assert (await api.post("/v1/orders/done-1/confirm-receipt", headers=_as("buyer", "buyer_other"))).status_code == 404
+
+
+# ---- the webhook: signature, times, text ---------------------------------------------------------
+
+
+def _event(**overrides) -> dict:
+    return {"event_id": "evt-1", "order_id": "done-1", "type": "delivered", "occurred_at": datetime.now(timezone.utc).isoformat(),
+            "tracking": "T1", **overrides}
+
+
+async def _webhook(api, body: bytes, signature: str | None = None) -> httpx.Response:
+    headers = {"Content-Type": "application/json", "X-Signature": signature or sign(body, WEBHOOK_SECRET, int(time.time()))}
+    return await api.post("/v1/webhooks/fulfillment", content=body, headers=headers)
+
+
+@pytest.mark.parametrize("timestamp", ["9" * 5000, "9" * 30, "-5", "abc", "1e9", ""])
+async def test_an_absurd_signature_timestamp_is_401(api, timestamp):
+    body = json.dumps(_event()).encode()
+    response = await _webhook(api, body, f"t={timestamp},v1={'0' * 64}")
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    "occurred_at",
+    [datetime.now(timezone.utc) + EVENT_CLOCK_SKEW + timedelta(minutes=1), PLACED_AT - EVENT_CLOCK_SKEW - timedelta(minutes=1),
+     datetime(2000, 1, 1, tzinfo=timezone.utc)],
+)
+async def test_an_event_in_the_future_or_before_the_order_is_422_naming_occurred_at(api, occurred_at):
+    response = await _webhook(api, json.dumps(_event(occurred_at=occurred_at.isoformat())).encode())
+    assert _fields(response) == ["occurred_at"]
+    assert api.app.state.orders.events == []
+
+
+def test_the_clock_skew_is_allowed_both_ways():
+    now = datetime.now(timezone.utc)
+    assert occurred_at_error(now + EVENT_CLOCK_SKEW, now, now) is None
+    assert occurred_at_error(now - EVENT_CLOCK_SKEW, now, now) is None
+    assert occurred_at_error(now + EVENT_CLOCK_SKEW + timedelta(seconds=1), now, now)
+    assert occurred_at_error(now - EVENT_CLOCK_SKEW - timedelta(seconds=1), now, now)
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        (b'"tracking": "T\\ud800"', "tracking"),  # an escaped unpaired surrogate
+        (b'"tracking": "T\xed\xa0\x80"', "tracking"),  # the same surrogate as raw (invalid UTF-8) bytes
+        (b'"tracking": "T\\u0000"', "tracking"),
+        (b'"event_id": "e\\n1"', "event_id"),
+        (b'"surprise": 1', "surprise"),
+    ],
+)
+async def test_unstorable_text_in_an_event_is_422_naming_the_field(api, raw, field):
+    body = json.dumps({k: v for k, v in _event().items() if not raw.startswith(f'"{k}"'.encode())}).encode()
+    body = body[:-1] + b", " + raw + b"}"
+    assert field in _fields(await _webhook(api, body))
+
+
+@pytest.mark.parametrize("body", [b"[" * 50_000, b"{not json", b"\xff\xfe"])
+async def test_a_body_that_is_no_json_is_422(api, body):
+    assert _fields(await _webhook(api, body)) == ["body"]
+
+
+async def test_an_event_for_a_finished_order_is_ignored_and_an_unknown_order_is_404(api):
+    finished = await _webhook(api, json.dumps(_event()).encode())
+    assert finished.status_code == 202 and finished.json() == {"event_id": "evt-1", "status": "ignored"}
+    assert (await _webhook(api, json.dumps(_event(order_id="nope")).encode())).status_code == 404
+
+
+async def test_an_oversized_event_is_413(api):
+    response = await _webhook(api, json.dumps(_event(tracking="x" * 70_000)).encode())
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+# ---- the Idempotency-Key header is documented on every authenticated POST ------------------------
+
+
+async def test_every_authenticated_post_documents_the_idempotency_key_and_the_webhook_does_not(api):
+    spec = (await api.get("/openapi.json")).json()
+    posts = {path: op for path, item in spec["paths"].items() for method, op in item.items() if method == "post" and path.startswith("/v1/")}
+    assert {"/v1/orders", "/v1/orders/{order_id}/confirm-receipt", "/v1/orders/{order_id}/cancel", "/v1/orders/{order_id}/retry",
+            "/v1/orders/{order_id}/disputes", "/v1/orders/{order_id}/disputes/response",
+            "/v1/orders/{order_id}/disputes/resolution", "/v1/webhooks/fulfillment"} == set(posts)
+    for path, op in posts.items():
+        keys = [p for p in op.get("parameters", []) if p["name"] == "Idempotency-Key"]
+        assert len(keys) == (0 if path == "/v1/webhooks/fulfillment" else 1), path
+        assert all(p["in"] == "header" and not p["required"] for p in keys)
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "tab\tkey", "ünï"])
+async def test_a_malformed_idempotency_key_is_422(api, key):
+    response = await api.post("/v1/orders/done-1/confirm-receipt", headers={**_as("buyer", "buyer_a"), "Idempotency-Key": key.encode()})
+    assert _fields(response) == ["Idempotency-Key"]
+    assert api.app.state.orders.updates == []
