@@ -41,7 +41,7 @@ async def test_damaged_goods_evidence_then_operator_refunds(engine, pool):
     refunded = await engine.wait_for(order_id, "refunded")
     assert refunded["amounts"]["refunded"] == 3000 and refunded["amounts"]["fees"] == 0 and refunded["amounts"]["paid_out"] == 0
     assert refunded["dispute"]["resolved_by"] == "operator:ops"
-    assert await _kinds(pool, order_id) == ["capture", "refund"]
+    assert await _kinds(pool, order_id) == ["capture", "refund", "refund:settled"]
 
 
 async def test_operator_resolving_twice_is_409(engine):
@@ -67,7 +67,7 @@ async def test_partial_refund_settles_with_the_remainder_paid_out(engine, pool):
     a = settled["amounts"]
     # Fees on the remaining 2000: referral 8 % = 160, fulfillment 2 x 250 = 500.
     assert (a["refunded"], a["fees"], a["paid_out"]) == (1000, 660, 1340)
-    assert await _kinds(pool, order_id) == ["capture", "partial-refund", "release", "payout"]
+    assert await _kinds(pool, order_id) == ["capture", "partial-refund", "partial-refund:settled", "release", "payout", "payout:settled"]
 
 
 async def test_return_and_refund(engine, pool):
@@ -142,7 +142,7 @@ async def test_lost_in_transit_refunds_the_buyer_and_the_network_reimburses_the_
     a = refunded["amounts"]
     assert a["refunded"] == 3000 and a["reimbursed"] == 3000 - created["fees"]["referral"] - created["fees"]["fulfillment"]
     assert refunded["dispute"]["fault"] == "fulfillment_network"
-    assert await _kinds(pool, order_id) == ["capture", "refund", "reimbursement", "reimbursement-payout"]
+    assert await _kinds(pool, order_id) == ["capture", "refund", "refund:settled", "reimbursement", "reimbursement-payout", "reimbursement-payout:settled"]
     balance = (await engine.api.get("/v1/sellers/seller_lost/balance", headers=token("seller", "seller_lost"))).json()
     assert balance["balances"] == [{"currency": "USD", "in_escrow": 0, "available": 0, "paid_out": a["reimbursed"]}]
 
@@ -161,7 +161,7 @@ async def test_late_delivery_compensates_the_buyer_and_the_order_carries_on(engi
     await engine.api.post(f"/v1/orders/{order_id}/confirm-receipt", headers=BUYER)
     settled = await engine.wait_for(order_id, "settled")
     assert settled["amounts"]["compensated"] == 300
-    assert await _kinds(pool, order_id) == ["capture", "late-delivery-compensation", "release", "payout"]
+    assert await _kinds(pool, order_id) == ["capture", "late-delivery-compensation", "late-delivery-compensation:settled", "release", "payout", "payout:settled"]
     credits = await pool.fetchval("SELECT count(*) FROM sim.psp_operations WHERE order_id = $1 AND operation = 'credit'", order_id)
     assert credits == 1
 

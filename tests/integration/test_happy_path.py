@@ -32,8 +32,11 @@ async def test_confirmed_order_is_paid_out_through_the_simulated_carrier(engine,
 
     entries = await ledger.entries_for_order(pool, order_id)
     assert [(e["kind"], e["idempotency_key"]) for e in entries] == [
-        ("capture", f"order-{order_id}:capture"), ("release", f"order-{order_id}:release"), ("payout", f"order-{order_id}:payout")
+        ("capture", f"order-{order_id}:capture"), ("release", f"order-{order_id}:release"), ("payout", f"order-{order_id}:payout"),
+        ("payout", f"order-{order_id}:payout:settled"),
     ]
+    pending = await pool.fetchval("SELECT balance FROM ledger_accounts WHERE code = $1", f"pending:payout:{order_id}:USD")
+    assert pending == 0  # reserved before the provider paid, settled after
     events = await pool.fetch("SELECT status FROM order_events WHERE order_id = $1 ORDER BY seq", order_id)
     assert [e["status"] for e in events][-1] == "settled"
 

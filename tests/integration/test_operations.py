@@ -132,7 +132,9 @@ async def test_resetting_a_settled_order_to_before_the_payout_moves_no_money_twi
         for e in rerun.events if e.HasField("activity_task_scheduled_event_attributes")
     )  # the payout ran again in the new run...
     assert await _money_moved(pool, order_id) == before  # ...and moved nothing: same keys at the provider and in the ledger
-    assert [e["kind"] for e in await ledger.entries_for_order(pool, order_id)] == ["capture", "release", "payout"]
+    assert [e["idempotency_key"].split(":", 1)[1] for e in await ledger.entries_for_order(pool, order_id)] == [
+        "capture", "release", "payout", "payout:settled"
+    ]
     assert (await engine.get(order_id)).json()["status"] == "settled"
 
 
