@@ -1,7 +1,9 @@
 """The API's guards, on the real application with Temporal and the read model faked: ids in paths and
 queries, unstorable text, finished orders, webhook times and signatures, the Idempotency-Key header."""
 
+import base64
 import json
+import secrets
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -21,8 +23,8 @@ from domain.statuses import OrderStatus
 from domain.webhook_signature import sign
 from settings import Settings
 
-JWT_SECRET = "unit-guards-jwt-secret-0123456789abcdef"  # unused: the principal is given by the test
-WEBHOOK_SECRET = "unit-guards-webhook-secret-0123456789abcdef"
+# Fresh per run (a secret printed in the repository is refused); the JWT one is unused: tests give the principal.
+JWT_SECRET, WEBHOOK_SECRET = secrets.token_hex(32), secrets.token_hex(32)
 PLACED_AT = datetime.now(timezone.utc) - timedelta(days=1)
 
 
@@ -111,6 +113,11 @@ async def test_bad_ids_in_paths_are_422_naming_them(api, method, path, role, bad
 @pytest.mark.parametrize("param", ["seller_id", "buyer_id"])
 async def test_bad_ids_in_list_filters_are_422(api, param):
     assert param in _fields(await api.get("/v1/orders", params={param: "a\x00b"}))
+
+
+async def test_a_cursor_carrying_an_unstorable_id_is_422(api):
+    cursor = base64.urlsafe_b64encode(json.dumps(["2026-01-01T00:00:00+00:00", "a\u0000b"]).encode()).decode()
+    assert _fields(await api.get("/v1/orders", params={"cursor": cursor})) == ["cursor"]
 
 
 async def test_a_good_unknown_id_is_404(api):
@@ -254,3 +261,10 @@ async def test_a_malformed_idempotency_key_is_422(api, key):
     response = await api.post("/v1/orders/done-1/confirm-receipt", headers={**_as("buyer", "buyer_a"), "Idempotency-Key": key.encode()})
     assert _fields(response) == ["Idempotency-Key"]
     assert api.app.state.orders.updates == []
+
+
+async def test_readiness_says_what_is_down_without_library_internals(api):
+    response = await api.get("/readyz")  # neither PostgreSQL nor Temporal exists here
+    assert response.status_code == 503
+    assert response.json()["detail"] == "not ready: postgresql unreachable, temporal unreachable"
+    assert "Error" not in response.text
