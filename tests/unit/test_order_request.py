@@ -165,3 +165,24 @@ def test_resolve_deadlines_refuses_deliver_by_before_the_default_ship_by():
     req = OrderRequest.model_validate(request_data(deliver_by=PLACED_AT + timedelta(days=3)))
     with pytest.raises(ValueError, match="^deliver_by:"):
         resolve_deadlines(req, PLACED_AT, POLICY)
+
+
+@pytest.mark.parametrize("field", ["order_id", "buyer_id", "seller_id", "marketplace", "payment_method"])
+@pytest.mark.parametrize("bad", ["pm_a\x00b", "pm_a\ud800", "pm_a\x1b", "pm_a\x85", "pm_a\t"])
+def test_ids_refuse_what_postgresql_cannot_store(field, bad):
+    with pytest.raises(ValidationError) as exc:
+        OrderRequest.model_validate(request_data(**{field: bad}))
+    assert (field,) in error_locations(exc.value)
+
+
+@pytest.mark.parametrize("bad", ["a\x00", "a\udc00", "a\n", "a\x7f"])
+def test_a_sku_refuses_what_postgresql_cannot_store(bad):
+    with pytest.raises(ValidationError) as exc:
+        OrderRequest.model_validate(request_data(items=[{"sku": bad, "quantity": 1, "unit_price": 100}]))
+    assert ("items", 0, "sku") in error_locations(exc.value)
+
+
+def test_an_item_refuses_unknown_properties():
+    with pytest.raises(ValidationError) as exc:
+        Item.model_validate({"sku": "a", "quantity": 1, "unit_price": 100, "discount": 5})
+    assert ("discount",) in error_locations(exc.value)
