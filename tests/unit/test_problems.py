@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import problems
+from api.body_limit import BodyTooLarge
 
 
 def _app(exc: Exception) -> FastAPI:
@@ -27,6 +28,8 @@ def _app(exc: Exception) -> FastAPI:
         (RPCError("bad", RPCStatusCode.INVALID_ARGUMENT, b""), 500),
         (RuntimeError("secret internals"), 500),
         (problems.Problem(409, "conflict here", kind="order-conflict"), 409),
+        (RPCError("secret internals: workflow execution already completed", RPCStatusCode.NOT_FOUND, b""), 500),
+        (BodyTooLarge(100), 413),
     ],
 )
 async def test_errors_become_problem_documents(exc, status):
