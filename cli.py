@@ -3,25 +3,31 @@
 import asyncio
 import getpass
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import typer
 
-from api.auth import Role, mint_token
-from settings import get_settings
+from api.auth import Role, TokenRefused, mint_token
+from db.dsn import owner_database_url
+from settings import LocalData, load_settings
 
 app = typer.Typer(help="Marketplace settlement engine: operator commands.", no_args_is_help=True)
 
 
+def _local_database_url() -> str | None:
+    """make run's embedded PostgreSQL, as its owner, when it exists."""
+    pg = LocalData().local_postgres_dir
+    return f"postgresql://postgres:@/postgres?host={pg}" if (pg / "PG_VERSION").exists() else None
+
+
 def _settings():
-    """The settings, with `make run`'s local defaults (its database and payload key under .data) when unset."""
-    settings = get_settings()
-    updates = {}
-    if not settings.settlement_payload_keys and settings.local_payload_keys_file.exists():
-        updates["settlement_payload_keys"] = settings.local_payload_keys_file.read_text().strip()
-    if not (os.environ.get("DATABASE_URL") or settings.database_url) and (settings.local_postgres_dir / "PG_VERSION").exists():
-        updates["database_url"] = f"postgresql://postgres:@/postgres?host={settings.local_postgres_dir}"
-    return settings.model_copy(update=updates)
+    """The settings, with `make run`'s (its secrets and payload key under .data, its database) where the environment
+    sets none."""
+    local = {name: value for name, value in LocalData().local_secrets().items() if not os.environ.get(name.upper())}
+    if not os.environ.get("DATABASE_URL") and (url := _local_database_url()):
+        local["database_url"] = url
+    return load_settings(**local)
 
 
 def _client():
@@ -33,17 +39,27 @@ def _client():
 @app.command()
 def token(role: Role = typer.Option(..., help="buyer, seller, operator or marketplace"),
           sub: str = typer.Option(..., help="the buyer, seller or service id"),
-          ttl_seconds: int = typer.Option(30 * 24 * 3600, help="lifetime of the token")) -> None:
-    """Mint a JWT for local use, signed with SETTLEMENT_JWT_SECRET."""
-    typer.echo(mint_token(get_settings().settlement_jwt_secret, sub, role, ttl_seconds))
+          ttl_seconds: int | None = typer.Option(
+              None, help="lifetime of the token; default: SETTLEMENT_OPERATOR_TOKEN_MAX_TTL for operators, 24 h for the others"),
+          allow_long_lived: bool = typer.Option(False, help="allow an operator token longer than SETTLEMENT_OPERATOR_TOKEN_MAX_TTL")) -> None:
+    """Mint a JWT signed with SETTLEMENT_JWT_SECRET (make run's, under .data, when unset)."""
+    ttl = timedelta(seconds=ttl_seconds) if ttl_seconds is not None else None
+    try:
+        typer.echo(mint_token(_settings(), sub, role, ttl, allow_long_lived=allow_long_lived))
+    except TokenRefused as err:
+        typer.echo(f"refused: {err}", err=True)
+        raise typer.Exit(2) from err
 
 
 @app.command()
 def migrate() -> None:
-    """Apply the database migrations to DATABASE_URL (idempotent)."""
+    """Apply the database migrations as the owner: DATABASE_OWNER_URL, else DATABASE_URL (idempotent)."""
     from db.migrate import upgrade
 
-    upgrade(os.environ.get("DATABASE_URL") or _settings().database_url or "")
+    url = owner_database_url() or _local_database_url()
+    if not url:
+        raise SystemExit("settlement: set DATABASE_OWNER_URL (or DATABASE_URL) to the database owner's address")
+    upgrade(url)
     typer.echo("migrations applied")
 
 

@@ -24,7 +24,14 @@ TAG_SIZE = 16
 
 
 class PayloadDecryptionError(ValueError):
-    """An encrypted payload that cannot be decrypted: unknown key id, or tampered or truncated data."""
+    """An encrypted payload that cannot be decrypted: unknown key id, or tampered or truncated data.
+
+    The message names the payload's own key id (in its metadata anyway), never the configured ones; `reason`
+    names none, for answers to callers."""
+
+    def __init__(self, reason: str, key_id: str | None = None):
+        super().__init__(f"encrypted payload (key id {key_id!r}) {reason}" if key_id else f"encrypted payload {reason}")
+        self.reason = reason
 
 
 class EncryptionCodec(PayloadCodec):
@@ -54,21 +61,18 @@ class EncryptionCodec(PayloadCodec):
             return payload
         raw_id = payload.metadata.get(KEY_ID)
         if raw_id is None:
-            raise PayloadDecryptionError(f"encrypted payload has no {KEY_ID} metadata")
+            raise PayloadDecryptionError(f"has no {KEY_ID} metadata")
         key_id = raw_id.decode(errors="replace")
         cipher = self._ciphers.get(key_id)
         if cipher is None:
-            raise PayloadDecryptionError(
-                f"payload was encrypted with key id {key_id!r}, which is not configured "
-                f"(configured: {', '.join(sorted(self._ciphers))})")
+            raise PayloadDecryptionError("uses a key that is not configured", key_id)
         if len(payload.data) < NONCE_SIZE + TAG_SIZE:
-            raise PayloadDecryptionError(f"encrypted payload (key id {key_id!r}) is truncated")
+            raise PayloadDecryptionError("is truncated", key_id)
         nonce, sealed = payload.data[:NONCE_SIZE], payload.data[NONCE_SIZE:]
         try:
             plain = cipher.decrypt(nonce, sealed, raw_id)
         except InvalidTag as err:
-            raise PayloadDecryptionError(
-                f"encrypted payload (key id {key_id!r}) failed authentication: tampered or wrong key") from err
+            raise PayloadDecryptionError("failed authentication: tampered or wrong key", key_id) from err
         return Payload.FromString(plain)
 
 

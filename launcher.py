@@ -1,28 +1,37 @@
 """`make run`: the whole engine on one machine, from pip wheels.
 
-Starts embedded PostgreSQL (unless DATABASE_URL is set) and the Temporal dev server with its UI
-(unless TEMPORAL_ADDRESS is set), applies migrations, then runs the simulators, the worker and the API
-until Ctrl-C, which stops every process it started.
+Generates its secrets once into .data (unless set in the environment), starts embedded PostgreSQL (unless
+DATABASE_OWNER_URL or DATABASE_URL gives an owner's address) and the Temporal dev server with its UI (unless
+TEMPORAL_ADDRESS is set), applies migrations as the owner and gives the engine its restricted login role, then
+runs the simulators, the worker and the API (in local mode) until Ctrl-C, which stops every process it started.
 """
 
 import asyncio
 import os
+import secrets
 import signal
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from api.auth import Role, mint_token
+from api.auth import DEFAULT_TTL, Role, mint_token
 from binaries import executable
 from codec import generate_key
-from db.migrate import upgrade
+from db.dsn import with_login
+from db.migrate import ENGINE_LOGIN, ensure_engine_login, upgrade
 from domain.search_attributes import ALL as SEARCH_ATTRIBUTES
 from services import ServiceProcesses
-from settings import Settings, get_settings
+from settings import LocalData, Settings, load_settings
 from temporal_connection import DEV_SERVER_ADDRESS
 
+GENERATORS: dict[str, Callable[[], str]] = {
+    "settlement_jwt_secret": lambda: secrets.token_hex(32),
+    "settlement_webhook_secret": lambda: secrets.token_hex(32),
+    "settlement_payload_keys": lambda: f"dev-1:{generate_key()}",
+}
 
 
 def start_embedded_postgres(settings: Settings) -> str:
@@ -32,13 +41,29 @@ def start_embedded_postgres(settings: Settings) -> str:
     return server.get_uri()
 
 
-def dev_payload_keys(settings: Settings) -> str:
-    """A payload-encryption key kept in .data (made once), so local histories are encrypted like production's."""
-    path = settings.local_payload_keys_file
+def local_secret(path: Path, make: Callable[[], str]) -> str:
+    """A secret kept in .data: made once, readable by its owner only."""
     if not path.exists():
-        path.write_text(f"dev-1:{generate_key()}")
-        path.chmod(0o600)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+            file.write(make())
     return path.read_text().strip()
+
+
+def local_secrets(local: LocalData) -> dict[str, str]:
+    """make run's JWT and webhook secrets and payload key, by setting name: those the environment does not set."""
+    return {name: local_secret(path, GENERATORS[name]) for name, path in local.local_secret_files.items()
+            if not os.environ.get(name.upper())}
+
+
+def child_environment(settings: Settings, owner_url: str, engine_url: str) -> dict[str, str]:
+    """The simulators', worker's and API's environment: local mode, the secrets, the engine's restricted DSN."""
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_OWNER_URL"}
+    given = {"SETTLEMENT_JWT_SECRET": settings.settlement_jwt_secret, "SETTLEMENT_WEBHOOK_SECRET": settings.settlement_webhook_secret,
+             "SETTLEMENT_PAYLOAD_KEYS": settings.settlement_payload_keys}
+    env.update({key: value for key, value in given.items() if value})
+    env.update({"SETTLEMENT_LOCAL_MODE": "true", "DATABASE_URL": engine_url, "SETTLEMENT_SIM_DATABASE_URL": owner_url})
+    env.setdefault("SETTLEMENT_CODEC_ALLOW_ANONYMOUS", "true")  # the local Temporal UI decodes through the API
+    return env
 
 
 async def start_temporal_dev_server(stack: AsyncExitStack, data_dir: Path, settings: Settings) -> str:
@@ -61,15 +86,16 @@ async def start_temporal_dev_server(stack: AsyncExitStack, data_dir: Path, setti
 
 
 def banner(settings: Settings, api_url: str) -> str:
-    secret = settings.settlement_jwt_secret
-    tokens = {role: mint_token(secret, f"{role.value}_demo" if role != Role.MARKETPLACE else "demo_market", role) for role in Role}
+    tokens = {role: mint_token(settings, f"{role.value}_demo" if role != Role.MARKETPLACE else "demo_market", role) for role in Role}
+    operator_hours, others_hours = (int(ttl.total_seconds() // 3600) for ttl in (settings.settlement_operator_token_max_ttl, DEFAULT_TTL))
     lines = [
         "",
         "Settlement engine is running.",
         f"  API docs:     {api_url}/docs",
         f"  Temporal UI:  {settings.temporal_ui_url}",
         "",
-        "Tokens (valid 30 days; mint more with `.venv/bin/settlement token --role ROLE --sub ID`):",
+        f"Tokens (the operator's valid {operator_hours} h, the others' {others_hours} h; "
+        "mint more with `.venv/bin/settlement token --role ROLE --sub ID`):",
         *[f"  {role.value:<12}{token}" for role, token in tokens.items()],
         "",
         "Create an order:",
@@ -85,14 +111,16 @@ def banner(settings: Settings, api_url: str) -> str:
 
 
 async def main() -> None:
-    settings = get_settings()
-    data_dir = Path(settings.settlement_data_dir).resolve()
+    local = LocalData()
+    data_dir = local.local_dir
     data_dir.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    env["DATABASE_URL"] = settings.database_url or start_embedded_postgres(settings)
-    env["SETTLEMENT_PAYLOAD_KEYS"] = settings.settlement_payload_keys or dev_payload_keys(settings)
-    env.setdefault("SETTLEMENT_CODEC_ALLOW_ANONYMOUS", "true")  # the local Temporal UI decodes through the API
-    await asyncio.to_thread(upgrade, env["DATABASE_URL"])
+    settings = load_settings(settlement_local_mode=True, **local_secrets(local))
+    owner_url = settings.database_owner_url or settings.database_url or start_embedded_postgres(settings)
+    engine_password = local_secret(local.local_engine_db_password_file, lambda: secrets.token_hex(24))
+    engine_url = with_login(owner_url, ENGINE_LOGIN, engine_password)
+    await asyncio.to_thread(upgrade, owner_url)
+    await ensure_engine_login(owner_url, engine_url)
+    env = child_environment(settings, owner_url, engine_url)
     async with AsyncExitStack() as stack:
         env["TEMPORAL_ADDRESS"] = settings.temporal_address or await start_temporal_dev_server(stack, data_dir, settings)
         services = ServiceProcesses(env=env, api_port=settings.settlement_api_port, sim_port=settings.settlement_sim_port, log_dir=data_dir / "logs")

@@ -3,28 +3,116 @@
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MIN_SECRET_BYTES = 32
+# Every secret value this repository has ever printed (old defaults, test fixtures): public, so never accepted.
+PUBLISHED_SECRETS = frozenset({
+    "dev-only-jwt-secret-change-me-0123456789",
+    "dev-only-webhook-secret-change-me",
+    "integration-jwt-secret-0123456789abcdef",
+    "integration-webhook-secret",
+    "test-jwt-secret-0123456789abcdef0123456789",
+})
+GENERATE = "generate one with `openssl rand -hex 32`"
 
-class Settings(BaseSettings):
+
+def check_secret(name: str, value: str) -> str:
+    """A secret's rules: at least 32 bytes, and not a value printed in the repository."""
+    if value.strip() in PUBLISHED_SECRETS:
+        raise ValueError(f"{name} is a value published in the source repository; {GENERATE}")
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        raise ValueError(f"{name} must be at least {MIN_SECRET_BYTES} bytes; {GENERATE}")
+    return value
+
+
+def check_secret_list(name: str, value: str) -> str:
+    """`new,old` during a rotation: each listed secret must pass the rules."""
+    listed = [s.strip() for s in value.split(",")]
+    for n, secret in enumerate(listed, start=1):
+        check_secret(name if len(listed) == 1 else f"{name} (secret #{n})", secret)
+    return value
+
+
+def origin(url: str) -> str:
+    """The browser origin of a URL: scheme://host[:port]."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class LocalData(BaseSettings):
+    """Where `make run` keeps its state and its generated secrets (readable before the other settings are)."""
+
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
-    database_url: str | None = Field(None, description="PostgreSQL DSN; unset: the launcher starts embedded PostgreSQL")
+    settlement_data_dir: str = Field(".data", description="where make run keeps PostgreSQL, Temporal, its secrets and logs")
+
+    @property
+    def local_dir(self) -> Path:
+        return Path(self.settlement_data_dir).resolve()
+
+    @property
+    def local_postgres_dir(self) -> Path:
+        """Where `make run` keeps its embedded PostgreSQL."""
+        return self.local_dir / "pg"
+
+    @property
+    def local_payload_keys_file(self) -> Path:
+        """Where `make run` keeps its payload-encryption key."""
+        return self.local_dir / "payload-keys"
+
+    @property
+    def local_secret_files(self) -> dict[str, Path]:
+        """make run's generated secrets, by the setting each one fills."""
+        return {
+            "settlement_jwt_secret": self.local_dir / "jwt-secret",
+            "settlement_webhook_secret": self.local_dir / "webhook-secret",
+            "settlement_payload_keys": self.local_payload_keys_file,
+        }
+
+    @property
+    def local_engine_db_password_file(self) -> Path:
+        """The password of make run's restricted database login role (settlement_app)."""
+        return self.local_dir / "db-engine-password"
+
+    def local_secrets(self) -> dict[str, str]:
+        """The secrets make run generated, by setting name (those that exist)."""
+        return {name: path.read_text().strip() for name, path in self.local_secret_files.items() if path.exists()}
+
+
+class Settings(LocalData):
+    database_url: str | None = Field(
+        None, description="the engine's PostgreSQL DSN (API, worker): a restricted role; unset: the launcher starts embedded PostgreSQL")
+    database_owner_url: str | None = Field(
+        None, description="the owner's DSN: migrations and make run's creation of the engine's login role; unset: DATABASE_URL")
     temporal_address: str | None = Field(None, description="host:port of Temporal; unset: the launcher starts the dev server")
     temporal_namespace: str = "default"
     temporal_task_queue: str = "settlement"
     temporal_ui_url: str = "http://127.0.0.1:8233"
 
-    settlement_jwt_secret: str = Field("dev-only-jwt-secret-change-me-0123456789", min_length=32)
-    settlement_webhook_secret: str = Field("dev-only-webhook-secret-change-me", min_length=16)
+    settlement_local_mode: bool = Field(False, description="set by make run for its own processes only; never in a deployment")
+
+    settlement_jwt_secret: str | None = Field(None, description="HS256 secret of the bearer tokens; required unless JWKS is used")
+    settlement_jwt_issuer: str = Field("settlement-local", description="the `iss` every token must carry")
+    settlement_jwt_audience: str = Field("settlement-api", description="the `aud` every token must carry")
+    settlement_jwt_jwks_url: str | None = Field(
+        None, description="an identity provider's JWKS: tokens are then RS256, verified against it, and HS256 is off")
+    settlement_operator_token_max_ttl: timedelta = Field(
+        timedelta(hours=12), gt=timedelta(0), description="longest lifetime `settlement token` gives an operator token")
+    settlement_webhook_secret: str | None = Field(None, description="webhook signing secret; `new,old` during a rotation")
     settlement_webhook_tolerance_seconds: int = 300
 
     settlement_payload_keys: str | None = Field(
         None, description="AES-256-GCM keys for Temporal payloads, 'kid2:BASE64,kid1:BASE64' (first encrypts); unset: no encryption"
     )
-    settlement_codec_allow_anonymous: bool = Field(False, description="let the codec endpoint decode without an operator token (local UI)")
+    settlement_codec_ui_origin: str | None = Field(
+        None, description="origin of the Temporal UI that calls the codec endpoint; unset: the endpoint is off (make run: TEMPORAL_UI_URL's)")
+    settlement_codec_allow_anonymous: bool = Field(False, description="make run only: the local UI decodes without a token")
 
     settlement_api_port: int = 8000
     settlement_sim_port: int = 8100
@@ -46,23 +134,78 @@ class Settings(BaseSettings):
     settlement_provider_max_attempts: int = Field(10, ge=1, le=100, description="provider call attempts before needs_attention")
     settlement_provider_max_backoff: timedelta = Field(timedelta(seconds=60), description="longest wait between provider attempts")
 
-    settlement_data_dir: str = ".data"
     settlement_default_ship_within: timedelta = Field(timedelta(days=5), description="ship_by when the order gives none (ISO 8601)")
     settlement_default_deliver_within: timedelta = Field(timedelta(days=9), description="deliver_by after ship_by when none is given")
     settlement_default_confirmation_window: timedelta = Field(timedelta(days=7), description="buyer's confirmation window")
 
+    @field_validator("settlement_jwt_secret")
+    @classmethod
+    def _jwt_secret(cls, value: str | None) -> str | None:
+        return None if value is None else check_secret("SETTLEMENT_JWT_SECRET", value)
+
+    @field_validator("settlement_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: str | None) -> str | None:
+        return None if value is None else check_secret_list("SETTLEMENT_WEBHOOK_SECRET", value)
+
+    @field_validator("settlement_codec_ui_origin")
+    @classmethod
+    def _ui_origin(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.path not in ("", "/") or parts.query:
+            raise ValueError("SETTLEMENT_CODEC_UI_ORIGIN is an origin, scheme://host[:port], without a path")
+        return origin(value)
+
+    @field_validator("settlement_jwt_jwks_url")
+    @classmethod
+    def _jwks_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            origin(value)
+        return value
+
+    @model_validator(mode="after")
+    def _secrets_required(self) -> "Settings":
+        if self.settlement_jwt_secret is None and self.settlement_jwt_jwks_url is None:
+            raise ValueError(f"set SETTLEMENT_JWT_SECRET (or SETTLEMENT_JWT_JWKS_URL for RS256 tokens); {GENERATE}")
+        if self.settlement_webhook_secret is None:
+            raise ValueError(f"set SETTLEMENT_WEBHOOK_SECRET; {GENERATE}")
+        if self.settlement_codec_allow_anonymous and not self.settlement_local_mode:
+            raise ValueError("SETTLEMENT_CODEC_ALLOW_ANONYMOUS works only under make run; unset it "
+                             "(the codec endpoint decodes for operator tokens)")
+        return self
 
     @property
-    def local_postgres_dir(self) -> Path:
-        """Where `make run` keeps its embedded PostgreSQL."""
-        return Path(self.settlement_data_dir).resolve() / "pg"
+    def codec_ui_origin(self) -> str | None:
+        """The one browser origin the codec endpoint answers; None: the endpoint is off."""
+        if self.settlement_codec_ui_origin:
+            return self.settlement_codec_ui_origin
+        return origin(self.temporal_ui_url) if self.settlement_local_mode else None
 
     @property
-    def local_payload_keys_file(self) -> Path:
-        """Where `make run` keeps its payload-encryption key."""
-        return Path(self.settlement_data_dir).resolve() / "payload-keys"
+    def codec_anonymous(self) -> bool:
+        return self.settlement_local_mode and self.settlement_codec_allow_anonymous
+
+
+def configuration_error(err: ValidationError) -> str:
+    """One line naming each invalid setting and what to do, never the values given."""
+    problems = []
+    for error in err.errors():
+        message = error["msg"].removeprefix("Value error, ")
+        field = ".".join(str(part) for part in error["loc"]).upper()
+        problems.append(message if not field or field in message else f"{field}: {message}")
+    return "settlement: refusing to start: " + "; ".join(problems)
+
+
+def load_settings(**overrides) -> Settings:
+    """The settings from the environment (and overrides); a one-line message and exit status 1 when invalid."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as err:
+        raise SystemExit(configuration_error(err)) from None
 
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return load_settings()

@@ -1,17 +1,42 @@
-"""Bearer JWT (HS256) authentication and role checks."""
+"""Bearer JWT authentication and role checks.
+
+Tokens carry `sub`, `role`, `iat`, `exp`, `iss` and `aud`. HS256 with SETTLEMENT_JWT_SECRET (tokens minted by
+`settlement token`), or RS256 checked against an identity provider's JWKS when SETTLEMENT_JWT_JWKS_URL is set.
+A refused token is answered with a reason of ours, never the library's message.
+"""
 
 import time
+from datetime import timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from api.problems import Problem
+from settings import Settings
 
 _bearer = HTTPBearer(auto_error=False)
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
+REQUIRED_CLAIMS = ("sub", "role", "iat", "exp", "iss", "aud")
+DEFAULT_TTL = timedelta(hours=24)
+CLOCK_SKEW_SECONDS = 30
+JWKS_CACHE_SECONDS = 300
+JWKS_TIMEOUT_SECONDS = 5
+
+# Most specific first: several of these subclass each other.
+_REASONS: tuple[tuple[type[Exception], str], ...] = (
+    (jwt.ExpiredSignatureError, "expired"),
+    (jwt.ImmatureSignatureError, "not valid yet"),
+    (jwt.InvalidAudienceError, "wrong audience"),
+    (jwt.InvalidIssuerError, "wrong issuer"),
+    (jwt.InvalidAlgorithmError, "algorithm not allowed"),
+    (jwt.InvalidSignatureError, "bad signature"),
+    (jwt.PyJWKClientError, "unknown signing key"),
+    (jwt.DecodeError, "malformed"),
+)
 
 
 class Role(StrEnum):
@@ -26,23 +51,66 @@ class Principal(BaseModel):
     role: Role
 
 
-def mint_token(secret: str, sub: str, role: Role, ttl_seconds: int = 30 * 24 * 3600) -> str:
+class TokenRefused(ValueError):
+    """A token this configuration will not mint (too long-lived for an operator, or tokens come from a JWKS)."""
+
+
+def mint_token(settings: Settings, sub: str, role: Role, ttl: timedelta | None = None, *, allow_long_lived: bool = False) -> str:
+    """An HS256 token; an operator's lives at most SETTLEMENT_OPERATOR_TOKEN_MAX_TTL unless allow_long_lived."""
+    if settings.settlement_jwt_jwks_url:
+        raise TokenRefused("tokens come from the identity provider (SETTLEMENT_JWT_JWKS_URL is set), not from here")
+    max_operator_ttl = settings.settlement_operator_token_max_ttl
+    ttl = ttl or (max_operator_ttl if role == Role.OPERATOR else DEFAULT_TTL)
+    if ttl <= timedelta(0):
+        raise TokenRefused("a token's lifetime must be positive")
+    if role == Role.OPERATOR and ttl > max_operator_ttl and not allow_long_lived:
+        raise TokenRefused(f"operator tokens live at most {max_operator_ttl.total_seconds() / 3600:g} h (SETTLEMENT_OPERATOR_TOKEN_MAX_TTL); "
+                           "allow a longer one explicitly (`settlement token --allow-long-lived`)")
     now = int(time.time())
-    return jwt.encode({"sub": sub, "role": role.value, "iat": now, "exp": now + ttl_seconds}, secret, algorithm="HS256")
+    claims = {"sub": sub, "role": role.value, "iat": now, "exp": now + int(ttl.total_seconds()),
+              "iss": settings.settlement_jwt_issuer, "aud": settings.settlement_jwt_audience}
+    return jwt.encode(claims, settings.settlement_jwt_secret, algorithm="HS256")
 
 
-def decode_token(secret: str, token: str) -> Principal:
+@lru_cache(maxsize=4)
+def _jwks_client(url: str) -> jwt.PyJWKClient:
+    return jwt.PyJWKClient(url, cache_keys=True, lifespan=JWKS_CACHE_SECONDS, timeout=JWKS_TIMEOUT_SECONDS)
+
+
+def _refused(reason: str) -> Problem:
+    return Problem(401, f"invalid bearer token: {reason}", headers=_CHALLENGE)
+
+
+def _reason(err: jwt.PyJWTError) -> str:
+    if isinstance(err, jwt.MissingRequiredClaimError) and err.claim in REQUIRED_CLAIMS:
+        return f"missing claim {err.claim}"
+    return next((reason for kind, reason in _REASONS if isinstance(err, kind)), "invalid")
+
+
+def decode_token(settings: Settings, token: str) -> Principal:
+    """Blocking in JWKS mode (the key set is fetched, then cached): call it from a worker thread."""
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["sub", "role"]})
-        return Principal(sub=claims["sub"], role=Role(claims["role"]))
-    except (jwt.InvalidTokenError, ValueError) as err:
-        raise Problem(401, f"invalid bearer token: {err}", headers=_CHALLENGE) from err
+        if settings.settlement_jwt_jwks_url:
+            key, algorithms = _jwks_client(settings.settlement_jwt_jwks_url).get_signing_key_from_jwt(token).key, ["RS256"]
+        else:
+            key, algorithms = settings.settlement_jwt_secret, ["HS256"]
+        claims = jwt.decode(token, key, algorithms=algorithms, audience=settings.settlement_jwt_audience,
+                            issuer=settings.settlement_jwt_issuer, leeway=CLOCK_SKEW_SECONDS,
+                            options={"require": list(REQUIRED_CLAIMS)})
+    except jwt.PyJWKClientConnectionError as err:
+        raise Problem(503, "the identity provider's signing keys are unavailable; try again", headers={"Retry-After": "5"}) from err
+    except jwt.PyJWTError as err:
+        raise _refused(_reason(err)) from err
+    try:
+        return Principal(sub=claims["sub"], role=claims["role"])
+    except ValidationError as err:
+        raise _refused("unknown role or subject") from err
 
 
 def current_principal(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
     if credentials is None:
         raise Problem(401, "missing bearer token", headers=_CHALLENGE)
-    return decode_token(request.app.state.settings.settlement_jwt_secret, credentials.credentials)
+    return decode_token(request.app.state.settings, credentials.credentials)
 
 
 def require(*roles: Role):

@@ -1,20 +1,27 @@
-"""The simulators' own settings (they import nothing of the engine but domain)."""
+"""The simulators' own settings (they import nothing of the engine but domain, and the secret rules of settings)."""
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.reference_rates import DEFAULT_SPREAD_BPS
+from settings import check_secret_list
 
 
 class SimulatorSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
-    database_url: str
+    database_url: str = Field(validation_alias=AliasChoices("settlement_sim_database_url", "database_url"),
+                              description="the simulators' own access (they stand in for outside parties), not the engine's role")
     settlement_api_url: str = "http://127.0.0.1:8000"
-    settlement_webhook_secret: str = "dev-only-webhook-secret-change-me"
+    settlement_webhook_secret: str = Field(description="the network signs with the first of `new,old`")
     settlement_sim_carrier: str = Field("auto", pattern="^(auto|manual)$")
     settlement_sim_ship_after_seconds: float = 5.0
     settlement_sim_deliver_after_seconds: float = 10.0
     settlement_sim_latency_ms: int = 0
     settlement_sim_failure_rate: float = 0.0
     settlement_sim_fx_spread_bps: int = Field(DEFAULT_SPREAD_BPS, ge=0, le=10_000)
+
+    @field_validator("settlement_webhook_secret")
+    @classmethod
+    def _signing_secret(cls, value: str) -> str:
+        return check_secret_list("SETTLEMENT_WEBHOOK_SECRET", value).split(",")[0].strip()

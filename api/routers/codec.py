@@ -1,10 +1,11 @@
 """Temporal's remote codec server protocol, so the Temporal UI can show decrypted payloads.
 
 POST /codec/encode and /codec/decode take and answer `{"payloads": [...]}`, each payload in protobuf JSON form.
-The UI calls them from the browser, so the UI's origin (settings.temporal_ui_url) is allowed by CORS.
+They answer operators only, and only once the Temporal UI's origin is configured (SETTLEMENT_CODEC_UI_ORIGIN):
+the UI calls them from the browser, so that one origin is allowed by CORS. Under make run (local mode) the
+origin is TEMPORAL_UI_URL's and SETTLEMENT_CODEC_ALLOW_ANONYMOUS lets the local UI in without a token.
+Errors name no key ids.
 """
-
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.routing import APIRoute
@@ -21,15 +22,14 @@ _bearer = HTTPBearer(auto_error=False)
 _operator = require(Role.OPERATOR)
 
 
-def _ui_origin(request: Request) -> str:
-    url = urlsplit(request.app.state.settings.temporal_ui_url)
-    return f"{url.scheme}://{url.netloc}"
+def _ui_origin(request: Request) -> str | None:
+    return request.app.state.settings.codec_ui_origin
 
 
 def _cors_headers(request: Request) -> dict[str, str]:
     """Access-Control-Allow-Origin when the request comes from the Temporal UI, else nothing."""
     origin = request.headers.get("origin")
-    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"} if origin == _ui_origin(request) else {}
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"} if origin and origin == _ui_origin(request) else {}
 
 
 class _UiCorsRoute(APIRoute):
@@ -55,10 +55,11 @@ router = APIRouter(prefix="/codec", tags=["codec"], route_class=_UiCorsRoute)
 
 
 def authorize(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal | None:
-    """An operator's bearer token, unless anonymous use is allowed (the dev server's UI on loopback)."""
-    if request.app.state.settings.settlement_codec_allow_anonymous:
-        return None
-    return _operator(current_principal(request, credentials))
+    """An operator's bearer token (or, under make run only, nobody's), and a configured UI origin."""
+    principal = None if request.app.state.settings.codec_anonymous else _operator(current_principal(request, credentials))
+    if _ui_origin(request) is None:
+        raise Problem(404, "the codec endpoint is off: set SETTLEMENT_CODEC_UI_ORIGIN to the Temporal UI's origin")
+    return principal
 
 
 class PayloadsBody(BaseModel):
@@ -73,10 +74,13 @@ def _codec(request: Request):
 
 
 def _parse(body: PayloadsBody) -> list[Payload]:
-    try:
-        return [ParseDict(p, Payload()) for p in body.payloads]
-    except ParseError as err:
-        raise Problem(400, f"payloads: not a Temporal Payload in protobuf JSON form: {err}") from err
+    parsed = []
+    for n, payload in enumerate(body.payloads):
+        try:
+            parsed.append(ParseDict(payload, Payload()))
+        except ParseError as err:
+            raise Problem(400, f"payloads.{n}: not a Temporal Payload in protobuf JSON form") from err
+    return parsed
 
 
 def _answer(payloads: list[Payload]) -> PayloadsBody:
@@ -94,14 +98,14 @@ async def decode(body: PayloadsBody, request: Request) -> PayloadsBody:
     try:
         return _answer(await codec.decode(_parse(body)))
     except PayloadDecryptionError as err:
-        raise Problem(400, str(err)) from err
+        raise Problem(400, f"a payload cannot be decrypted: it {err.reason}") from err
 
 
 @router.options("/encode", include_in_schema=False)
 @router.options("/decode", include_in_schema=False)
 async def preflight(request: Request) -> Response:
     if not _cors_headers(request):
-        raise Problem(403, f"CORS origin not allowed; only the Temporal UI at {_ui_origin(request)} is")
+        raise Problem(403, "CORS origin not allowed; only the Temporal UI's (SETTLEMENT_CODEC_UI_ORIGIN) is")
     return Response(status_code=204, headers={
         "Access-Control-Allow-Methods": "POST, OPTIONS",
         "Access-Control-Allow-Headers": "Content-Type, X-Namespace, Authorization",

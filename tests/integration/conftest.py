@@ -14,7 +14,7 @@ from db.pool import create_pool
 from domain.search_attributes import ALL as SEARCH_ATTRIBUTES
 from services import ServiceProcesses
 from tests.embedded_pg import embedded_postgres_server
-from tests.integration.stack import JWT_SECRET, PAYLOAD_KEYS, WEBHOOK_SECRET, Engine, free_port
+from tests.integration.stack import JWT_SECRET, PAYLOAD_KEYS, WEBHOOK_SECRET, Engine, engine_database_url, free_port
 
 
 WORKER_METRICS_PORT = free_port()
@@ -27,10 +27,17 @@ def worker_metrics_url() -> str:
 
 @pytest.fixture(scope="session")
 def database_url() -> str:
+    """The owner's address: migrations, and the tests' own pool."""
     with embedded_postgres_server("settlement-e2e-") as server:
         url = server.get_uri()
         upgrade(url)
         yield url
+
+
+@pytest.fixture(scope="session")
+async def engine_url(database_url) -> str:
+    """The worker's and API's address: the engine's restricted login role."""
+    return await engine_database_url(database_url)
 
 
 @pytest.fixture(scope="session")
@@ -56,16 +63,18 @@ async def client(temporal):
 
 
 @pytest.fixture(scope="session")
-async def services(database_url, temporal, tmp_path_factory):
+async def services(database_url, engine_url, temporal, tmp_path_factory):
     env = {
         **os.environ,
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": engine_url,
+        "SETTLEMENT_SIM_DATABASE_URL": database_url,  # the simulators stand in for outside parties: their own access
         "TEMPORAL_ADDRESS": temporal.client.service_client.config.target_host,
         "TEMPORAL_TASK_QUEUE": "settlement-it",
         "SETTLEMENT_JWT_SECRET": JWT_SECRET,
         "SETTLEMENT_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "SETTLEMENT_SIM_CARRIER": "manual",
         "SETTLEMENT_PAYLOAD_KEYS": PAYLOAD_KEYS,
+        "SETTLEMENT_CODEC_UI_ORIGIN": "http://127.0.0.1:8233",  # the codec endpoint is off until the UI's origin is set
         "SETTLEMENT_WORKER_METRICS_PORT": str(WORKER_METRICS_PORT),
         # After-sales deadlines short enough to lapse within a test (the defaults are days).
         "SETTLEMENT_SELLER_RESPONSE_WINDOW": "PT5S",

@@ -2,6 +2,7 @@
 API and simulators as real processes on free loopback ports, with the carrier in manual mode."""
 
 import json
+import secrets
 import socket
 import time
 import uuid
@@ -10,11 +11,16 @@ from dataclasses import dataclass, field
 import httpx
 
 from api.auth import Role, mint_token
+from db.dsn import with_login
+from db.migrate import ENGINE_LOGIN, ensure_engine_login
 from domain.webhook_signature import sign
+from settings import Settings
 
-JWT_SECRET = "integration-jwt-secret-0123456789abcdef"
-WEBHOOK_SECRET = "integration-webhook-secret"
+# Fresh for each test session: a secret printed here would be a published one, refused by the settings.
+JWT_SECRET = secrets.token_hex(32)
+WEBHOOK_SECRET = secrets.token_hex(32)
 PAYLOAD_KEYS = "it-2:MjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjI=,it-1:MTExMTExMTExMTExMTExMTExMTExMTExMTExMTExMTE="  # test keys only
+_TOKENS = Settings(settlement_jwt_secret=JWT_SECRET, settlement_webhook_secret=WEBHOOK_SECRET)
 
 
 def free_port() -> int:
@@ -24,7 +30,15 @@ def free_port() -> int:
 
 
 def token(role: str, sub: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint_token(JWT_SECRET, sub, Role(role))}"}
+    return {"Authorization": f"Bearer {mint_token(_TOKENS, sub, Role(role))}"}
+
+
+async def engine_database_url(owner_url: str) -> str:
+    """The address the engine's processes use: a restricted login role (member of settlement_engine), created as
+    the owner after the migrations. Embedded PostgreSQL trusts local connections, so the password is a formality."""
+    url = with_login(owner_url, ENGINE_LOGIN, secrets.token_hex(16))
+    await ensure_engine_login(owner_url, url)
+    return url
 
 
 def signed(event: dict, secret: str = WEBHOOK_SECRET, at: int | None = None) -> tuple[bytes, dict[str, str]]:

@@ -1,10 +1,11 @@
 """api/routers/codec.py: Temporal's remote codec protocol for the Temporal UI, with auth and CORS."""
 
-from types import SimpleNamespace
+import secrets
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import ValidationError
 from google.protobuf.json_format import MessageToDict
 from temporalio.api.common.v1 import Payload
 
@@ -12,21 +13,28 @@ from api import problems
 from api.auth import Role, mint_token
 from api.routers import codec as codec_router
 from codec import EncryptionCodec
+from settings import Settings
 
-SECRET = "test-jwt-secret-0123456789abcdef0123456789"
 UI = "http://127.0.0.1:8233"
+SETTINGS = Settings(settlement_jwt_secret=secrets.token_hex(32), settlement_webhook_secret=secrets.token_hex(32),
+                    settlement_codec_ui_origin=UI + "/")
 PAYLOADS = [MessageToDict(Payload(metadata={"encoding": b"json/plain"}, data=b'{"order_id":"o-1"}')),
             MessageToDict(Payload(metadata={"encoding": b"binary/null"}))]
 
 
-def make_app(*, anonymous: bool = False, codec: EncryptionCodec | None = EncryptionCodec("kid1", {"kid1": b"\x07" * 32})) -> FastAPI:
+def make_app(settings: Settings = SETTINGS, codec: EncryptionCodec | None = EncryptionCodec("kid1", {"kid1": b"\x07" * 32})) -> FastAPI:
     app = FastAPI()
     problems.install(app)
     app.include_router(codec_router.router)
-    app.state.settings = SimpleNamespace(settlement_jwt_secret=SECRET, settlement_codec_allow_anonymous=anonymous,
-                                         temporal_ui_url=UI + "/")
+    app.state.settings = settings
     app.state.codec = codec
     return app
+
+
+def local(**changes) -> Settings:
+    """make run's settings: local mode, the UI origin from TEMPORAL_UI_URL, anonymous decoding allowed."""
+    return Settings(**{**SETTINGS.model_dump(), "settlement_codec_ui_origin": None, "settlement_local_mode": True,
+                       "settlement_codec_allow_anonymous": True, "temporal_ui_url": UI + "/", **changes})
 
 
 def client(app: FastAPI) -> httpx.AsyncClient:
@@ -34,7 +42,7 @@ def client(app: FastAPI) -> httpx.AsyncClient:
 
 
 def bearer(role: Role) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint_token(SECRET, 'someone', role)}"}
+    return {"Authorization": f"Bearer {mint_token(SETTINGS, 'someone', role)}"}
 
 
 async def test_encode_then_decode_gives_the_original_payloads():
@@ -56,11 +64,37 @@ async def test_needs_an_operator_token(path):
     assert buyer.status_code == 403 and buyer.headers["content-type"] == "application/problem+json"
 
 
-async def test_anonymous_when_allowed():
-    async with client(make_app(anonymous=True)) as c:
-        encoded = await c.post("/codec/encode", json={"payloads": PAYLOADS})
+async def test_anonymous_under_make_run_only():
+    async with client(make_app(local())) as c:
+        encoded = await c.post("/codec/encode", json={"payloads": PAYLOADS}, headers={"Origin": UI})
         decoded = await c.post("/codec/decode", json=encoded.json())
     assert decoded.status_code == 200 and decoded.json() == {"payloads": PAYLOADS}
+    assert encoded.headers["access-control-allow-origin"] == UI, "make run's UI origin comes from TEMPORAL_UI_URL"
+
+
+def test_anonymous_outside_make_run_refuses_to_start():
+    with pytest.raises(ValidationError, match="SETTLEMENT_CODEC_ALLOW_ANONYMOUS works only under make run"):
+        Settings(**{**SETTINGS.model_dump(), "settlement_codec_allow_anonymous": True})
+
+
+async def test_anonymous_is_ignored_if_local_mode_is_taken_away():
+    """A settings object copied without validation still needs a token outside local mode."""
+    unvalidated = local().model_copy(update={"settlement_local_mode": False, "settlement_codec_ui_origin": UI})
+    async with client(make_app(unvalidated)) as c:
+        response = await c.post("/codec/decode", json={"payloads": PAYLOADS})
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/codec/encode", "/codec/decode"])
+async def test_off_until_the_ui_origin_is_configured(path):
+    unconfigured = Settings(**{**SETTINGS.model_dump(), "settlement_codec_ui_origin": None})
+    async with client(make_app(unconfigured)) as c:
+        anonymous = await c.post(path, json={"payloads": PAYLOADS})
+        operator = await c.post(path, json={"payloads": PAYLOADS}, headers=bearer(Role.OPERATOR))
+        preflight = await c.options(path, headers={"Origin": UI, "Access-Control-Request-Method": "POST"})
+    assert anonymous.status_code == 401
+    assert operator.status_code == 404 and "SETTLEMENT_CODEC_UI_ORIGIN" in operator.json()["detail"]
+    assert preflight.status_code == 403 and "access-control-allow-origin" not in preflight.headers
 
 
 async def test_404_when_no_codec():
@@ -70,12 +104,30 @@ async def test_404_when_no_codec():
     assert response.json()["detail"] == "payload encryption is not configured"
 
 
-async def test_undecryptable_payload_is_a_400():
-    other = EncryptionCodec("kid9", {"kid9": b"\x09" * 32})
-    foreign = [MessageToDict(p) for p in await other.encode([Payload(data=b"x")])]
-    async with client(make_app(anonymous=True)) as c:
-        response = await c.post("/codec/decode", json={"payloads": foreign})
-    assert response.status_code == 400 and "'kid9'" in response.json()["detail"]
+async def test_undecryptable_payloads_are_a_400_naming_no_key_id():
+    codec = EncryptionCodec("kid1", {"kid1": b"\x07" * 32, "kid2": b"\x08" * 32})
+    foreign = (await EncryptionCodec("kid9", {"kid9": b"\x09" * 32}).encode([Payload(data=b"x")]))[0]
+    tampered = (await codec.encode([Payload(data=b"x")]))[0]
+    tampered.data = tampered.data[:-1] + bytes([tampered.data[-1] ^ 1])
+    truncated = Payload(metadata=tampered.metadata, data=tampered.data[:10])
+    async with client(make_app(codec=codec)) as c:
+        answers = [await c.post("/codec/decode", json={"payloads": [MessageToDict(p)]}, headers=bearer(Role.OPERATOR))
+                   for p in (foreign, tampered, truncated)]
+    for answer in answers:
+        assert answer.status_code == 400
+        assert "kid" not in answer.text, answer.text
+    assert [a.json()["detail"] for a in answers] == [
+        "a payload cannot be decrypted: it uses a key that is not configured",
+        "a payload cannot be decrypted: it failed authentication: tampered or wrong key",
+        "a payload cannot be decrypted: it is truncated",
+    ]
+
+
+async def test_a_payload_that_is_not_protobuf_json_is_a_400_without_parser_text():
+    async with client(make_app()) as c:
+        response = await c.post("/codec/decode", json={"payloads": [PAYLOADS[0], {"metadata": 5}]}, headers=bearer(Role.OPERATOR))
+    assert response.status_code == 400
+    assert response.json()["detail"] == "payloads.1: not a Temporal Payload in protobuf JSON form"
 
 
 @pytest.mark.parametrize("path", ["/codec/encode", "/codec/decode"])

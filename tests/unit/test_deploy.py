@@ -14,14 +14,14 @@ import pytest
 import yaml
 from temporalio.common import SearchAttributeIndexedValueType
 
+from db.migrate import ENGINE_GROUP
 from domain.search_attributes import ALL as SEARCH_ATTRIBUTES
 from settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_SERVICES = ("migrate", "api", "worker")
 EXPECTED_SERVICES = {"postgresql", "temporal", "temporal-admin-tools", "temporal-ui", "migrate", "api", "worker"}
-SECRETS = {"api": ("SETTLEMENT_JWT_SECRET", "SETTLEMENT_WEBHOOK_SECRET", "SETTLEMENT_PAYLOAD_KEYS"),
-           "worker": ("SETTLEMENT_PAYLOAD_KEYS",)}
+SECRETS = {name: ("SETTLEMENT_JWT_SECRET", "SETTLEMENT_WEBHOOK_SECRET", "SETTLEMENT_PAYLOAD_KEYS") for name in ("api", "worker")}
 REQUIRED_VALUE = re.compile(r"^\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*):\?[^}]+\}$")
 CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 
@@ -190,30 +190,56 @@ def test_secrets_must_be_given(services):
                 assert REQUIRED_VALUE.match(value or ""), f"{name}: {key} has a default or no value: {value!r}"
 
 
+def ledger_urls(services) -> tuple:
+    """(owner, engine): the migrations' address and the one the API and the worker share."""
+    engine = {name: environment(services[name])["DATABASE_URL"] for name in ("api", "worker")}
+    assert len(set(engine.values())) == 1, engine
+    return split_dsn(environment(services["migrate"])["DATABASE_OWNER_URL"])[0], split_dsn(engine["api"])[0]
+
+
 def test_one_ledger_database_separate_from_temporals(services):
-    urls = {name: environment(services[name])["DATABASE_URL"] for name in APP_SERVICES}
-    assert len(set(urls.values())) == 1, urls
-    url, interpolations = split_dsn(next(iter(urls.values())))
-    assert url.scheme in ("postgresql", "postgres")
-    assert url.hostname == "postgresql" and url.hostname in services
-    password = interpolations.get(url.password or "", "")
-    assert REQUIRED_VALUE.match(password), "the ledger's password must be required, not defaulted"
-    assert "${" not in url.username and url.username not in interpolations
-    database = url.path.lstrip("/")
+    for name in ("migrate", "api"):
+        key = "DATABASE_OWNER_URL" if name == "migrate" else "DATABASE_URL"
+        url, interpolations = split_dsn(environment(services[name])[key])
+        assert url.scheme in ("postgresql", "postgres")
+        assert url.hostname == "postgresql" and url.hostname in services
+        password = interpolations.get(url.password or "", "")
+        assert REQUIRED_VALUE.match(password), f"{name}: the ledger's password must be required, not defaulted"
+        assert "${" not in url.username and url.username not in interpolations
+    owner, engine = ledger_urls(services)
+    assert (owner.hostname, owner.port, owner.path) == (engine.hostname, engine.port, engine.path)
+    database = owner.path.lstrip("/")
     temporal = environment(services["temporal"])
     temporal_databases = {temporal.get("DBNAME", "temporal"), temporal.get("VISIBILITY_DBNAME", "temporal_visibility")}
     assert database and database not in temporal_databases
-    assert url.username != temporal["POSTGRES_USER"], "the ledger and Temporal use separate roles"
+    assert temporal["POSTGRES_USER"] not in (owner.username, engine.username), "the ledger and Temporal use separate roles"
+
+
+def test_migrations_run_as_the_owner_and_the_engine_as_a_restricted_role(services):
+    owner, engine = ledger_urls(services)
+    assert owner.username != engine.username
+    passwords = [split_dsn(environment(services[name])[key])[1]
+                 for name, key in (("migrate", "DATABASE_OWNER_URL"), ("api", "DATABASE_URL"))]
+    assert passwords[0] != passwords[1], "each role its own password"
+    assert "DATABASE_URL" not in environment(services["migrate"])
+    for name in ("api", "worker"):
+        assert "DATABASE_OWNER_URL" not in environment(services[name]), f"{name} must not know the owner's address"
 
 
 def test_the_databases_are_created_by_the_init_script(compose, services):
     mounts = services["postgresql"]["configs"]
     assert any(m["target"].startswith("/docker-entrypoint-initdb.d/") and m["target"].endswith(".sh") for m in mounts)
     script = compose["configs"][mounts[0]["source"]]["content"]
-    ledger, _ = split_dsn(environment(services["api"])["DATABASE_URL"])
+    owner, engine = ledger_urls(services)
+    database = owner.path.lstrip("/")
     temporal = environment(services["temporal"])
-    assert f"CREATE ROLE {ledger.username} LOGIN" in script
-    assert f"CREATE DATABASE {ledger.path.lstrip('/')} OWNER {ledger.username}" in script
+    assert f"CREATE ROLE {owner.username} LOGIN" in script
+    assert f"CREATE DATABASE {database} OWNER {owner.username}" in script
+    # The owner may not create roles, so the group the migrations grant to exists before them, with the engine's login in it.
+    assert f"CREATE ROLE {ENGINE_GROUP} NOLOGIN;" in script
+    engine_role = re.search(rf"CREATE ROLE {engine.username} LOGIN PASSWORD :'\w+' IN ROLE {ENGINE_GROUP};", script)
+    assert engine_role, f"{engine.username} must be a plain login in {ENGINE_GROUP}"
+    assert f"GRANT CONNECT ON DATABASE {database} TO {ENGINE_GROUP}" in script
     assert f"CREATE ROLE {temporal['POSTGRES_USER']} LOGIN" in script
     if temporal.get("SKIP_DB_CREATE") == "true":
         for database in ("temporal", "temporal_visibility"):
@@ -258,8 +284,16 @@ def test_the_ui_decodes_through_the_api_and_the_api_allows_the_ui(services):
     api_port, ui_port = published(services["api"], 8000), published(services["temporal-ui"], 8080)
     ui = environment(services["temporal-ui"])
     assert ui["TEMPORAL_CODEC_ENDPOINT"] == f"http://127.0.0.1:{api_port}/codec", "the browser calls it: the published API"
-    assert environment(services["api"])["TEMPORAL_UI_URL"] == f"http://127.0.0.1:{ui_port}", "the codec's CORS origin"
-    assert environment(services["api"])["SETTLEMENT_CODEC_ALLOW_ANONYMOUS"] == "${SETTLEMENT_CODEC_ALLOW_ANONYMOUS:-false}"
+    assert environment(services["api"])["TEMPORAL_UI_URL"] == f"http://127.0.0.1:{ui_port}", "links to the UI"
+    assert environment(services["api"])["SETTLEMENT_CODEC_UI_ORIGIN"] == f"http://127.0.0.1:{ui_port}", "the codec's CORS origin"
+    assert ui["TEMPORAL_CODEC_PASS_ACCESS_TOKEN"] == "true", "the codec answers operators' tokens only"
+
+
+def test_nothing_runs_in_make_runs_local_mode(services):
+    for name, service in services.items():
+        env = environment(service)
+        assert "SETTLEMENT_LOCAL_MODE" not in env, name
+        assert "SETTLEMENT_CODEC_ALLOW_ANONYMOUS" not in env, f"{name}: the settings refuse it outside make run"
 
 
 def test_the_worker_points_at_no_invented_provider(services):
