@@ -5,7 +5,9 @@ import asyncpg
 import pytest
 
 from db.dsn import with_login
+from db.invariants import check_invariants
 from db.migrate import ENGINE_GROUP, ENGINE_LOGIN, ensure_engine_login
+from db.pool import create_pool
 
 REFUSED = (asyncpg.InsufficientPrivilegeError,)
 
@@ -67,6 +69,15 @@ async def test_the_api_and_the_worker_connect_as_the_engine(services, pool):
     engine_connections = await pool.fetchval(
         "SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND datname = current_database()", ENGINE_LOGIN)
     assert engine_connections >= 2, "the API's and the worker's pools"
+
+
+async def test_the_ledger_checks_run_with_the_engines_role(engine_url):
+    """`docker compose exec api settlement check-invariants --no-simulator` (no simulator there to reconcile with)."""
+    pool = await create_pool(engine_url, max_size=2)
+    try:
+        assert await check_invariants(pool, reconcile_with_simulator=False) == []
+    finally:
+        await pool.close()
 
 
 async def test_creating_the_login_is_idempotent_and_refuses_a_privileged_role(database_url, engine_url):
