@@ -113,6 +113,22 @@ def retry(order_id: str, operator: str = typer.Option(getpass.getuser(), help="w
     typer.echo(f"{order_id}: {state.status}")
 
 
+@app.command()
+def refresh(order_id: str) -> None:
+    """Write an order's current workflow state to the read model, e.g. right after a reset."""
+    from db.pool import create_pool
+    from operator_tools import refresh_read_model
+
+    async def run():
+        pool = await create_pool(os.environ.get("DATABASE_URL") or _settings().database_url or "")
+        try:
+            return await refresh_read_model(await _client(), pool, order_id)
+        finally:
+            await pool.close()
+
+    typer.echo(f"{order_id}: {asyncio.run(run()).status}")
+
+
 @app.command("export-history")
 def export_history(workflow_id: list[str] = typer.Option([], "--workflow-id", help="repeatable"),
                    query: str | None = typer.Option(None, help="a visibility query, e.g. 'OrderStatus = \"settled\"'"),

@@ -1,4 +1,4 @@
-"""What operators do to orders through Temporal: find stuck ones, retry, export and replay histories."""
+"""What operators do to orders through Temporal: find stuck ones, retry, refresh the read model, export and replay histories."""
 
 from pathlib import Path
 
@@ -22,6 +22,17 @@ async def find_orders(client: Client, query: str, limit: int = 100) -> list[tupl
 async def retry_order(client: Client, order_id: str, operator: str) -> OrderState:
     handle = client.get_workflow_handle(workflow_id_for(order_id))
     return await handle.execute_update("retry", Actor(role="operator", sub=operator), result_type=OrderState)
+
+
+async def refresh_read_model(client: Client, pool, order_id: str) -> OrderState:
+    """Write the current run's state to the read model (after a reset, before the new run moves)."""
+    from db import read_model
+
+    handle = client.get_workflow_handle(workflow_id_for(order_id))
+    run_id = (await handle.describe()).run_id
+    state = await client.get_workflow_handle(workflow_id_for(order_id), run_id=run_id).query("state", result_type=OrderState)
+    await read_model.record_order(pool, state, run_id=run_id)
+    return state
 
 
 async def fetch_histories(client: Client, workflow_ids: list[str], query: str | None) -> list[WorkflowHistory]:

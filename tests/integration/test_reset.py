@@ -5,6 +5,7 @@ import asyncio
 import subprocess
 
 from binaries import executable
+from operator_tools import refresh_read_model
 from tests.integration.stack import token
 
 BUYER, SELLER, OPERATOR = token("buyer", "buyer_a"), token("seller", "seller_a"), token("operator", "ops")
@@ -50,7 +51,7 @@ async def _provider_operations(pool, order_id: str) -> list[tuple[str, int]]:
     return [(r["operation"], r["amount"]) for r in rows]
 
 
-async def test_a_reset_that_turns_a_release_into_a_refund_refunds_nothing_and_parks(engine, temporal, pool):
+async def test_a_reset_that_turns_a_release_into_a_refund_refunds_nothing_and_parks(engine, temporal, client, pool):
     order_id = await _disputed_awaiting_decision(engine)
     released = await _resolve(engine, order_id, "release")
     assert released.status_code == 200, released.text
@@ -59,6 +60,8 @@ async def test_a_reset_that_turns_a_release_into_a_refund_refunds_nothing_and_pa
     assert [op for op, _ in paid] == ["authorize", "capture", "payout"]
 
     await _reset_to_before_the_decision(temporal, order_id)
+    refreshed = await refresh_read_model(client, pool, order_id)  # `settlement refresh <order_id>`
+    assert refreshed.status == "disputed" and (await engine.get(order_id)).json()["status"] == "disputed"
     answer = await _resolve(engine, order_id, "refund")
     assert answer.status_code == 200, answer.text
     parked = await engine.wait_for(order_id, "needs_attention")
