@@ -60,7 +60,7 @@ async def _existing_entry(conn: asyncpg.Connection, entry: EntryRequest, wanted:
 async def _apply_posting(conn: asyncpg.Connection, entry_id: int, account, amount: int) -> None:
     """Insert the posting; a trigger moves the account's balance (the engine's role cannot set balances)."""
     await conn.execute(
-        "INSERT INTO ledger_accounts (code, owner, currency, may_go_negative) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING",
+        "INSERT INTO ledger_accounts (code, owner, currency, may_go_negative) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
         account.code,
         account.owner,
         account.currency,

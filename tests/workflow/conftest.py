@@ -5,12 +5,14 @@ Queries, signals and updates do not move it, so `wait_for_status` observes inter
 """
 
 import asyncio
+import os
 import uuid
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
@@ -23,6 +25,7 @@ from domain.order_actions import Actor, CancelRequest
 from domain.order_request import Item
 from domain.order_state import FulfillmentEvent, OrderInput, OrderState
 from domain.statuses import OrderStatus
+from operator_tools import export_history
 from tests.search_attributes import register_search_attributes
 from tests.workflow.fakes import FakeProviders
 from domain.search_attributes import ORDER_STATUS as ORDER_STATUS_ATTRIBUTE
@@ -49,6 +52,18 @@ async def env():
         yield env
 
 
+async def _record_histories(env: WorkflowEnvironment, workflow_ids: set[str]) -> None:
+    """With SETTLEMENT_RECORD_HISTORIES=<dir>, save the history of every order the test finished (for
+    tests/histories, replayed by test_replay.py)."""
+    directory = os.environ.get("SETTLEMENT_RECORD_HISTORIES")
+    if not directory:
+        return
+    for workflow_id in sorted(workflow_ids):
+        handle = env.client.get_workflow_handle(workflow_id)
+        if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
+            export_history(await handle.fetch_history(), Path(directory))
+
+
 @pytest.fixture
 def providers() -> FakeProviders:
     return FakeProviders()
@@ -58,6 +73,7 @@ def providers() -> FakeProviders:
 async def worker(env, providers):
     async with Worker(env.client, task_queue=TASK_QUEUE, workflows=[OrderWorkflow], activities=providers.activities()):
         yield
+        await _record_histories(env, {state.workflow_id for state in providers.recorded})
 
 
 @pytest.fixture

@@ -47,3 +47,28 @@ async def test_a_new_history_with_the_patch_replays(env, worker):
 
 def _settled(path: Path) -> bool:
     return "payout_seller" in path.read_text()
+
+
+@pytest.mark.parametrize("module, constant", [("workflows.steps", "LEDGER_BEFORE_PROVIDER"), ("workflows.order", "KEEP_EARLY_EVENTS")])
+async def test_histories_of_the_newer_shapes_need_their_patch(monkeypatch, module, constant):
+    """Money reserved before the provider call, and early events kept: histories recorded with each change
+    replay only on the path their patch marker selects (renaming the patch sends them down the old path)."""
+    import importlib
+
+    patch_id = getattr(importlib.import_module(module), constant)
+    recorded = [p for p in HISTORIES if f'"id":"{patch_id}"' in _markers(p)]
+    assert recorded, f"no recorded history carries the {patch_id} patch"
+    monkeypatch.setattr(importlib.import_module(module), constant, f"{patch_id}-renamed")
+    replayer = Replayer(workflows=[OrderWorkflow], data_converter=pydantic_data_converter, workflow_runner=UnsandboxedWorkflowRunner())
+    with pytest.raises(NondeterminismError):
+        await replayer.replay_workflow(load_history(recorded[0]))
+
+
+def _markers(path: Path) -> str:
+    """The decoded patch ids of a history's markers, as JSON text."""
+    import base64
+    import json
+
+    events = json.loads(path.read_text())["events"]
+    details = [e["markerRecordedEventAttributes"]["details"] for e in events if "markerRecordedEventAttributes" in e]
+    return " ".join(base64.b64decode(p["data"]).decode() for d in details for v in d.values() for p in v["payloads"])
