@@ -13,10 +13,11 @@ from functools import lru_cache
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from api.problems import Problem
 from settings import Settings
+from domain.text import SingleLine
 
 _bearer = HTTPBearer(auto_error=False)
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -47,7 +48,7 @@ class Role(StrEnum):
 
 
 class Principal(BaseModel):
-    sub: str
+    sub: SingleLine = Field(min_length=1, max_length=255)
     role: Role
 
 

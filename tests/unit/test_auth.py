@@ -222,3 +222,10 @@ async def test_jwks_unreachable_is_a_503_not_a_401():
     answer = await call(rs256(rsa_key()), jwks_settings(f"http://127.0.0.1:{free_port()}/jwks.json"))
     assert answer.status_code == 503 and answer.headers["retry-after"]
     assert answer.json()["detail"] == "the identity provider's signing keys are unavailable; try again"
+
+
+
+@pytest.mark.parametrize("sub", ["", "buyer\x00a", "line\nbreak", "x" * 256])
+async def test_a_subject_that_cannot_be_stored_is_refused(sub):
+    answer = await call(hs256(claims(sub=sub)))
+    assert answer.status_code == 401 and answer.json()["detail"] in SAFE_DETAILS
