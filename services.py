@@ -42,10 +42,22 @@ class ServiceProcesses:
         self.wait_ready()
 
     def _spawn(self, name: str, command: list[str]) -> None:
-        log = open(self.log_dir / f"{name}.log", "ab")
-        self.processes[name] = subprocess.Popen(
-            command, env=self.child_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=Path(__file__).resolve().parent
-        )
+        with open(self.log_dir / f"{name}.log", "ab") as log:
+            self.processes[name] = subprocess.Popen(
+                command, env=self.child_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=Path(__file__).resolve().parent
+            )
+
+    def restart(self, name: str) -> None:
+        """Kill one child with SIGKILL (a crash: nothing drains) and start it again with the same command."""
+        process = self.processes[name]
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        self._spawn(name, process.args)
+
+    def exited(self) -> list[str]:
+        """The children that are no longer running."""
+        return [name for name, process in self.processes.items() if process.poll() is not None]
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -62,9 +74,8 @@ class ServiceProcesses:
                 time.sleep(0.2)
 
     def _check_alive(self) -> None:
-        for name, process in self.processes.items():
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited with {process.returncode}; see {self.log_dir / (name + '.log')}")
+        for name in self.exited():
+            raise RuntimeError(f"{name} exited with {self.processes[name].returncode}; see {self.log_dir / (name + '.log')}")
 
     def stop(self, timeout: float = 25.0) -> None:
         """SIGTERM each child by its pid (the worker drains), then SIGKILL any that outlive the timeout."""

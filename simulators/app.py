@@ -5,11 +5,11 @@ import json
 from contextlib import asynccontextmanager
 
 import asyncpg
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 
-from simulators import dispatcher, fulfillment, fx, psp
+from simulators import dispatcher, faults, fulfillment, fx, psp
 from simulators.config import SimulatorSettings
-from simulators.faults import Faults
+from simulators.faults import FaultInjection, Faults, InjectedFaults, quiet_lost_answers
 
 
 async def _init(conn: asyncpg.Connection) -> None:
@@ -22,7 +22,13 @@ def create_app(settings: SimulatorSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.settings = settings
-        app.state.faults = Faults(latency_ms=settings.settlement_sim_latency_ms, failure_rate=settings.settlement_sim_failure_rate)
+        app.state.faults = Faults(
+            latency_ms=settings.settlement_sim_latency_ms,
+            failure_rate=settings.settlement_sim_failure_rate,
+            ambiguous_rate=settings.settlement_sim_ambiguous_rate,
+        )
+        app.state.injected_faults = InjectedFaults()
+        quiet_lost_answers()
         app.state.pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=5, init=_init)
         stop = asyncio.Event()
         task = asyncio.create_task(dispatcher.run(app.state.pool, settings.settlement_api_url, settings.settlement_webhook_secret, stop))
@@ -35,15 +41,8 @@ def create_app(settings: SimulatorSettings | None = None) -> FastAPI:
     app.include_router(psp.router)
     app.include_router(fulfillment.router)
     app.include_router(fx.router)
-
-    @app.get("/sim/faults")
-    async def get_faults(request: Request) -> Faults:
-        return request.app.state.faults
-
-    @app.put("/sim/faults")
-    async def set_faults(new: Faults, request: Request) -> Faults:
-        request.app.state.faults = new
-        return new
+    app.include_router(faults.router)
+    app.add_middleware(FaultInjection)
 
     @app.get("/healthz")
     async def healthz() -> dict:

@@ -18,7 +18,8 @@ class SimulatorSettings(BaseSettings):
     settlement_sim_ship_after_seconds: float = 5.0
     settlement_sim_deliver_after_seconds: float = 10.0
     settlement_sim_latency_ms: int = 0
-    settlement_sim_failure_rate: float = 0.0
+    settlement_sim_failure_rate: float = Field(0.0, ge=0.0, le=1.0)
+    settlement_sim_ambiguous_rate: float = Field(0.0, ge=0.0, le=1.0, description="share of provider calls performed whose answer is lost")
     settlement_sim_fx_spread_bps: int = Field(DEFAULT_SPREAD_BPS, ge=0, le=10_000)
 
     @field_validator("settlement_webhook_secret")

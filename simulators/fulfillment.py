@@ -13,7 +13,6 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
 from domain.statuses import FulfillmentEventType
-from simulators import faults
 
 router = APIRouter(prefix="/fulfillment")
 
@@ -47,7 +46,6 @@ async def enqueue(conn, order_id: str, type_: str, due_at: datetime, tracking: s
 
 @router.post("/orders")
 async def create_order(body: FulfillmentOrderBody, request: Request) -> dict:
-    await faults.apply(request.app.state.faults)
     settings = request.app.state.settings
     async with request.app.state.pool.acquire() as conn:
         async with conn.transaction():
@@ -70,7 +68,6 @@ async def create_order(body: FulfillmentOrderBody, request: Request) -> dict:
 
 @router.post("/orders/{order_id}/cancel")
 async def cancel_order(order_id: str, body: CancelBody, request: Request) -> dict:
-    await faults.apply(request.app.state.faults)
     async with request.app.state.pool.acquire() as conn:
         async with conn.transaction():
             status = await conn.fetchval("SELECT status FROM sim.fulfillment_orders WHERE order_id = $1 FOR UPDATE", order_id)
@@ -94,7 +91,6 @@ class ReturnBody(BaseModel):
 @router.post("/orders/{order_id}/returns")
 async def request_return(order_id: str, body: ReturnBody, request: Request) -> dict:
     """Open a return; in auto mode the buyer ships it back and it is received after the usual delays."""
-    await faults.apply(request.app.state.faults)
     settings = request.app.state.settings
     async with request.app.state.pool.acquire() as conn:
         async with conn.transaction():

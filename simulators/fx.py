@@ -9,7 +9,6 @@ from pydantic import BaseModel
 
 from domain import reference_rates
 from domain.fx import client_rate
-from simulators import faults
 
 router = APIRouter(prefix="/fx")
 
@@ -24,7 +23,6 @@ class QuoteBody(BaseModel):
 
 @router.post("/quotes")
 async def lock_quote(body: QuoteBody, request: Request) -> dict:
-    await faults.apply(request.app.state.faults)
     if not reference_rates.has_rate(body.base, body.quote):
         raise HTTPException(422, detail=f"no reference rate for {body.base}/{body.quote}")
     mid = reference_rates.mid_rate(body.base, body.quote)

@@ -13,7 +13,7 @@ import uuid
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from simulators import faults, idempotency
+from simulators import idempotency
 
 router = APIRouter(prefix="/psp")
 
@@ -76,7 +76,6 @@ def _ref(prefix: str) -> str:
 
 async def _once(request: Request, operation: str, key: str, body: dict, perform):
     """Run perform(conn) once per idempotency key, serialised per key."""
-    await faults.apply(request.app.state.faults)
     async with request.app.state.pool.acquire() as conn:
         async with conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", key)

@@ -1,0 +1,47 @@
+"""The chaos run's knobs (CHAOS_* environment variables) and the engine settings it runs with."""
+
+import os
+import random
+from dataclasses import dataclass, field, fields
+
+
+@dataclass(frozen=True)
+class ChaosConfig:
+    """Each field is read from CHAOS_<NAME> (e.g. CHAOS_ORDERS=300)."""
+
+    orders: int = 300
+    concurrency: int = 40  # orders in flight at once
+    time_limit: float = 600.0  # seconds for the orders to finish; past it the run stops and fails
+    kill_every: float = 6.0  # mean seconds between two SIGKILLs of the worker; 0: never
+    failure_rate: float = 0.1  # provider calls answered 503 before anything is done
+    ambiguous_rate: float = 0.1  # provider calls performed whose answer is lost (503 or dropped connection)
+    temporal_restarts: int = 1
+    postgres_restarts: int = 1
+    downtime: float = 3.0  # seconds a restarted server stays down
+    seed: int = field(default_factory=lambda: random.randrange(1_000_000))
+    log_dir: str = ""  # default: a new temporary directory (kept, for the logs)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] = os.environ) -> "ChaosConfig":
+        values = {}
+        for f in fields(cls):
+            raw = env.get(f"CHAOS_{f.name.upper()}")
+            if raw is not None:
+                values[f.name] = f.type(raw)
+        return cls(**values)
+
+
+def engine_settings(config: ChaosConfig) -> dict[str, str]:
+    return {
+        "SETTLEMENT_SIM_FAILURE_RATE": str(config.failure_rate),
+        "SETTLEMENT_SIM_AMBIGUOUS_RATE": str(config.ambiguous_rate),
+        # The after-sales deadlines lapse only if the runner's people are late by far: every path's outcome is
+        # decided by them (the auto path's own confirmation window, a few seconds, is the one that lapses).
+        "SETTLEMENT_SELLER_RESPONSE_WINDOW": "PT30M",
+        "SETTLEMENT_RESOLUTION_WINDOW": "PT30M",
+        "SETTLEMENT_RETURN_WINDOW": "PT30M",
+        "SETTLEMENT_RETURN_TRANSIT_WINDOW": "PT30M",
+        # Faults never exhaust a provider call's retry budget: an order parks only where its path parks.
+        "SETTLEMENT_PROVIDER_MAX_ATTEMPTS": "40",
+        "SETTLEMENT_PROVIDER_MAX_BACKOFF": "PT2S",
+    }

@@ -1,0 +1,72 @@
+"""What must hold once the chaos run is over: each order ended where its path ends, the payment provider
+did each operation once (by the simulator's own records) and for the amounts the order shows, and the
+books balance (db/invariants.py, which also reconciles the provider with the ledger for every order)."""
+
+from collections import Counter, defaultdict
+
+import asyncpg
+
+from db.invariants import check_invariants
+from db.pool import create_pool
+from tests.reliability.driver import OrderRun
+
+
+async def provider_operations(pool: asyncpg.Pool, order_ids: list[str]) -> dict[str, list[asyncpg.Record]]:
+    """The provider's successful operations, by order."""
+    rows = await pool.fetch(
+        "SELECT order_id, operation, amount, currency, idempotency_key FROM sim.psp_operations "
+        "WHERE outcome = 'succeeded' AND order_id = ANY($1::text[]) ORDER BY created_at",
+        order_ids,
+    )
+    by_order = defaultdict(list)
+    for row in rows:
+        by_order[row["order_id"]].append(row)
+    return by_order
+
+
+def _moved(operations: list[asyncpg.Record], kind: str) -> tuple[int, set[str]]:
+    chosen = [op for op in operations if op["operation"] == kind]
+    return sum(op["amount"] or 0 for op in chosen), {op["currency"] for op in chosen}
+
+
+def order_problems(run: OrderRun, operations: list[asyncpg.Record]) -> list[str]:
+    """Why this order did not end as its path says, or []."""
+    p, v = run.path, run.view
+    problems = [run.failure] if run.failure else []
+    if v is None:
+        return problems + ["the API never showed the order"]
+    if v["status"] != p.outcome:
+        problems.append(f"ended {v['status']}, expected {p.outcome}")
+    counts = dict(Counter(op["operation"] for op in operations))
+    if counts != p.provider:
+        keys = ", ".join(f"{op['operation']} {op['idempotency_key']}" for op in operations)
+        problems.append(f"provider operations {counts}, expected {p.provider} ({keys})")
+    if v["status"] != p.outcome:
+        return problems
+    a, total = v["amounts"], v["amounts"]["total"]
+    expected = {
+        "authorize": (total, v["currency"]),
+        "capture": (total, v["currency"]),
+        "refund": (a["refunded"], v["currency"]),
+        "payout": (v["settlement"]["paid_out"], v["settlement_currency"]),
+    }
+    for kind, (amount, currency) in expected.items():
+        moved, currencies = _moved(operations, kind)
+        if kind in p.provider and (moved, currencies) != (amount, {currency}):
+            problems.append(f"provider {kind} {moved} {sorted(currencies)}, but the order shows {amount} {currency}")
+    if a["refunded"] != p.refunded(total):
+        problems.append(f"refunded {a['refunded']}, expected {p.refunded(total)}")
+    if v["status"] == "settled" and a["captured"] != a["paid_out"] + a["fees"] + a["refunded"]:
+        problems.append(f"captured {a['captured']} but paid out {a['paid_out']} + fees {a['fees']} + refunded {a['refunded']}")
+    return problems
+
+
+async def verify(database_url: str, runs: list[OrderRun]) -> tuple[dict[str, list[str]], list[str], int]:
+    """(problems by order id, invariant violations, the provider's successful operations)."""
+    pool = await create_pool(database_url)
+    try:
+        operations = await provider_operations(pool, [r.order_id for r in runs])
+        problems = {r.order_id: found for r in runs if (found := order_problems(r, operations.get(r.order_id, [])))}
+        return problems, await check_invariants(pool), sum(len(ops) for ops in operations.values())
+    finally:
+        await pool.close()
