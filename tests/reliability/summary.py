@@ -64,7 +64,8 @@ def render(o: Outcome) -> str:
     lines.append(f"  {len(o.runs)} orders in {o.elapsed:.0f} s (time limit {o.config.time_limit:.0f} s; wall time with start and stop {o.wall:.0f} s)")
     lines += _paths_table(o.runs, o.problems)
     lines.append("  faults injected: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in o.injected.items()))
-    lines.append(f"  worker killed with SIGKILL {d.worker_kills} times; processes that exited by themselves: {d.unplanned_exits or 'none'}")
+    lines.append(f"  worker killed with SIGKILL {d.worker_kills} times; processes that exited by themselves and were started again "
+                 f"(a worker started while a server is down exits): {d.unplanned_exits or 'none'}")
     lines.append(f"  restarts: {d.restarts or 'none'}")
     lines += [f"    {e}" for e in d.events if "restart" in e or " back after " in e]
     server_errors = sum((r.server_errors for r in o.runs), Counter())
