@@ -42,9 +42,12 @@ class ServiceProcesses:
         self.wait_ready()
 
     def _spawn(self, name: str, command: list[str]) -> None:
+        env = self.child_env()
+        if name != "simulators":
+            env.pop("SETTLEMENT_SIM_DATABASE_URL", None)  # the owner's address: the API and worker never see it
         with open(self.log_dir / f"{name}.log", "ab") as log:
             self.processes[name] = subprocess.Popen(
-                command, env=self.child_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=Path(__file__).resolve().parent
+                command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=Path(__file__).resolve().parent
             )
 
     def restart(self, name: str) -> None:

@@ -8,7 +8,7 @@ import asyncpg
 from fastapi import FastAPI
 
 from simulators import dispatcher, faults, fulfillment, fx, psp
-from simulators.config import SimulatorSettings
+from simulators.config import SimulatorSettings, load_simulator_settings
 from simulators.faults import FaultInjection, Faults, InjectedFaults, quiet_lost_answers
 
 
@@ -17,7 +17,7 @@ async def _init(conn: asyncpg.Connection) -> None:
 
 
 def create_app(settings: SimulatorSettings | None = None) -> FastAPI:
-    settings = settings or SimulatorSettings()
+    settings = settings or load_simulator_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

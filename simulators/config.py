@@ -1,10 +1,10 @@
 """The simulators' own settings (they import nothing of the engine but domain, and the secret rules of settings)."""
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.reference_rates import DEFAULT_SPREAD_BPS
-from settings import check_secret_list
+from settings import check_secret_list, configuration_error
 
 
 class SimulatorSettings(BaseSettings):
@@ -26,3 +26,11 @@ class SimulatorSettings(BaseSettings):
     @classmethod
     def _signing_secret(cls, value: str) -> str:
         return check_secret_list("SETTLEMENT_WEBHOOK_SECRET", value).split(",")[0].strip()
+
+
+def load_simulator_settings() -> SimulatorSettings:
+    """The settings from the environment; a one-line message and exit status 1 when invalid."""
+    try:
+        return SimulatorSettings()
+    except ValidationError as err:
+        raise SystemExit(configuration_error(err)) from None

@@ -135,6 +135,7 @@ def test_the_simulators_refuse_to_start_without_a_webhook_secret():
     short = start([sys.executable, "-m", "uvicorn", "simulators.main:app", "--port", "1"], DATABASE_URL="postgresql:///none",
                   SETTLEMENT_WEBHOOK_SECRET=f"{GOOD},short")
     assert short.returncode != 0 and "SETTLEMENT_WEBHOOK_SECRET (secret #2) must be at least 32 bytes" in short.stderr
+    assert "Traceback" not in result.stderr + short.stderr
 
 
 def test_the_simulated_network_signs_with_the_newest_secret(monkeypatch):
