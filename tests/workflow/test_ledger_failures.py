@@ -1,6 +1,7 @@
 """Ledger postings that fail for good (LedgerConflict): the order needs attention; a retry re-posts the entry
 without repeating the provider call that already moved the money."""
 
+import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
 from domain.statuses import OrderStatus
@@ -19,25 +20,6 @@ from tests.workflow.conftest import (
     state_of,
     wait_for_status,
 )
-
-
-async def test_release_entry_rejected_by_the_ledger_then_retry(env, worker, providers, now):
-    order = make_order(now)
-    providers.ledger_conflicts.add(key(order, "release"))
-    handle = await start_order(env, order)
-    await ship_and_deliver(env, handle, order)
-    await confirm(handle)
-    state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
-    assert state.attention.step == "release" and "conflicting postings" in state.attention.reason
-    assert state.attention.resume_status == OrderStatus.PAYOUT_PENDING
-    assert providers.steps("payout") == []
-
-    providers.ledger_conflicts.clear()
-    await retry(handle)
-    result = await handle.result()
-    assert result.status == OrderStatus.SETTLED
-    assert_ledger(providers, order, ["capture", "release", "payout"])
-    assert providers.steps("payout") == [key(order, "payout")]
 
 
 async def test_capture_entry_rejected_by_the_ledger_retry_does_not_capture_again(env, worker, providers, now):
@@ -80,32 +62,22 @@ async def test_operator_cannot_void_a_payment_already_captured(env, worker, prov
         assert state.amounts.refunded == TOTAL
 
 
-async def test_payout_reservation_rejected_by_the_ledger_never_reaches_the_provider(env, worker, providers, now):
+@pytest.mark.parametrize(("refused", "step", "paid_before_retry"), [
+    ("release", "release", False),
+    ("payout", "reserve_payout", False),  # the reservation: refused before the provider is asked
+    ("payout:settled", "record_payout", True),  # the provider paid; the ledger must settle it, not pay again
+])
+async def test_an_entry_refused_by_the_ledger_parks_and_a_retry_never_pays_twice(env, worker, providers, now, refused, step, paid_before_retry):
     order = make_order(now)
-    providers.ledger_conflicts.add(key(order, "payout"))
+    providers.ledger_conflicts.add(key(order, refused))
     handle = await start_order(env, order)
     await ship_and_deliver(env, handle, order)
     await confirm(handle)
     state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
-    assert state.attention.step == "reserve_payout" and state.payout_id is None
-    assert providers.steps("payout") == []
-
-    providers.ledger_conflicts.clear()
-    await retry(handle)
-    result = await handle.result()
-    assert result.status == OrderStatus.SETTLED
-    assert providers.steps("payout") == [key(order, "payout")]
-    assert_ledger(providers, order, ["capture", "release", "payout"])
-
-
-async def test_payout_entry_rejected_by_the_ledger_retry_does_not_pay_twice(env, worker, providers, now):
-    order = make_order(now)
-    providers.ledger_conflicts.add(key(order, "payout:settled"))
-    handle = await start_order(env, order)
-    await ship_and_deliver(env, handle, order)
-    await confirm(handle)
-    state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
-    assert state.attention.step == "record_payout" and state.payout_id == f"po_{order.order_id}"
+    assert state.attention.step == step and "conflicting postings" in state.attention.reason
+    assert state.attention.resume_status == OrderStatus.PAYOUT_PENDING
+    assert providers.steps("payout") == ([key(order, "payout")] if paid_before_retry else [])
+    assert state.payout_id == (f"po_{order.order_id}" if paid_before_retry else None)
 
     providers.ledger_conflicts.clear()
     await retry(handle)
