@@ -2,7 +2,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast bench chaos clean
+.PHONY: install run test test-fast bench chaos clean fuzz
 
 $(STAMP): pyproject.toml requirements.lock
 	python3.11 -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
@@ -21,6 +21,12 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# The OpenAPI fuzz test, longer than in `make test` and with a fresh seed (FUZZ_SEED=... replays one).
+fuzz: $(STAMP)
+	@seed=$${FUZZ_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; seconds=$${FUZZ_SECONDS:-600}; \
+	echo "make fuzz: seed $$seed, $$seconds s per role"; \
+	FUZZ_SEED=$$seed FUZZ_SECONDS=$$seconds $(PY) -m pytest tests/integration/test_api_fuzz.py -s -q
 
 # Orders along every path under provider faults, worker kills and server restarts (CHAOS_* settings: tests/reliability/config.py)
 chaos: $(STAMP)

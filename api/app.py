@@ -4,7 +4,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import idempotency, log_context, metrics, problems
+from api import idempotency, log_context, metrics, openapi, problems
 from api.body_limit import BodyLimit
 from api.order_workflows import OrderWorkflows
 from api.placement import placement_policy
@@ -43,4 +43,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     log_context.install(app)
     for router in (orders.router, disputes.router, webhooks.router, sellers.router, health.router, codec_router.router):
         app.include_router(router)
+    openapi.install(app)
     return app

@@ -3,11 +3,13 @@
 import logging
 
 import asyncpg
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from temporalio.service import RPCError, RPCStatusCode
 
 log = logging.getLogger("settlement.api")
@@ -18,6 +20,24 @@ TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not f
           503: "Service unavailable"}
 
 
+class FieldError(BaseModel):
+    field: str = Field(description="the field, dotted (`items.0.quantity`); empty for the body as a whole (a rule between its fields)")
+    message: str
+
+
+class ProblemDocument(BaseModel):
+    """The body of every error answer (the OpenAPI document's `Problem`)."""
+
+    model_config = ConfigDict(title="Problem")
+
+    type: str = Field(description="`/problems/<kind>` for problems of this API's own kinds, else `about:blank`")
+    title: str
+    status: int = Field(ge=400, le=599)
+    detail: str
+    instance: str = Field(description="the request's path")
+    errors: list[FieldError] | None = Field(None, description="validation problems (422): each field and what is wrong with it")
+
+
 class Problem(Exception):
     def __init__(self, status: int, detail: str, *, kind: str | None = None, errors: list[dict] | None = None, headers: dict | None = None):
         super().__init__(detail)
@@ -26,21 +46,15 @@ class Problem(Exception):
 
 def problem_response(request: Request, status: int, detail: str, kind: str | None = None, errors: list[dict] | None = None,
                      headers: dict | None = None) -> JSONResponse:
-    body = {
-        "type": f"/problems/{kind}" if kind else "about:blank",
-        "title": TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-        "instance": request.url.path,
-    }
-    if errors:
-        body["errors"] = errors
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    body = ProblemDocument(type=f"/problems/{kind}" if kind else "about:blank", title=TITLES.get(status, "Error"), status=status,
+                           detail=detail, instance=request.url.path, errors=errors or None)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def validation_problem(errors: list[dict]) -> Problem:
     """422 listing each field and what is wrong with it."""
-    return Problem(422, "; ".join(f"{e['field']}: {e['message']}" for e in errors), kind="validation-error", errors=errors)
+    return Problem(422, "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors), kind="validation-error",
+                   errors=errors)
 
 
 def field_error(field: str, message: str) -> Problem:
@@ -53,7 +67,12 @@ def pydantic_errors(errors: list[dict]) -> list[dict]:
 
 def _location(loc: tuple) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or "body"
+    return ".".join(parts)
+
+
+def _allowed_methods(request: Request) -> str:
+    routes = iter_route_contexts(request.app.routes)
+    return ", ".join(sorted({method for route in routes if route.matches(request.scope)[0] != Match.NONE for method in route.methods or ()}))
 
 
 def install(app: FastAPI) -> None:
@@ -67,7 +86,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
-        return problem_response(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:  # Starlette names only the methods of the first route on the path
+            headers = {**(headers or {}), "Allow": _allowed_methods(request)}
+        return problem_response(request, exc.status_code, str(exc.detail), headers=headers)
 
     @app.exception_handler(RPCError)
     async def _temporal(request: Request, exc: RPCError):

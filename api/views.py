@@ -10,6 +10,7 @@ from domain.order_request import Item
 from domain.after_sales import Dispute, ReturnShipment
 from domain.fx import FxQuote
 from domain.order_state import Amounts, Attention, Deadlines, OrderState, SettlementAmounts, TimelineEntry
+from domain.statuses import OrderStatus
 
 
 class WorkflowLink(BaseModel):
@@ -19,7 +20,7 @@ class WorkflowLink(BaseModel):
 
 class OrderView(BaseModel):
     order_id: str
-    status: str
+    status: OrderStatus
     buyer_id: str
     seller_id: str
     marketplace: str

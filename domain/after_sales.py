@@ -20,8 +20,9 @@ Policy (documented in the README):
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
+from domain.json_schema import variants, whole_number
 from domain.text import FreeText
 
 
@@ -62,9 +63,13 @@ class DisputeRequest(BaseModel):
 
 
 class SellerResponse(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=variants(
+        "oneOf",
+        ({"accept_refund": {"const": True}, "evidence": {"type": "null"}}, {"accept_refund"}),
+        ({"accept_refund": {"const": False}, "evidence": {"type": "string"}}, {"evidence"}),
+    ))
 
-    accept_refund: bool = False
+    accept_refund: StrictBool = False
     evidence: FreeText | None = Field(None, min_length=1, max_length=5000)
 
     @model_validator(mode="after")
@@ -75,10 +80,15 @@ class SellerResponse(BaseModel):
 
 
 class Resolution(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=variants(
+        "oneOf",
+        ({"outcome": {"const": DisputeOutcome.PARTIAL_REFUND}, "refund_amount": {"type": "integer"}}, {"refund_amount"}),
+        ({"outcome": {"enum": [o for o in DisputeOutcome if o != DisputeOutcome.PARTIAL_REFUND]}, "refund_amount": {"type": "null"}}, set()),
+    ))
 
     outcome: DisputeOutcome
-    refund_amount: int | None = Field(None, gt=0, description="minor units; partial_refund only")
+    # At most an order's largest total (domain.order_request.MAX_ORDER_TOTAL): no escrow holds more.
+    refund_amount: whole_number(gt=0, le=10**15) | None = Field(None, description="minor units; partial_refund only")
     note: FreeText = Field("", max_length=2000)
 
     @model_validator(mode="after")

@@ -1,47 +1,102 @@
-"""What a marketplace sends to create an order, validated field by field."""
+"""What a marketplace sends to create an order, validated field by field, and the id, time and duration types
+of every request."""
 
+import re
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, model_validator
+from iso4217 import Currency
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from domain.after_sales import AfterSalesPolicy
+from domain.currency import is_tradeable
+from domain.json_schema import variants, whole_number
 from domain.money import CurrencyCode
+from domain.reference_rates import UNITS_PER_USD
 
 # ASCII letters, digits and a little punctuation only: no control characters, nothing PostgreSQL cannot store.
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 IDENTIFIER_DESCRIPTION = "1-64 letters, digits, '_', '-', '.', ':'"
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN, description=IDENTIFIER_DESCRIPTION)]
 
+
+def _written_as(grammar: re.Pattern, what: str):
+    """Only text in the grammar the JSON schema's `format` names (pydantic alone also takes numbers, and other
+    spellings); values built in Python pass."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and grammar.fullmatch(value) or isinstance(value, (datetime, timedelta)):
+            return value
+        raise ValueError(f"must be {what}")
+
+    return check
+
+
+# RFC 3339 `date-time`; the years 2 to 9998 only, so that every value has a UTC equivalent.
+_RFC3339_DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})")
+_YEARS_2_TO_9998 = r"^(000[2-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-"
+
+
+def _in_years_2_to_9998(value: datetime) -> datetime:
+    if not 2 <= value.year <= 9998:
+        raise ValueError("must fall in the years 2 to 9998")
+    return value
+
+
+Timestamp = Annotated[
+    AwareDatetime,
+    BeforeValidator(_written_as(_RFC3339_DATE_TIME, "an RFC 3339 date-time with its offset, e.g. 2026-01-01T12:00:00Z")),
+    AfterValidator(_in_years_2_to_9998),
+    Field(json_schema_extra={"pattern": _YEARS_2_TO_9998}),
+]
+
+# RFC 3339 (appendix A) `duration`: ISO 8601 with whole numbers, e.g. P7D, PT12H, P1DT12H, P2W.
+_TIME = r"T([0-9]+H([0-9]+M([0-9]+S)?)?|[0-9]+M([0-9]+S)?|[0-9]+S)"
+_RFC3339_DURATION = re.compile(rf"P([0-9]+W|([0-9]+Y([0-9]+M([0-9]+D)?)?|[0-9]+M([0-9]+D)?|[0-9]+D)({_TIME})?|{_TIME})")
+Duration = Annotated[timedelta, BeforeValidator(_written_as(_RFC3339_DURATION, "an RFC 3339 duration, e.g. P7D or PT12H"))]
+
 MAX_CONFIRMATION_WINDOW = timedelta(days=90)
 MAX_DELIVERY_TIME = timedelta(days=60)
 # Far below 2**63 even after conversion to a currency worth a thousandth as much (ledger amounts are bigint).
 MAX_ORDER_TOTAL = 10**15
+
+# The JSON schema names the codes a request may give: any tradeable currency, and for settlement one the FX source quotes.
+_TRADEABLE = sorted(c.code for c in Currency if is_tradeable(c.code))
+_QUOTED = sorted(UNITS_PER_USD)
+OrderCurrency = Annotated[CurrencyCode, Field(json_schema_extra={"enum": _TRADEABLE})]
+SettlementCurrency = Annotated[CurrencyCode, Field(json_schema_extra={"enum": _QUOTED})]
+# Left out (or null), the seller is settled in the order currency; named, both currencies need a quoted rate.
+_SETTLEMENT_NEEDS_A_RATE = variants("anyOf", ({"settlement_currency": {"type": "null"}}, set()), ({"currency": {"enum": _QUOTED}}, set()))
 
 
 class Item(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     sku: Identifier
-    quantity: Annotated[StrictInt, Field(gt=0, le=10_000)]
-    unit_price: Annotated[StrictInt, Field(gt=0, le=10**12, description="minor units of the order currency")]
+    quantity: whole_number(gt=0, le=10_000)
+    unit_price: whole_number(gt=0, le=10**12, description="minor units of the order currency")
 
 
 class OrderRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Rules JSON Schema cannot state (each is a 422 naming its field): the total (items and shipping) is at most
+    10^15 minor units; `ship_by` is after the moment of placement and within the payment authorization's life
+    (7 days), `deliver_by` after `ship_by` and at most 60 days after it; `confirmation_window` is positive and at
+    most 90 days."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_SETTLEMENT_NEEDS_A_RATE)
 
     order_id: Identifier
     buyer_id: Identifier
     seller_id: Identifier
     marketplace: Identifier
-    currency: CurrencyCode
+    currency: OrderCurrency
     items: Annotated[list[Item], Field(min_length=1, max_length=100)]
-    shipping_fee: Annotated[StrictInt, Field(ge=0, le=10**12)] = 0
+    shipping_fee: whole_number(ge=0, le=10**12) = 0
     payment_method: Annotated[str, Field(pattern=r"^pm_[A-Za-z0-9_]{1,64}$")]
-    settlement_currency: CurrencyCode | None = None
-    ship_by: AwareDatetime | None = None
-    deliver_by: AwareDatetime | None = None
-    confirmation_window: timedelta | None = Field(None, description="ISO 8601 duration, e.g. P7D")
+    settlement_currency: SettlementCurrency | None = Field(None, description="default: the order currency")
+    ship_by: Timestamp | None = Field(None, description="default: placement + 5 days; at most placement + 7 days")
+    deliver_by: Timestamp | None = Field(None, description="default: ship_by + 9 days; at most ship_by + 60 days")
+    confirmation_window: Duration | None = Field(None, description="e.g. P7D; at most 90 days; default P7D")
 
     @model_validator(mode="after")
     def _check_relations(self) -> "OrderRequest":

@@ -8,11 +8,14 @@ refuse unpaired surrogates and every control character (C0, DEL, C1) but a text'
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
+from pydantic.fields import FieldInfo
 
 # Multi-line text keeps tab, line feed and carriage return (browsers send a textarea's lines as CRLF).
-_UNFIT_IN_FREE_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-_UNFIT_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROLS_IN_FREE_TEXT = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+_CONTROLS_IN_LINE = r"\x00-\x1f\x7f-\x9f"
+_UNFIT_IN_FREE_TEXT = re.compile(f"[{_CONTROLS_IN_FREE_TEXT}\ud800-\udfff]")
+_UNFIT_IN_LINE = re.compile(f"[{_CONTROLS_IN_LINE}\ud800-\udfff]")
 
 
 def _refusing(unfit: re.Pattern, allowed: str):
@@ -25,5 +28,16 @@ def _refusing(unfit: re.Pattern, allowed: str):
     return check
 
 
-FreeText = Annotated[str, AfterValidator(_refusing(_UNFIT_IN_FREE_TEXT, "of the control characters only tab and line breaks are allowed"))]
-SingleLine = Annotated[str, AfterValidator(_refusing(_UNFIT_IN_LINE, "no control characters are allowed"))]
+def _documented(controls: str) -> FieldInfo:
+    """The same rule in the JSON schema, for clients and fuzzers. The pattern leaves surrogates out: a JSON
+    Schema string holds Unicode scalar values only (an unpaired surrogate is not one), and regex engines
+    such as Rust's refuse surrogate escapes."""
+    return Field(json_schema_extra={"pattern": f"^[^{controls}]*$"})
+
+
+FreeText = Annotated[
+    str,
+    AfterValidator(_refusing(_UNFIT_IN_FREE_TEXT, "of the control characters only tab and line breaks are allowed")),
+    _documented(_CONTROLS_IN_FREE_TEXT),
+]
+SingleLine = Annotated[str, AfterValidator(_refusing(_UNFIT_IN_LINE, "no control characters are allowed")), _documented(_CONTROLS_IN_LINE)]

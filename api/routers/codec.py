@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from temporalio.api.common.v1 import Payload
 
 from api.auth import Principal, Role, current_principal, require
+from api.openapi import problem, problems
 from api.problems import Problem
 from codec import PayloadDecryptionError
 
@@ -87,12 +88,16 @@ def _answer(payloads: list[Payload]) -> PayloadsBody:
     return PayloadsBody(payloads=[MessageToDict(p) for p in payloads])
 
 
-@router.post("/encode", response_model=PayloadsBody, dependencies=[Depends(authorize)])
+# 404: the endpoint is off (no UI origin) or payload encryption is not configured.
+_CODEC_PROBLEMS = {**problems(403, 404), 400: problem(400, "The body is not UTF-8 JSON, or a payload is not a Temporal Payload or cannot be decrypted")}
+
+
+@router.post("/encode", response_model=PayloadsBody, dependencies=[Depends(authorize)], operation_id="encodePayloads", responses=_CODEC_PROBLEMS)
 async def encode(body: PayloadsBody, request: Request) -> PayloadsBody:
     return _answer(await _codec(request).encode(_parse(body)))
 
 
-@router.post("/decode", response_model=PayloadsBody, dependencies=[Depends(authorize)])
+@router.post("/decode", response_model=PayloadsBody, dependencies=[Depends(authorize)], operation_id="decodePayloads", responses=_CODEC_PROBLEMS)
 async def decode(body: PayloadsBody, request: Request) -> PayloadsBody:
     codec = _codec(request)
     try:

@@ -3,9 +3,13 @@
 import asyncio
 import logging
 
+from typing import Literal
+
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 
+from api.openapi import problems
 from api.problems import problem_response
 from db.pool import ping
 
@@ -14,12 +18,20 @@ log = logging.getLogger("settlement.api")
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
-async def healthz() -> dict:
-    return {"status": "ok"}
+class Health(BaseModel):
+    status: Literal["ok"]
 
 
-@router.get("/readyz")
+class Readiness(BaseModel):
+    status: Literal["ready"]
+
+
+@router.get("/healthz", operation_id="healthz")
+async def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get("/readyz", response_model=Readiness, operation_id="readyz", responses=problems(503))
 async def readyz(request: Request):
     failures = []
     try:
@@ -33,10 +45,11 @@ async def readyz(request: Request):
         log.exception("readiness: Temporal unreachable")
         failures.append("temporal unreachable")
     if failures:
-        return problem_response(request, 503, "not ready: " + ", ".join(failures))
-    return {"status": "ready"}
+        return problem_response(request, 503, "not ready: " + ", ".join(failures), headers={"Retry-After": "5"})
+    return Readiness(status="ready")
 
 
-@router.get("/metrics")
+@router.get("/metrics", operation_id="metrics", response_class=Response,
+            responses={200: {"description": "Prometheus text exposition format", "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}})
 async def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

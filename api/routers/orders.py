@@ -1,6 +1,5 @@
 """Orders: create, read, list, and the buyer's and operator's actions."""
 
-import re
 from datetime import datetime, timezone
 from typing import Annotated
 
@@ -9,19 +8,30 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Principal, Role, current_principal, require
 from api.idempotency import IdempotentRoute
+from api.openapi import problems
 from api.order_workflows import NoRunningWorkflow
-from api.params import PathId, QueryId
+from api.params import Cursor, PathId, QueryId, cursor_of, position_of
 from api.placement import order_input, request_fingerprint
-from api.problems import Problem, field_error
+from api.problems import Problem
 from api.views import OrderPage, OrderView
 from db import read_model
 from domain.order_actions import Actor, CancelRequest
-from domain.order_request import IDENTIFIER_PATTERN, OrderRequest
+from domain.order_request import OrderRequest
 from domain.order_state import OrderState
 from domain.statuses import OrderStatus
 from domain.text import FreeText
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"], route_class=IdempotentRoute)
+
+_LOCATION = {"Location": {"description": "the order's address, `/v1/orders/{order_id}`", "schema": {"type": "string"}, "required": True}}
+# What an action on an order may answer besides its result: not the caller's role, no such order, not in its status.
+ACTION_PROBLEMS = problems(403, 404, 409)
+
+_ORDER_EXAMPLE = {
+    "order_id": "walk-1", "buyer_id": "buyer_demo", "seller_id": "seller_demo", "marketplace": "demo_market", "currency": "USD",
+    "items": [{"sku": "mug", "quantity": 2, "unit_price": 1250}], "shipping_fee": 500, "payment_method": "pm_card_visa",
+    "confirmation_window": "P7D",
+}
 
 
 class CancelBody(BaseModel):
@@ -75,9 +85,14 @@ def actor(principal: Principal) -> Actor:
     return Actor(role=principal.role, sub=principal.sub)
 
 
-@router.post("", status_code=201, response_model=OrderView, responses={200: {"model": OrderView}, 409: {}, 422: {}})
+@router.post("", status_code=201, response_model=OrderView, operation_id="createOrder", response_description="The order was created", responses={
+    201: {"headers": _LOCATION},
+    200: {"model": OrderView, "description": "An identical repeat: the order as it is now", "headers": _LOCATION},
+    **problems(403, 409),
+})
 async def create_order(
-    body: OrderRequest, request: Request, response: Response, principal: Principal = Depends(require(Role.MARKETPLACE, Role.OPERATOR))
+    body: Annotated[OrderRequest, Body(openapi_examples={"two mugs": {"value": _ORDER_EXAMPLE}})], request: Request, response: Response,
+    principal: Principal = Depends(require(Role.MARKETPLACE, Role.OPERATOR)),
 ) -> OrderView:
     if principal.role == Role.MARKETPLACE and body.marketplace != principal.sub:
         raise Problem(403, f"marketplace {principal.sub} may not create orders for {body.marketplace}")
@@ -98,19 +113,19 @@ async def create_order(
     return view(request, await load_order(request, body.order_id, principal))
 
 
-@router.get("/{order_id}", response_model=OrderView)
+@router.get("/{order_id}", response_model=OrderView, operation_id="getOrder", responses=problems(404))
 async def get_order(order_id: PathId, request: Request, principal: Principal = Depends(current_principal)) -> OrderView:
     return view(request, await load_order(request, order_id, principal))
 
 
-@router.get("", response_model=OrderPage)
+@router.get("", response_model=OrderPage, operation_id="listOrders")
 async def list_orders(
     request: Request,
     principal: Principal = Depends(current_principal),
     status: OrderStatus | None = None,
     seller_id: QueryId = None,
     buyer_id: QueryId = None,
-    cursor: str | None = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> OrderPage:
     marketplace = None
@@ -120,31 +135,29 @@ async def list_orders(
         seller_id = principal.sub
     elif principal.role == Role.MARKETPLACE:
         marketplace = principal.sub
-    try:
-        after = read_model.decode_cursor(cursor) if cursor else None
-    except ValueError as err:
-        raise field_error("cursor", "not a cursor this API issued") from err
-    if after and not re.fullmatch(IDENTIFIER_PATTERN, after[1]):
-        raise field_error("cursor", "not a cursor this API issued")
-    states, next_cursor = await read_model.list_orders(
-        request.app.state.pool, status=status, seller_id=seller_id, buyer_id=buyer_id, marketplace=marketplace, after=after, limit=limit
+    states, more = await read_model.list_orders(
+        request.app.state.pool, status=status, seller_id=seller_id, buyer_id=buyer_id, marketplace=marketplace,
+        after=position_of(cursor) if cursor else None, limit=limit,
     )
+    next_cursor = cursor_of(states[-1].placed_at, states[-1].order_id) if more else None
     return OrderPage(orders=[view(request, s) for s in states], next_cursor=next_cursor)
 
 
-@router.post("/{order_id}/confirm-receipt", response_model=OrderView, responses={409: {}})
+@router.post("/{order_id}/confirm-receipt", response_model=OrderView, operation_id="confirmReceipt", responses=ACTION_PROBLEMS)
 async def confirm_receipt(order_id: PathId, request: Request, principal: Principal = Depends(require(Role.BUYER))) -> OrderView:
     return await act(request, order_id, principal, "confirm_receipt", actor(principal))
 
 
-@router.post("/{order_id}/cancel", response_model=OrderView, responses={409: {}})
+@router.post("/{order_id}/cancel", response_model=OrderView, operation_id="cancelOrder", responses=ACTION_PROBLEMS)
 async def cancel_order(
-    order_id: PathId, request: Request, body: Annotated[CancelBody | None, Body()] = None, principal: Principal = Depends(require(Role.BUYER, Role.OPERATOR))
+    order_id: PathId, request: Request,
+    body: Annotated[CancelBody | None, Body(openapi_examples={"with a reason": {"value": {"reason": "bought it elsewhere"}}})] = None,
+    principal: Principal = Depends(require(Role.BUYER, Role.OPERATOR)),
 ) -> OrderView:
     reason = (body or CancelBody()).reason
     return await act(request, order_id, principal, "cancel", CancelRequest(actor=actor(principal), reason=reason))
 
 
-@router.post("/{order_id}/retry", response_model=OrderView, responses={409: {}})
+@router.post("/{order_id}/retry", response_model=OrderView, operation_id="retryOrder", responses=ACTION_PROBLEMS)
 async def retry_order(order_id: PathId, request: Request, principal: Principal = Depends(require(Role.OPERATOR))) -> OrderView:
     return await act(request, order_id, principal, "retry", actor(principal))

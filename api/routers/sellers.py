@@ -7,13 +7,15 @@ from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from api.auth import Principal, Role, require
+from api.openapi import problems
 from api.params import PathId
 from api.problems import Problem, field_error
 from db.balances import seller_balance
 from db.statements import seller_postings
+from domain.order_request import Timestamp
 from domain.statement import StatementLine, statement_lines
 
 router = APIRouter(prefix="/v1/sellers", tags=["sellers"])
@@ -46,7 +48,7 @@ def _owner_or_operator(principal: Principal, seller_id: str) -> None:
         raise Problem(404, f"no seller {seller_id}")
 
 
-@router.get("/{seller_id}/balance", response_model=SellerBalance)
+@router.get("/{seller_id}/balance", response_model=SellerBalance, operation_id="sellerBalance", responses=problems(403, 404))
 async def balance(seller_id: PathId, request: Request, principal: Principal = Depends(require(Role.SELLER, Role.OPERATOR))) -> SellerBalance:
     _owner_or_operator(principal, seller_id)
     rows = await seller_balance(request.app.state.pool, seller_id)
@@ -56,13 +58,18 @@ async def balance(seller_id: PathId, request: Request, principal: Principal = De
 @router.get(
     "/{seller_id}/statement",
     response_model=Statement,
-    responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with Accept: text/csv"}},
+    operation_id="sellerStatement",
+    responses={
+        200: {"description": "JSON, or CSV when `Accept` names `text/csv`",
+              "content": {"text/csv": {"schema": {"type": "string", "description": "a header row, then one row per line"}}}},
+        **problems(403, 404),
+    },
 )
 async def statement(
     seller_id: PathId,
     request: Request,
-    start: Annotated[AwareDatetime | None, Query(alias="from", description="inclusive; default: 31 days before `to`")] = None,
-    end: Annotated[AwareDatetime | None, Query(alias="to", description="exclusive; default: now")] = None,
+    start: Annotated[Timestamp | None, Query(alias="from", description="inclusive, before `to`; default: 31 days before `to`")] = None,
+    end: Annotated[Timestamp | None, Query(alias="to", description="exclusive; default: now")] = None,
     principal: Principal = Depends(require(Role.SELLER, Role.OPERATOR)),
 ):
     _owner_or_operator(principal, seller_id)

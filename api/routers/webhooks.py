@@ -7,13 +7,16 @@ It takes no `Idempotency-Key`: it has no bearer token to scope keys by, and the 
 import json
 import time
 from datetime import datetime, timedelta, timezone
+from typing import Literal
 
 from fastapi import APIRouter, Request
-from pydantic import ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from api.openapi import REF, problems
 from api.order_workflows import NoRunningWorkflow
 from api.problems import Problem, field_error, pydantic_errors, validation_problem
 from api.routers.orders import find_order
+from domain.order_request import Timestamp
 from domain.order_state import FulfillmentEvent
 from domain.webhook_signature import InvalidSignature, verify
 from logs import current_order_id
@@ -29,6 +32,13 @@ class FulfillmentEventBody(FulfillmentEvent):
 
     model_config = ConfigDict(extra="forbid")
 
+    occurred_at: Timestamp = Field(description="within 5 minutes of the API's clock or before it, and not before the order was placed")
+
+
+class EventReceipt(BaseModel):
+    event_id: str
+    status: Literal["accepted", "ignored"] = Field(description="`ignored`: the order has finished")
+
 
 def occurred_at_error(occurred_at: datetime, placed_at: datetime, now: datetime) -> str | None:
     """Why an event's time cannot be true (a backdated delivery would cut the buyer's window short)."""
@@ -39,12 +49,19 @@ def occurred_at_error(occurred_at: datetime, placed_at: datetime, now: datetime)
     return None
 
 
-@router.post("/fulfillment", status_code=202, openapi_extra={
-    "requestBody": {"required": True, "content": {"application/json": {"schema": FulfillmentEventBody.model_json_schema()}}},
-    "parameters": [{"name": "X-Signature", "in": "header", "required": True, "schema": {"type": "string"},
-                    "description": 't=<unix>,v1=<hex HMAC-SHA256 of "t.body">; several v1 allowed'}],
-})
-async def fulfillment_webhook(request: Request) -> dict:
+# The body is read raw (its signature is checked first), so the document describes it here rather than by a parameter.
+_EVENT = {"required": True, "content": {"application/json": {
+    "schema": FulfillmentEventBody.model_json_schema(ref_template=REF + "{model}"),
+    "examples": {"delivered": {"value": {"event_id": "evt-81", "order_id": "walk-1", "type": "delivered", "occurred_at": "2026-05-04T09:30:00Z",
+                                         "tracking": "SIM123456"}}},
+}}}
+_SIGNATURE = {"name": "X-Signature", "in": "header", "required": True, "schema": {"type": "string"},
+              "description": 't=<unix>,v1=<hex HMAC-SHA256 of "t.body">; several v1 allowed'}
+
+
+@router.post("/fulfillment", status_code=202, response_model=EventReceipt, operation_id="fulfillmentWebhook", responses=problems(401, 404, 422, 503),
+             openapi_extra={"requestBody": _EVENT, "parameters": [_SIGNATURE]})
+async def fulfillment_webhook(request: Request) -> EventReceipt:
     settings = request.app.state.settings
     body = await request.body()
     secrets = [s.strip() for s in settings.settlement_webhook_secret.split(",") if s.strip()]
@@ -62,8 +79,8 @@ async def fulfillment_webhook(request: Request) -> dict:
     try:
         await request.app.state.orders.deliver_event(event)
     except NoRunningWorkflow:
-        return {"event_id": event.event_id, "status": "ignored"}  # the order has finished
-    return {"event_id": event.event_id, "status": "accepted"}
+        return EventReceipt(event_id=event.event_id, status="ignored")  # the order has finished
+    return EventReceipt(event_id=event.event_id, status="accepted")
 
 
 def _parse(body: bytes) -> FulfillmentEvent:
@@ -71,7 +88,7 @@ def _parse(body: bytes) -> FulfillmentEvent:
     try:
         document = json.loads(body)
     except (ValueError, RecursionError) as err:
-        raise field_error("body", "not a JSON document") from err
+        raise field_error("", "the body is not a JSON document") from err
     try:
         return FulfillmentEventBody.model_validate(document)
     except ValidationError as err:

@@ -14,6 +14,7 @@ from fastapi import Request
 from api.app import create_app
 from api.auth import Principal, current_principal
 from api.order_workflows import NoRunningWorkflow
+from api.params import cursor_of, position_of
 from api.routers.webhooks import EVENT_CLOCK_SKEW, occurred_at_error
 from db import read_model
 from domain.order_state import OrderInput, OrderState
@@ -115,9 +116,18 @@ async def test_bad_ids_in_list_filters_are_422(api, param):
     assert param in _fields(await api.get("/v1/orders", params={param: "a\x00b"}))
 
 
-async def test_a_cursor_carrying_an_unstorable_id_is_422(api):
-    cursor = base64.urlsafe_b64encode(json.dumps(["2026-01-01T00:00:00+00:00", "a\u0000b"]).encode()).decode()
+@pytest.mark.parametrize("cursor", [
+    "1767225600000000~a\u0000b",  # an unstorable id
+    "17672256000000000~a",  # beyond the year 2286
+    base64.urlsafe_b64encode(json.dumps(["2026-01-01T00:00:00+00:00", "a"]).encode()).decode(),  # the former kind
+])
+async def test_a_cursor_that_is_no_position_is_422(api, cursor):
     assert _fields(await api.get("/v1/orders", params={"cursor": cursor})) == ["cursor"]
+
+
+def test_a_cursor_names_a_position_exactly():
+    placed_at = datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
+    assert position_of(cursor_of(placed_at, "ord:1")) == (placed_at, "ord:1")
 
 
 async def test_a_good_unknown_id_is_404(api):
@@ -142,6 +152,26 @@ async def test_unstorable_text_and_unknown_properties_are_422_naming_the_field(a
     response = await api.post(path, content=json.dumps(body), headers={"Content-Type": "application/json", **_as(*role.split(":"))})
     assert field in _fields(response)
     assert api.app.state.orders.updates == []
+
+
+# ---- numbers and times as the OpenAPI document states them ---------------------------------------
+
+
+@pytest.mark.parametrize(("amount", "accepted"), [(250, True), (250.0, True), (2.5e2, True), ("250", False), (True, False), (250.5, False)])
+async def test_an_amount_is_a_json_integer_however_written_and_never_a_string(api, amount, accepted):
+    body = {"outcome": "partial_refund", "refund_amount": amount}
+    response = await api.post("/v1/orders/refunded-1/disputes/resolution", json=body, headers=_as("operator", "ops"))
+    assert response.status_code == (409 if accepted else 422), response.text  # valid: refused only for the order's status
+
+
+@pytest.mark.parametrize("moment", ["0.5", "1767225600", "2026-01-01", "2026-01-01 00:00:00Z", "0001-01-01T00:00:00+23:59"])
+async def test_a_statement_period_is_given_in_rfc_3339_date_times(api, moment):
+    assert _fields(await api.get("/v1/sellers/seller_a/statement", params={"to": moment})) == ["to"]
+
+
+async def test_an_event_time_is_an_rfc_3339_date_time_not_a_number(api):
+    response = await _webhook(api, json.dumps(_event(occurred_at=int(time.time()))).encode())
+    assert _fields(response) == ["occurred_at"]
 
 
 # ---- actions on finished orders ------------------------------------------------------------------
@@ -226,7 +256,7 @@ async def test_unstorable_text_in_an_event_is_422_naming_the_field(api, raw, fie
 
 @pytest.mark.parametrize("body", [b"[" * 50_000, b"{not json", b"\xff\xfe"])
 async def test_a_body_that_is_no_json_is_422(api, body):
-    assert _fields(await _webhook(api, body)) == ["body"]
+    assert _fields(await _webhook(api, body)) == [""]  # the body as a whole
 
 
 async def test_an_event_for_a_finished_order_is_ignored_and_an_unknown_order_is_404(api):

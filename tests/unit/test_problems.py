@@ -20,6 +20,18 @@ def _app(exc: Exception) -> FastAPI:
     return app
 
 
+async def test_method_not_allowed_names_every_method_of_the_path():
+    app = FastAPI()
+    problems.install(app)
+    app.get("/things")(lambda: [])
+    app.post("/things")(lambda: {})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        response = await client.request("DELETE", "/things")
+    assert response.status_code == 405
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["allow"] == "GET, POST"
+
+
 @pytest.mark.parametrize(
     ("exc", "status"),
     [

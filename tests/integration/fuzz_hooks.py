@@ -1,0 +1,67 @@
+"""Schemathesis hooks of tests/integration/test_api_fuzz.py (loaded through SCHEMATHESIS_HOOKS).
+
+Some rules of the API depend on the server's clock or on arithmetic across fields, which JSON Schema cannot
+state: an order's deadlines, its total, the length of its confirmation window, a statement's period. The
+OpenAPI document states them in its descriptions; here the cases schemathesis generates as valid are brought
+within them, so that the API refusing a "valid" case still means the document says something untrue. Invalid
+(negative) cases are left alone, and the contract tests cover these rules' refusals.
+"""
+
+from datetime import datetime, timedelta, timezone
+
+import schemathesis
+from pydantic import TypeAdapter, ValidationError
+
+from domain.order_request import MAX_CONFIRMATION_WINDOW, MAX_DELIVERY_TIME, MAX_ORDER_TOTAL, Duration
+
+_DURATION = TypeAdapter(Duration)
+# Well inside the API's windows: the request reaches the server a moment after the hook runs.
+_MARGIN = timedelta(hours=1)
+_AUTHORIZATION_LIFE = timedelta(days=7)
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("z", "Z").replace("t", "T"))
+
+
+def _within(value: str | None, earliest: datetime, latest: datetime) -> bool:
+    return value is not None and earliest + _MARGIN <= _time(value) <= latest - _MARGIN
+
+
+def _order_within_rules(body: dict) -> None:
+    now = datetime.now(timezone.utc)
+    if "ship_by" in body or "deliver_by" in body:
+        if not _within(body.get("ship_by"), now, now + _AUTHORIZATION_LIFE):
+            body["ship_by"] = (now + timedelta(days=3)).isoformat()
+        ship_by = _time(body["ship_by"])
+        if "deliver_by" in body and not _within(body["deliver_by"], ship_by, ship_by + MAX_DELIVERY_TIME):
+            body["deliver_by"] = (ship_by + timedelta(days=10)).isoformat()
+    window = body.get("confirmation_window")
+    if window is not None:
+        try:
+            fits = timedelta(0) < _DURATION.validate_python(window) <= MAX_CONFIRMATION_WINDOW
+        except (ValidationError, OverflowError):
+            fits = False
+        if not fits:
+            body["confirmation_window"] = "P7D"
+    items = body.get("items", [])
+    if sum(i["quantity"] * i["unit_price"] for i in items) + body.get("shipping_fee", 0) > MAX_ORDER_TOTAL:
+        for item in items:  # 100 items of at most 10**12 each, plus shipping, stay far below the cap
+            item["quantity"] = 1
+
+
+def _period_within_rules(query: dict) -> None:
+    start, end = query.get("from"), query.get("to")
+    if start is not None and _time(start) >= (_time(end) if end is not None else datetime.now(timezone.utc) - _MARGIN):
+        del query["from"]  # the default period, 31 days before `to`
+
+
+@schemathesis.hook
+def map_case(context, case):
+    if case.meta is None or not case.meta.generation.mode.is_positive:
+        return case
+    if case.operation.label == "POST /v1/orders" and isinstance(case.body, dict):
+        _order_within_rules(case.body)
+    elif case.operation.label == "GET /v1/sellers/{seller_id}/statement" and case.query:
+        _period_within_rules(case.query)
+    return case
