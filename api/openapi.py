@@ -110,6 +110,7 @@ def build(app: FastAPI) -> dict[str, Any]:
             for (operation_id, status), links in _LINKS.items():
                 if operation.get("operationId") == operation_id:
                     responses[status]["links"] = links
+            operation["responses"] = dict(sorted(responses.items()))
     _hoist_defs(document, schemas)
     return document
 

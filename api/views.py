@@ -1,9 +1,12 @@
 """What the API shows of an order."""
 
 from datetime import timedelta
+from typing import Annotated
 from urllib.parse import quote
 
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, Field
+
+from api.params import CURSOR_PATTERN
 
 from domain.fees import Fees
 from domain.order_request import Item
@@ -55,4 +58,4 @@ class OrderView(BaseModel):
 
 class OrderPage(BaseModel):
     orders: list[OrderView]
-    next_cursor: str | None
+    next_cursor: Annotated[str, Field(pattern=CURSOR_PATTERN)] | None = Field(description="the `cursor` of the next page; null on the last")

@@ -2,7 +2,6 @@
 
 import asyncio
 import logging
-
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
