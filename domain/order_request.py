@@ -20,12 +20,12 @@ IDENTIFIER_DESCRIPTION = "1-64 letters, digits, '_', '-', '.', ':'"
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN, description=IDENTIFIER_DESCRIPTION)]
 
 
-def _written_as(grammar: re.Pattern, what: str):
+def _written_as(grammar: re.Pattern, what: str, built: type):
     """Only text in the grammar the JSON schema's `format` names (pydantic alone also takes numbers, and other
-    spellings); values built in Python pass."""
+    spellings); values built in Python (of type `built`) pass."""
 
     def check(value: Any) -> Any:
-        if isinstance(value, str) and grammar.fullmatch(value) or isinstance(value, (datetime, timedelta)):
+        if (isinstance(value, str) and grammar.fullmatch(value)) or isinstance(value, built):
             return value
         raise ValueError(f"must be {what}")
 
@@ -45,7 +45,7 @@ def _in_years_2_to_9998(value: datetime) -> datetime:
 
 Timestamp = Annotated[
     AwareDatetime,
-    BeforeValidator(_written_as(_RFC3339_DATE_TIME, "an RFC 3339 date-time with its offset, e.g. 2026-01-01T12:00:00Z")),
+    BeforeValidator(_written_as(_RFC3339_DATE_TIME, "an RFC 3339 date-time with its offset, e.g. 2026-01-01T12:00:00Z", datetime)),
     AfterValidator(_in_years_2_to_9998),
     Field(json_schema_extra={"pattern": _YEARS_2_TO_9998}),
 ]
@@ -53,7 +53,7 @@ Timestamp = Annotated[
 # RFC 3339 (appendix A) `duration`: ISO 8601 with whole numbers, e.g. P7D, PT12H, P1DT12H, P2W.
 _TIME = r"T([0-9]+H([0-9]+M([0-9]+S)?)?|[0-9]+M([0-9]+S)?|[0-9]+S)"
 _RFC3339_DURATION = re.compile(rf"P([0-9]+W|([0-9]+Y([0-9]+M([0-9]+D)?)?|[0-9]+M([0-9]+D)?|[0-9]+D)({_TIME})?|{_TIME})")
-Duration = Annotated[timedelta, BeforeValidator(_written_as(_RFC3339_DURATION, "an RFC 3339 duration, e.g. P7D or PT12H"))]
+Duration = Annotated[timedelta, BeforeValidator(_written_as(_RFC3339_DURATION, "an RFC 3339 duration, e.g. P7D or PT12H", timedelta))]
 
 MAX_CONFIRMATION_WINDOW = timedelta(days=90)
 MAX_DELIVERY_TIME = timedelta(days=60)
