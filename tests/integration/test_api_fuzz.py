@@ -27,6 +27,7 @@ async def test_the_api_keeps_its_openapi_contract(services, role, sub, tmp_path)
         "--generation-deterministic" if os.environ.get("FUZZ_DETERMINISTIC") else "--workers=1",
         "--no-color", "--report-dir", str(tmp_path), "--request-timeout", "30",
     ]
-    done = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=SECONDS * 3 + 120, cwd=ROOT)
+    env = {**os.environ, "FUZZ_MARKETPLACE": sub if role == "marketplace" else ""}  # read by fuzz_hooks.py
+    done = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=SECONDS * 3 + 120, cwd=ROOT, env=env)
     print(done.stdout[-20000:])
     assert done.returncode == 0, done.stdout[-8000:] + done.stderr[-2000:]
