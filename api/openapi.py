@@ -21,14 +21,14 @@ REF = "#/components/schemas/"
 _PROBLEM = "Problem"
 
 _DESCRIPTIONS = {
-    400: "The body is not UTF-8 JSON",
+    400: "The body is not UTF-8 text",
     401: "Credentials missing or refused",
     403: "The caller's role may not do this",
     404: "No such resource, or not one the caller may see",
     409: "The request conflicts with the resource's state (an order's status, an existing order with another payload, "
          "an `Idempotency-Key` used for another request or still running)",
     413: f"The body exceeds {MAX_BODY_BYTES} bytes",
-    422: "Invalid input; `errors` names each field",
+    422: "Invalid input, malformed JSON included; `errors` names each field (an empty `field`: the body as a whole)",
     503: "A backing service (Temporal, PostgreSQL, the identity provider) is unavailable; try again after `Retry-After` seconds",
 }
 _RETRY_AFTER = {"description": "seconds to wait before trying again", "schema": {"type": "string", "pattern": "^[0-9]+$"}}

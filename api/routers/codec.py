@@ -89,7 +89,7 @@ def _answer(payloads: list[Payload]) -> PayloadsBody:
 
 
 # 404: the endpoint is off (no UI origin) or payload encryption is not configured.
-_CODEC_PROBLEMS = {**problems(403, 404), 400: problem(400, "The body is not UTF-8 JSON, or a payload is not a Temporal Payload or cannot be decrypted")}
+_CODEC_PROBLEMS = {**problems(403, 404), 400: problem(400, "The body is not UTF-8 text, or a payload is not a Temporal Payload or cannot be decrypted")}
 
 
 @router.post("/encode", response_model=PayloadsBody, dependencies=[Depends(authorize)], operation_id="encodePayloads", responses=_CODEC_PROBLEMS)
