@@ -50,10 +50,17 @@ def test_bad_unit_price_is_rejected(unit_price):
     assert ("items", 0, "unit_price") in error_locations(exc.value)
 
 
-def test_float_quantity_is_rejected():
+@pytest.mark.parametrize("quantity", [2.5, "2", True])
+def test_a_quantity_that_is_not_a_whole_number_is_rejected(quantity):
     with pytest.raises(ValidationError) as exc:
-        Item.model_validate({"sku": "a", "quantity": 2.0, "unit_price": 100})
+        Item.model_validate({"sku": "a", "quantity": quantity, "unit_price": 100})
     assert ("quantity",) in error_locations(exc.value)
+
+
+def test_a_whole_number_written_with_a_fraction_is_that_integer():
+    """JSON Schema's `integer` (what the OpenAPI document says): 2.0 is the integer 2, exactly."""
+    item = Item.model_validate({"sku": "a", "quantity": 2.0, "unit_price": 1e3})
+    assert (item.quantity, item.unit_price) == (2, 1000) and type(item.quantity) is int
 
 
 @pytest.mark.parametrize("currency", ["ABC", "XAU", "XXX", "usd"])
