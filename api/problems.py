@@ -102,7 +102,9 @@ def install(app: FastAPI) -> None:
         log.error("backing service unavailable on %s %s: %s", request.method, request.url.path, exc)
         return problem_response(request, 503, "a backing service is unavailable; try again", headers={"Retry-After": "5"})
 
-    for unavailable in (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+    # The database is away or restarting ("shutting down", "starting up"): the client should try again.
+    restarting = (asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError, asyncpg.CrashShutdownError)
+    for unavailable in (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, *restarting):
         app.add_exception_handler(unavailable, _unavailable)
 
     @app.exception_handler(Exception)

@@ -47,7 +47,7 @@ async def test_unstorable_text_is_422_naming_the_field_and_the_order_still_resol
     again = await engine.api.post(f"{disputes}/resolution", json={"outcome": "release", "note": "second thoughts"}, headers=OPERATOR)
     assert again.status_code == 409
     assert again.json()["type"] == "/problems/invalid-transition"
-    assert again.json()["detail"].startswith(f"order {order_id} is refunded:")
+    assert "refunded" in again.json()["detail"]  # the workflow's answer while it closes, the read model's after
 
 
 async def test_a_cancel_reason_that_cannot_be_stored_is_422(engine):

@@ -1,5 +1,6 @@
 """api/problems.py: every error is an RFC 9457 problem document, never a stack trace."""
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -37,6 +38,8 @@ async def test_method_not_allowed_names_every_method_of_the_path():
     [
         (RPCError("unavailable", RPCStatusCode.UNAVAILABLE, b""), 503),
         (ConnectionRefusedError("refused"), 503),
+        (asyncpg.CannotConnectNowError("the database system is shutting down"), 503),
+        (asyncpg.AdminShutdownError("terminating connection due to administrator command"), 503),
         (RPCError("bad", RPCStatusCode.INVALID_ARGUMENT, b""), 500),
         (RuntimeError("secret internals"), 500),
         (problems.Problem(409, "conflict here", kind="order-conflict"), 409),
