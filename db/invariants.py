@@ -5,6 +5,7 @@ Each check returns human-readable violations; an empty list means the books are 
 
 import asyncpg
 
+from domain.ledger import SETTLED_SUFFIX
 from domain.statuses import TERMINAL_STATUSES
 
 TERMINAL = sorted(s.value for s in TERMINAL_STATUSES)
@@ -97,7 +98,7 @@ async def _reconciles_with_provider(pool: asyncpg.Pool) -> list[str]:
                    coalesce(sum(p.amount) FILTER (WHERE e.kind = 'capture' AND p.account LIKE 'escrow:%'), 0) AS captured,
                    coalesce(sum(p.amount) FILTER (WHERE p.account LIKE 'external:%' AND p.amount > 0), 0) AS settled,
                    coalesce(sum(p.amount) FILTER (WHERE (p.account LIKE 'external:%' OR p.account LIKE 'pending:%') AND p.amount > 0
-                                                  AND e.idempotency_key NOT LIKE '%:settled'), 0) AS reserved
+                                                  AND e.idempotency_key NOT LIKE '%' || $2), 0) AS reserved
             FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.id
             WHERE e.kind IN ('capture', 'payout', 'refund', 'compensation') GROUP BY e.order_id, e.kind
         ), kinds(operation, kind) AS (VALUES ('capture', 'capture'), ('payout', 'payout'), ('refund', 'refund'), ('credit', 'compensation'))
@@ -108,6 +109,7 @@ async def _reconciles_with_provider(pool: asyncpg.Pool) -> list[str]:
         LEFT JOIN ledger l ON l.order_id = o.order_id AND l.kind = k.kind
         """,
         list(TERMINAL),
+        SETTLED_SUFFIX,
     )
     for r in rows:
         order, kind, provider, finished = r["order_id"], r["kind"], r["provider"], r["finished"]

@@ -1,7 +1,5 @@
 """The read model: `orders` (latest state per order) and `order_events` (one row per transition)."""
 
-import base64
-import json
 import re
 from datetime import datetime
 
@@ -68,19 +66,6 @@ async def get_order(pool: asyncpg.Pool, order_id: str) -> OrderState | None:
     return OrderState.model_validate(document) if document else None
 
 
-def encode_cursor(placed_at: datetime, order_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([placed_at.isoformat(), order_id]).encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """Raises ValueError for anything but a cursor encode_cursor made."""
-    try:
-        placed_at, order_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(placed_at), str(order_id)
-    except (TypeError, ValueError, UnicodeError) as err:
-        raise ValueError(f"not a cursor: {err}") from err
-
-
 async def list_orders(
     pool: asyncpg.Pool,
     *,
@@ -90,8 +75,9 @@ async def list_orders(
     marketplace: str | None = None,
     after: tuple[datetime, str] | None = None,
     limit: int = 50,
-) -> tuple[list[OrderState], str | None]:
-    """Newest first, keyset-paginated; returns the page and the cursor of the next one."""
+) -> tuple[list[OrderState], bool]:
+    """Newest first, keyset-paginated from the position `after` (placed_at, order_id); returns the page and whether
+    another follows."""
     clauses, args = [], []
     for column, value in (("status", status), ("seller_id", seller_id), ("buyer_id", buyer_id), ("marketplace", marketplace)):
         if value is not None:
@@ -103,9 +89,7 @@ async def list_orders(
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     args.append(limit + 1)
     rows = await pool.fetch(f"SELECT placed_at, order_id, state FROM orders {where} ORDER BY placed_at DESC, order_id DESC LIMIT ${len(args)}", *args)
-    page = rows[:limit]
-    next_cursor = encode_cursor(page[-1]["placed_at"], page[-1]["order_id"]) if len(rows) > limit else None
-    return [OrderState.model_validate(r["state"]) for r in page], next_cursor
+    return [OrderState.model_validate(r["state"]) for r in rows[:limit]], len(rows) > limit
 
 
 async def count_by_status(pool: asyncpg.Pool) -> dict[str, int]:

@@ -236,6 +236,10 @@ class Disbursement(BaseModel):
     settle: EntryRequest
 
 
+# The key suffix of a disbursement's settle entry (`order-<id>:<step>:settled`).
+SETTLED_SUFFIX = ":settled"
+
+
 def _disbursement(workflow_id: str, order_id: str, kind: EntryKind, step: str, source: AccountSpec, destination: AccountSpec, amount: int) -> Disbursement:
     on_its_way = pending(order_id, kind, destination.currency)
     return Disbursement(
@@ -246,7 +250,7 @@ def _disbursement(workflow_id: str, order_id: str, kind: EntryKind, step: str, s
             postings=[Posting(account=source, amount=-amount), Posting(account=on_its_way, amount=amount)],
         ),
         settle=EntryRequest(
-            idempotency_key=entry_key(workflow_id, f"{step}:settled"),
+            idempotency_key=entry_key(workflow_id, step) + SETTLED_SUFFIX,
             order_id=order_id,
             kind=kind,
             postings=[Posting(account=on_its_way, amount=-amount), Posting(account=destination, amount=amount)],

@@ -135,7 +135,7 @@ async def list_orders(
         seller_id = principal.sub
     elif principal.role == Role.MARKETPLACE:
         marketplace = principal.sub
-    states, more = await read_model.list_orders(  # the read model's own cursor tells only whether a next page exists
+    states, more = await read_model.list_orders(
         request.app.state.pool, status=status, seller_id=seller_id, buyer_id=buyer_id, marketplace=marketplace,
         after=position_of(cursor) if cursor else None, limit=limit,
     )
