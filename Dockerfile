@@ -2,7 +2,7 @@
 #
 # One image for every process of the settlement engine (DESIGN §2); docker-compose.yml runs it three ways:
 #
-#   API (default command)  uvicorn api.main:app --host 0.0.0.0 --port 8000 (JSON logs: --log-config logging.json)
+#   API (default command)  uvicorn api.main:app --host 0.0.0.0 --port 8000 (JSON logs: --log-config runtime/logging.json)
 #   worker                 python -m worker
 #   migrations             settlement migrate    (alembic upgrade head as the owner, $DATABASE_OWNER_URL; idempotent)
 #   operator commands      settlement --help     (token, check-invariants, find, retry, export-history, replay)
@@ -91,4 +91,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
 # 0.0.0.0 inside the container; the compose file publishes the port on 127.0.0.1 only. SIGTERM: uvicorn stops
 # accepting, finishes requests in flight for up to 10 s. JSON logs on stderr, as under `make run` (logging.json).
 CMD ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000", "--timeout-graceful-shutdown", "10", \
-     "--log-config", "/app/logging.json"]
+     "--log-config", "/app/runtime/logging.json"]

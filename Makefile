@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml requirements.lock
 install: $(STAMP)
 
 run: $(STAMP)
-	$(PY) launcher.py
+	$(PY) -m runtime.launcher
 
 test: $(STAMP)
 	$(PY) -m pytest

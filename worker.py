@@ -17,10 +17,10 @@ from adapters.fx import SimulatedFxRates
 from adapters.payments import SimulatedPaymentGateway
 from db.dsn import database_url
 from db.pool import create_pool
-from settings import Settings, get_settings
-import logs
-from temporal_connection import connect
-from worker_metrics import publish_orders_by_status, runtime_with_prometheus
+from runtime.settings import Settings, get_settings
+from runtime import logs
+from runtime.temporal_connection import connect
+from runtime.worker_metrics import publish_orders_by_status, runtime_with_prometheus
 from workflows.order import OrderWorkflow
 
 log = logging.getLogger("settlement.worker")

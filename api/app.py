@@ -10,11 +10,11 @@ from api.order_workflows import OrderWorkflows
 from api.placement import placement_policy
 from api.routers import codec as codec_router
 from api.routers import disputes, health, orders, sellers, webhooks
-from codec import EncryptionCodec, parse_keys
+from runtime.codec import EncryptionCodec, parse_keys
 from db.dsn import database_url
 from db.pool import create_pool
-from settings import Settings, get_settings
-from temporal_connection import connect
+from runtime.settings import Settings, get_settings
+from runtime.temporal_connection import connect
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

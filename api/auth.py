@@ -16,7 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, ValidationError
 
 from api.problems import Problem
-from settings import Settings
+from runtime.settings import Settings
 from domain.text import SingleLine
 
 _bearer = HTTPBearer(auto_error=False)

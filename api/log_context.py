@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI, Request
 
-from logs import current_order_id
+from runtime.logs import current_order_id
 
 
 def install(app: FastAPI) -> None:

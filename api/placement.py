@@ -10,7 +10,7 @@ from domain.fees import compute_fees
 from domain.order_request import OrderRequest, PlacementPolicy, resolve_deadlines
 from domain.order_state import OrderInput, RetryBudget
 from domain.reference_rates import has_rate
-from settings import Settings
+from runtime.settings import Settings
 
 
 def placement_policy(settings: Settings) -> PlacementPolicy:

@@ -4,7 +4,7 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.reference_rates import DEFAULT_SPREAD_BPS
-from settings import check_secret_list, configuration_error
+from runtime.settings import check_secret_list, configuration_error
 
 
 class SimulatorSettings(BaseSettings):

@@ -17,7 +17,7 @@ from temporalio.api.common.v1 import Payload
 from api.auth import Principal, Role, current_principal, require
 from api.openapi import problem, problems
 from api.problems import Problem
-from codec import PayloadDecryptionError
+from runtime.codec import PayloadDecryptionError
 
 _bearer = HTTPBearer(auto_error=False)
 _operator = require(Role.OPERATOR)

@@ -19,7 +19,7 @@ from api.routers.orders import find_order
 from domain.order_request import Timestamp
 from domain.order_state import FulfillmentEvent
 from domain.webhook_signature import InvalidSignature, verify
-from logs import current_order_id
+from runtime.logs import current_order_id
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 

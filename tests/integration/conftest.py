@@ -7,12 +7,12 @@ import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from binaries import executable
+from runtime.binaries import executable
 from db.invariants import check_invariants
 from db.migrate import upgrade
 from db.pool import create_pool
 from domain.search_attributes import ALL as SEARCH_ATTRIBUTES
-from services import ServiceProcesses
+from runtime.services import ServiceProcesses
 from tests.embedded_pg import embedded_postgres_server
 from tests.integration.stack import JWT_SECRET, PAYLOAD_KEYS, WEBHOOK_SECRET, Engine, engine_database_url, free_port
 
@@ -57,7 +57,7 @@ async def client(temporal):
     """A Temporal client like the engine's: it decrypts the payloads."""
     from temporalio.client import Client
 
-    import codec
+    from runtime import codec
 
     return await Client.connect(temporal.client.service_client.config.target_host, data_converter=codec.data_converter(PAYLOAD_KEYS))
 
@@ -113,7 +113,7 @@ async def record_histories(request, temporal):
     directory = os.environ.get("SETTLEMENT_RECORD_HISTORIES")
     if not directory or "engine" not in request.fixturenames:
         return
-    from operator_tools import export_history
+    from operations.tools import export_history
 
     engine = request.getfixturevalue("engine")
     for order_id in engine.created:

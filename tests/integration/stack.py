@@ -14,7 +14,7 @@ from api.auth import Role, mint_token
 from db.dsn import with_login
 from db.migrate import ENGINE_LOGIN, ensure_engine_login
 from domain.webhook_signature import sign
-from settings import Settings
+from runtime.settings import Settings
 
 # Fresh for each test session: a secret printed here would be a published one, refused by the settings.
 JWT_SECRET = secrets.token_hex(32)

@@ -58,7 +58,7 @@ async def test_outage_past_the_retry_budget_needs_attention_then_the_cli_retries
 
     env = services.child_env()
     retried = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "cli", "retry", order_id, "--operator", "it"], env=env, capture_output=True, text=True, timeout=60
+        subprocess.run, [sys.executable, "-m", "operations.cli", "retry", order_id, "--operator", "it"], env=env, capture_output=True, text=True, timeout=60
     )
     assert retried.returncode == 0, retried.stderr
     assert f"{order_id}: awaiting_shipment" in retried.stdout  # back where the capture failed; it then runs again

@@ -4,8 +4,8 @@ outcome before any provider call, the order parks with the reason, and the read 
 import asyncio
 import subprocess
 
-from binaries import executable
-from operator_tools import refresh_read_model
+from runtime.binaries import executable
+from operations.tools import refresh_read_model
 from tests.integration.stack import token
 
 BUYER, SELLER, OPERATOR = token("buyer", "buyer_a"), token("seller", "seller_a"), token("operator", "ops")

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from binaries import executable
+from runtime.binaries import executable
 from db.migrate import upgrade
 from domain.search_attributes import ALL as SEARCH_ATTRIBUTES
-from services import ServiceProcesses
+from runtime.services import ServiceProcesses
 from tests.embedded_pg import embedded_postgres_server
 from tests.integration.stack import JWT_SECRET, PAYLOAD_KEYS, WEBHOOK_SECRET, engine_database_url, free_port
 

@@ -22,7 +22,7 @@ from domain.fees import Fees
 from domain.order_request import Item
 from domain.statuses import OrderStatus
 from domain.webhook_signature import sign
-from settings import Settings
+from runtime.settings import Settings
 
 # Fresh per run (a secret printed in the repository is refused); the JWT one is unused: tests give the principal.
 JWT_SECRET, WEBHOOK_SECRET = secrets.token_hex(32), secrets.token_hex(32)

@@ -16,10 +16,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import Depends, FastAPI
 from typer.testing import CliRunner
 
-import cli
+from operations import cli
 from api import problems
 from api.auth import Principal, Role, TokenRefused, mint_token, require
-from settings import Settings
+from runtime.settings import Settings
 
 SETTINGS = Settings(settlement_jwt_secret=secrets.token_hex(32), settlement_webhook_secret=secrets.token_hex(32))
 SAFE_DETAILS = {f"invalid bearer token: {reason}" for reason in (

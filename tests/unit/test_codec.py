@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from codec import EncryptionCodec, PayloadDecryptionError, data_converter, generate_key, parse_keys
+from runtime.codec import EncryptionCodec, PayloadDecryptionError, data_converter, generate_key, parse_keys
 
 KEY1, KEY2 = b"\x01" * 32, b"\x02" * 32
 

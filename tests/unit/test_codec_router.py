@@ -12,8 +12,8 @@ from temporalio.api.common.v1 import Payload
 from api import problems
 from api.auth import Role, mint_token
 from api.routers import codec as codec_router
-from codec import EncryptionCodec
-from settings import Settings
+from runtime.codec import EncryptionCodec
+from runtime.settings import Settings
 
 UI = "http://127.0.0.1:8233"
 SETTINGS = Settings(settlement_jwt_secret=secrets.token_hex(32), settlement_webhook_secret=secrets.token_hex(32),

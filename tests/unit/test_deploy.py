@@ -16,7 +16,7 @@ from temporalio.common import SearchAttributeIndexedValueType
 
 from db.migrate import ENGINE_GROUP
 from domain.search_attributes import ALL as SEARCH_ATTRIBUTES
-from settings import Settings
+from runtime.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_SERVICES = ("migrate", "api", "worker")

@@ -131,9 +131,9 @@ def test_the_image_has_an_api_healthcheck_without_curl(final_stage):
 def test_the_migration_command_is_the_cli_s_migrate():
     from typer.testing import CliRunner
 
-    from cli import app
+    from operations.cli import app
 
-    assert 'settlement = "cli:app"' in (ROOT / "pyproject.toml").read_text()
+    assert 'settlement = "operations.cli:app"' in (ROOT / "pyproject.toml").read_text()
     result = CliRunner().invoke(app, ["migrate", "--help"])
     assert result.exit_code == 0 and "migrations" in result.output
 

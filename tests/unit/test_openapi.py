@@ -10,7 +10,7 @@ import pytest
 from api.app import create_app
 from api.problems import PROBLEM_JSON
 from domain.statuses import OrderStatus
-from settings import Settings
+from runtime.settings import Settings
 
 OPERATION_IDS = {
     "createOrder", "getOrder", "listOrders", "confirmReceipt", "cancelOrder", "retryOrder", "openDispute", "respondToDispute",

@@ -2,7 +2,7 @@
 
 import sys
 
-from services import ServiceProcesses
+from runtime.services import ServiceProcesses
 
 PRINT_OWNER_URL = [sys.executable, "-c", "import os; print(os.environ.get('SETTLEMENT_SIM_DATABASE_URL'))"]
 

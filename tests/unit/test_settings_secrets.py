@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-import launcher
-from settings import PUBLISHED_SECRETS, LocalData, Settings, check_secret, load_settings
+from runtime import launcher
+from runtime.settings import PUBLISHED_SECRETS, LocalData, Settings, check_secret, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = secrets.token_hex(32)

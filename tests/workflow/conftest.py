@@ -18,14 +18,14 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from binaries import executable
+from runtime.binaries import executable
 from domain.after_sales import DisputeRequest, Resolution, SellerResponse
 from domain.fees import compute_fees
 from domain.order_actions import Actor, CancelRequest
 from domain.order_request import Item
 from domain.order_state import FulfillmentEvent, OrderInput, OrderState
 from domain.statuses import OrderStatus
-from operator_tools import export_history
+from operations.tools import export_history
 from tests.search_attributes import register_search_attributes
 from tests.workflow.fakes import FakeProviders
 from domain.search_attributes import ORDER_STATUS as ORDER_STATUS_ATTRIBUTE

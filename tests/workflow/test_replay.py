@@ -8,7 +8,7 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 from temporalio.workflow import NondeterminismError
 
 import workflows.order
-from operator_tools import load_history, replay
+from operations.tools import load_history, replay
 from tests.workflow.conftest import TASK_QUEUE, env_now, make_order, ship_and_deliver
 from workflows.order import OrderWorkflow
 

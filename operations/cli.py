@@ -10,7 +10,7 @@ import typer
 
 from api.auth import Role, TokenRefused, mint_token
 from db.dsn import owner_database_url
-from settings import LocalData, load_settings
+from runtime.settings import LocalData, load_settings
 
 app = typer.Typer(help="Marketplace settlement engine: operator commands.", no_args_is_help=True)
 
@@ -31,7 +31,7 @@ def _settings():
 
 
 def _client():
-    from temporal_connection import connect
+    from runtime.temporal_connection import connect
 
     return connect(_settings())
 
@@ -87,7 +87,7 @@ def check_invariants(simulator: bool = typer.Option(True, help="also reconcile t
 def find(query: str = typer.Argument('OrderStatus = "needs_attention"', help="a Temporal visibility query"),
          limit: int = typer.Option(100)) -> None:
     """List the orders whose workflows match a visibility query (default: the stuck ones)."""
-    from operator_tools import find_orders
+    from operations.tools import find_orders
 
     async def run():
         return await find_orders(await _client(), query, limit)
@@ -99,7 +99,7 @@ def find(query: str = typer.Argument('OrderStatus = "needs_attention"', help="a 
 @app.command()
 def retry(order_id: str, operator: str = typer.Option(getpass.getuser(), help="who is retrying, for the record")) -> None:
     """Resume the failed money step of an order in needs_attention (same idempotency keys: nothing moves twice)."""
-    from operator_tools import retry_order
+    from operations.tools import retry_order
     from temporalio.client import WorkflowUpdateFailedError
 
     async def run():
@@ -117,7 +117,7 @@ def retry(order_id: str, operator: str = typer.Option(getpass.getuser(), help="w
 def refresh(order_id: str) -> None:
     """Write an order's current workflow state to the read model, e.g. right after a reset."""
     from db.pool import create_pool
-    from operator_tools import refresh_read_model
+    from operations.tools import refresh_read_model
 
     async def run():
         pool = await create_pool(os.environ.get("DATABASE_URL") or _settings().database_url or "")
@@ -134,8 +134,8 @@ def export_history(workflow_id: list[str] = typer.Option([], "--workflow-id", he
                    query: str | None = typer.Option(None, help="a visibility query, e.g. 'OrderStatus = \"settled\"'"),
                    out: Path = typer.Option(Path("histories"), help="directory to write <workflow id>.json into")) -> None:
     """Save workflow histories as JSON (the Temporal CLI's format), e.g. to commit under tests/histories."""
-    from operator_tools import export_history as export
-    from operator_tools import fetch_histories
+    from operations.tools import export_history as export
+    from operations.tools import fetch_histories
 
     out.mkdir(parents=True, exist_ok=True)
 
@@ -151,9 +151,9 @@ def replay(workflow_id: list[str] = typer.Option([], "--workflow-id", help="repe
            query: str | None = typer.Option(None, help="a visibility query selecting the histories to replay"),
            path: list[Path] = typer.Option([], "--file", help="history JSON files (repeatable)")) -> None:
     """Replay histories from the server (or files) against the current code; exits 1 on any nondeterminism."""
-    from operator_tools import fetch_histories, load_history
-    from operator_tools import replay as replay_histories
-    from temporal_connection import data_converter
+    from operations.tools import fetch_histories, load_history
+    from operations.tools import replay as replay_histories
+    from runtime.temporal_connection import data_converter
 
     async def run():
         histories = [load_history(p) for p in path]

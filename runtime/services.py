@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from logs import CONFIG_FILE as LOG_CONFIG
+from runtime.logs import CONFIG_FILE as LOG_CONFIG
 
 
 @dataclass
@@ -47,7 +47,7 @@ class ServiceProcesses:
             env.pop("SETTLEMENT_SIM_DATABASE_URL", None)  # the owner's address: the API and worker never see it
         with open(self.log_dir / f"{name}.log", "ab") as log:
             self.processes[name] = subprocess.Popen(
-                command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=Path(__file__).resolve().parent
+                command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=Path(__file__).resolve().parents[1]
             )
 
     def restart(self, name: str) -> None:

@@ -4,8 +4,8 @@ from temporalio.client import Client
 from temporalio.converter import DataConverter
 from temporalio.runtime import Runtime
 
-import codec
-from settings import Settings
+from runtime import codec
+from runtime.settings import Settings
 
 DEV_SERVER_ADDRESS = "127.0.0.1:7233"
 

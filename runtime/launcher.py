@@ -18,14 +18,14 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.auth import DEFAULT_TTL, Role, mint_token
-from binaries import executable
-from codec import generate_key
+from runtime.binaries import executable
+from runtime.codec import generate_key
 from db.dsn import with_login
 from db.migrate import ENGINE_LOGIN, ensure_engine_login, upgrade
 from domain.search_attributes import ALL as SEARCH_ATTRIBUTES
-from services import ServiceProcesses
-from settings import LocalData, Settings, load_settings
-from temporal_connection import DEV_SERVER_ADDRESS
+from runtime.services import ServiceProcesses
+from runtime.settings import LocalData, Settings, load_settings
+from runtime.temporal_connection import DEV_SERVER_ADDRESS
 
 GENERATORS: dict[str, Callable[[], str]] = {
     "settlement_jwt_secret": lambda: secrets.token_hex(32),
