@@ -69,8 +69,8 @@ class RetryBudget(BaseModel):
     maximum_interval: timedelta = timedelta(seconds=60)
 
 
-class OrderInput(BaseModel):
-    """Everything the workflow needs, resolved by the API at placement (defaults filled in)."""
+class OrderTerms(BaseModel):
+    """What an order is, fixed at placement: carried by the workflow's input, its state and the API's view."""
 
     order_id: str
     buyer_id: str
@@ -80,12 +80,17 @@ class OrderInput(BaseModel):
     settlement_currency: str
     items: list[Item]
     shipping_fee: int
-    payment_method: str
+    fees: Fees
+    confirmation_window: timedelta
     placed_at: AwareDatetime
+
+
+class OrderInput(OrderTerms):
+    """Everything the workflow needs, resolved by the API at placement (defaults filled in)."""
+
+    payment_method: str
     ship_by: AwareDatetime
     deliver_by: AwareDatetime
-    confirmation_window: timedelta
-    fees: Fees
     after_sales: AfterSalesPolicy = AfterSalesPolicy()
     provider_retry: RetryBudget = RetryBudget()
     request_fingerprint: str = Field("", description="SHA-256 of the create request, to tell a repeat from a conflict")
@@ -95,39 +100,35 @@ class OrderInput(BaseModel):
         return sum(i.quantity * i.unit_price for i in self.items) + self.shipping_fee
 
 
-class OrderState(BaseModel):
-    order_id: str
-    workflow_id: str
-    buyer_id: str
-    seller_id: str
-    marketplace: str
-    currency: str
-    settlement_currency: str
-    items: list[Item]
-    shipping_fee: int
+class OrderProgress(OrderTerms):
+    """Where an order stands: what the API shows of the workflow's state."""
+
     status: OrderStatus = OrderStatus.PAYMENT_PENDING
     amounts: Amounts
     settlement: SettlementAmounts
     fx: FxQuote | None = None
-    fees: Fees
-    confirmation_window: timedelta
     deadlines: Deadlines
-    placed_at: AwareDatetime
     shipped_at: AwareDatetime | None = None
     delivered_at: AwareDatetime | None = None
     tracking: str | None = None
-    authorization_id: str | None = None
-    capture_id: str | None = None
-    payout_id: str | None = None
-    fulfillment_order_id: str | None = None
     decline_code: str | None = None
     cancel_reason: str | None = None
     attention: Attention | None = None
     dispute: Dispute | None = None
     return_shipment: ReturnShipment | None = None
+    timeline: list[TimelineEntry] = []
+
+
+class OrderState(OrderProgress):
+    """The workflow's whole state: the order's progress and the bookkeeping behind it."""
+
+    workflow_id: str
+    authorization_id: str | None = None
+    capture_id: str | None = None
+    payout_id: str | None = None
+    fulfillment_order_id: str | None = None
     network_fault: FulfillmentEvent | None = None
     request_fingerprint: str = ""
-    timeline: list[TimelineEntry] = []
     seen_event_ids: list[str] = []
     deferred_events: list[FulfillmentEvent] = Field([], description="fulfillment events kept until the order reaches a status where they apply")
     parcel_progress: int = 0
@@ -145,21 +146,11 @@ class OrderState(BaseModel):
     @classmethod
     def initial(cls, order: OrderInput) -> "OrderState":
         return cls(
-            order_id=order.order_id,
+            **{name: getattr(order, name) for name in OrderTerms.model_fields},
             workflow_id=workflow_id_for(order.order_id),
-            buyer_id=order.buyer_id,
-            seller_id=order.seller_id,
-            marketplace=order.marketplace,
-            currency=order.currency,
-            settlement_currency=order.settlement_currency,
-            items=order.items,
-            shipping_fee=order.shipping_fee,
             amounts=Amounts(total=order.total),
             settlement=SettlementAmounts(currency=order.settlement_currency),
-            fees=order.fees,
-            confirmation_window=order.confirmation_window,
             deadlines=Deadlines(ship_by=order.ship_by, deliver_by=order.deliver_by),
-            placed_at=order.placed_at,
             request_fingerprint=order.request_fingerprint,
             timeline=[TimelineEntry(at=order.placed_at, status=OrderStatus.PAYMENT_PENDING, detail="order placed")],
         )
