@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 from fastapi import FastAPI
 
-from simulators import dispatcher, faults, fulfillment, fx, psp
+from simulators import dispatcher, faults, fulfillment, fx, migrate, psp
 from simulators.config import SimulatorSettings, load_simulator_settings
 from simulators.faults import FaultInjection, Faults, InjectedFaults, quiet_lost_answers
 
@@ -29,6 +29,7 @@ def create_app(settings: SimulatorSettings | None = None) -> FastAPI:
         )
         app.state.injected_faults = InjectedFaults()
         quiet_lost_answers()
+        await asyncio.to_thread(migrate.upgrade, settings.database_url)  # alembic's env.py runs its own event loop
         app.state.pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=5, init=_init)
         stop = asyncio.Event()
         task = asyncio.create_task(dispatcher.run(app.state.pool, settings.settlement_api_url, settings.settlement_webhook_secret, stop))

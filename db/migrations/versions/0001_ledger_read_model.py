@@ -1,4 +1,8 @@
-"""Ledger, read model and simulators' tables.
+"""Ledger and read model.
+
+The simulators' tables (schema `sim`) were created here too until the simulators got their own migrations
+(simulators/migrations): the schema is development-only, so this revision was edited rather than followed
+by one that drops it. A database made before keeps its `sim` tables, which the simulators' migrations adopt.
 
 Revision ID: 0001
 Revises:
@@ -103,47 +107,6 @@ CREATE TABLE order_events (
 );
 """
 
-SIMULATORS = """
-CREATE SCHEMA sim;
-CREATE TABLE sim.psp_operations (
-    idempotency_key text PRIMARY KEY,
-    operation       text NOT NULL,
-    order_id        text,
-    request         jsonb NOT NULL,
-    outcome         text NOT NULL,
-    reference       text,
-    amount          bigint,
-    currency        char(3),
-    detail          text,
-    created_at      timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX psp_operations_order ON sim.psp_operations (order_id);
-CREATE TABLE sim.payout_accounts (
-    seller_id   text PRIMARY KEY,
-    rejects     boolean NOT NULL,
-    updated_at  timestamptz NOT NULL DEFAULT now()
-);
-CREATE TABLE sim.fulfillment_orders (
-    order_id        text PRIMARY KEY,
-    idempotency_key text NOT NULL UNIQUE,
-    seller_id       text NOT NULL,
-    items           jsonb NOT NULL,
-    status          text NOT NULL,
-    created_at      timestamptz NOT NULL DEFAULT now()
-);
-CREATE TABLE sim.webhook_outbox (
-    event_id      text PRIMARY KEY,
-    order_id      text NOT NULL,
-    type          text NOT NULL,
-    due_at        timestamptz NOT NULL,
-    tracking      text,
-    delivered_at  timestamptz,
-    attempts      integer NOT NULL DEFAULT 0,
-    last_error    text
-);
-CREATE INDEX webhook_outbox_due ON sim.webhook_outbox (due_at) WHERE delivered_at IS NULL;
-"""
-
 
 def _statements(script: str) -> list[str]:
     """Split on statement ends outside $$-quoted function bodies (asyncpg runs one statement at a time)."""
@@ -160,12 +123,11 @@ def _statements(script: str) -> list[str]:
 
 
 def upgrade() -> None:
-    for script in (LEDGER, READ_MODEL, SIMULATORS):
+    for script in (LEDGER, READ_MODEL):
         for statement in _statements(script):
             op.execute(statement)
 
 
 def downgrade() -> None:
-    op.execute("DROP SCHEMA sim CASCADE")
     op.execute("DROP TABLE order_events, orders, ledger_postings, ledger_entries, ledger_accounts")
     op.execute("DROP FUNCTION ledger_entry_balanced, ledger_immutable")
