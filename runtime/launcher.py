@@ -1,4 +1,4 @@
-"""`make run`: the whole engine on one machine, from pip wheels.
+"""`settlement run` (what `make run` calls): the whole engine on one machine, from pip wheels.
 
 Generates its secrets once into .data (unless set in the environment), starts embedded PostgreSQL (unless
 DATABASE_OWNER_URL or DATABASE_URL gives an owner's address) and the Temporal dev server with its UI (unless
@@ -110,11 +110,12 @@ def banner(settings: Settings, api_url: str) -> str:
     return "\n".join(lines)
 
 
-async def main() -> None:
+async def main(api_port: int, sim_port: int) -> None:
+    """Runs until SIGINT or SIGTERM."""
     local = LocalData()
     data_dir = local.local_dir
     data_dir.mkdir(parents=True, exist_ok=True)
-    settings = load_settings(settlement_local_mode=True, **local_secrets(local))
+    settings = load_settings(settlement_local_mode=True, settlement_api_port=api_port, settlement_sim_port=sim_port, **local_secrets(local))
     owner_url = settings.database_owner_url or settings.database_url or start_embedded_postgres(settings)
     engine_password = local_secret(local.local_engine_db_password_file, lambda: secrets.token_hex(24))
     engine_url = with_login(owner_url, ENGINE_LOGIN, engine_password)
@@ -134,7 +135,3 @@ async def main() -> None:
         print(f"  Logs:         {data_dir / 'logs'}", flush=True)
         await stop.wait()
         print("\nStopping the API, worker and simulators, then Temporal and PostgreSQL...", flush=True)
-
-
-if __name__ == "__main__":
-    asyncio.run(main())

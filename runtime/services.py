@@ -10,7 +10,8 @@ from pathlib import Path
 
 import httpx
 
-from runtime.logs import CONFIG_FILE as LOG_CONFIG
+# The `settlement` command line of this interpreter's installation; -P: never from the current directory.
+SETTLEMENT = [sys.executable, "-P", "-m", "operations.cli"]
 
 
 @dataclass
@@ -34,11 +35,9 @@ class ServiceProcesses:
 
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        uvicorn = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--no-access-log", "--timeout-graceful-shutdown", "10",
-                   "--log-config", str(LOG_CONFIG)]
-        self._spawn("simulators", [*uvicorn, "--port", str(self.sim_port), "simulators.main:app"])
-        self._spawn("worker", [sys.executable, "-m", "worker"])
-        self._spawn("api", [*uvicorn, "--port", str(self.api_port), "api.main:app"])
+        self._spawn("simulators", [*SETTLEMENT, "simulators", "--host", "127.0.0.1", "--port", str(self.sim_port)])
+        self._spawn("worker", [*SETTLEMENT, "worker"])
+        self._spawn("api", [*SETTLEMENT, "api", "--host", "127.0.0.1", "--port", str(self.api_port)])
         self.wait_ready()
 
     def _spawn(self, name: str, command: list[str]) -> None:
@@ -47,7 +46,7 @@ class ServiceProcesses:
             env.pop("SETTLEMENT_SIM_DATABASE_URL", None)  # the owner's address: the API and worker never see it
         with open(self.log_dir / f"{name}.log", "ab") as log:
             self.processes[name] = subprocess.Popen(
-                command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=Path(__file__).resolve().parents[1]
+                command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
 
     def restart(self, name: str) -> None:

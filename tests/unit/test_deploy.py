@@ -14,8 +14,11 @@ import pytest
 import yaml
 from temporalio.common import SearchAttributeIndexedValueType
 
+from typer.testing import CliRunner
+
 from db.migrate import ENGINE_GROUP
 from domain.search_attributes import ALL as SEARCH_ATTRIBUTES
+from operations.cli import app
 from runtime.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,10 +115,17 @@ def test_api_worker_and_migrate_run_one_image_built_from_the_dockerfile(services
     assert (context / build.get("dockerfile", "Dockerfile")).is_file()
 
 
-def test_each_app_service_runs_its_own_process(services):
-    assert services["worker"]["command"] == ["python", "-m", "worker"]
+def test_each_app_service_runs_its_own_settlement_command(services):
+    assert services["worker"]["command"] == ["settlement", "worker"]
     assert services["migrate"]["command"] == ["settlement", "migrate"]
-    assert "command" not in services["api"], "the API is the image's default CMD"
+    api = services["api"]["command"]
+    assert api == ["settlement", "api", "--host", "0.0.0.0", "--port", "8000"], "every interface of the container"
+    assert published(services["api"], int(api[api.index("--port") + 1]))
+    assert f":{api[api.index('--port') + 1]}/healthz" in healthcheck_command(services["api"])
+    for name in APP_SERVICES:
+        command = services[name]["command"]
+        help_ = CliRunner().invoke(app, [command[1], "--help"], prog_name="settlement")
+        assert help_.exit_code == 0 and f"Usage: settlement {command[1]} " in help_.output, name
 
 
 def test_the_worker_scales(services):

@@ -112,13 +112,29 @@ def test_the_lock_filter_leaves_out_only_the_dev_only_wheels(dockerfile, tmp_pat
             assert kept.get(name) == version, f"pyproject pins {name}=={version}; the image would get {kept.get(name)}"
 
 
-def test_dockerfile_cmd_is_the_api_on_all_interfaces_of_the_container(final_stage):
+def test_dockerfile_cmd_is_the_api_on_all_interfaces_of_the_container(final_stage, monkeypatch):
     cmd = json.loads([rest for k, rest, _ in final_stage if k == "CMD"][-1])
-    assert cmd[:2] == ["uvicorn", "api.main:app"]
-    assert cmd[cmd.index("--host") + 1] == "0.0.0.0"
-    assert cmd[cmd.index("--port") + 1] == "8000"
-    if "--log-config" in cmd:
-        assert (ROOT / Path(cmd[cmd.index("--log-config") + 1]).relative_to("/app")).is_file()
+    assert cmd == ["settlement", "api", "--host", "0.0.0.0", "--port", "8000"]
+    served = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **options: served.append((app, options)))
+    from typer.testing import CliRunner
+
+    from operations.cli import app
+
+    assert CliRunner().invoke(app, cmd[1:]).exit_code == 0
+    [(asgi_app, options)] = served
+    assert asgi_app == "api.main:app" and (options["host"], options["port"]) == ("0.0.0.0", 8000)
+    assert Path(options["log_config"]).is_file() and options["timeout_graceful_shutdown"] > 0
+
+
+def test_the_image_runs_the_installed_application_not_a_source_tree(dockerfile, final_stage):
+    copies = [rest for k, rest, _ in final_stage if k == "COPY"]
+    assert copies == ["--from=build /opt/venv /opt/venv"], copies
+    env = " ".join(rest for k, rest, _ in final_stage if k == "ENV")
+    assert "PYTHONPATH" not in env and "/opt/venv/bin" in env
+    assert not [rest for k, rest, _ in final_stage if k == "WORKDIR"], "nothing is read from the working directory"
+    build_runs = [rest for k, rest, _ in dockerfile if k == "RUN"]
+    assert any(re.search(r"pip install --no-deps \.(\s|$)", rest) for rest in build_runs), "the engine's wheel is installed"
 
 
 def test_the_image_has_an_api_healthcheck_without_curl(final_stage):

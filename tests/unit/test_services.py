@@ -1,7 +1,15 @@
-"""The engine's processes are started with only what they may know."""
+"""The engine's processes: `settlement` commands, started with only what they may know."""
 
 import sys
+from pathlib import Path
 
+import pytest
+import uvicorn
+from typer.testing import CliRunner
+
+import worker
+from operations.cli import app
+from runtime import launcher, logs
 from runtime.services import ServiceProcesses
 
 PRINT_OWNER_URL = [sys.executable, "-c", "import os; print(os.environ.get('SETTLEMENT_SIM_DATABASE_URL'))"]
@@ -15,3 +23,66 @@ def test_only_the_simulators_see_the_owner_database_address(tmp_path):
     assert (tmp_path / "simulators.log").read_text().strip() == "postgresql://owner@/db"
     assert (tmp_path / "worker.log").read_text().strip() == "None"
     assert (tmp_path / "api.log").read_text().strip() == "None"
+
+
+def test_the_children_are_the_settlement_commands_of_this_installation(tmp_path, monkeypatch):
+    started = {}
+    processes = ServiceProcesses(env={}, api_port=18000, sim_port=18100, log_dir=tmp_path)
+    monkeypatch.setattr(processes, "_spawn", lambda name, command: started.setdefault(name, command))
+    monkeypatch.setattr(processes, "wait_ready", lambda: None)
+    processes.start()
+    cli = [sys.executable, "-P", "-m", "operations.cli"]  # -P: nothing imported from the current directory
+    assert started == {
+        "simulators": [*cli, "simulators", "--host", "127.0.0.1", "--port", "18100"],
+        "worker": [*cli, "worker"],
+        "api": [*cli, "api", "--host", "127.0.0.1", "--port", "18000"],
+    }
+
+
+@pytest.fixture
+def served(monkeypatch) -> list[dict]:
+    """What `settlement api` and `settlement simulators` ask uvicorn to run."""
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append({"app": app, **options}))
+    return calls
+
+
+@pytest.mark.parametrize(("command", "asgi_app", "port_variable", "default_port"), [
+    ("api", "api.main:app", "SETTLEMENT_API_PORT", 8000),
+    ("simulators", "simulators.main:app", "SETTLEMENT_SIM_PORT", 8100),
+])
+def test_the_http_processes_are_uvicorn_with_the_installed_logging(served, monkeypatch, command, asgi_app, port_variable, default_port):
+    monkeypatch.delenv(port_variable, raising=False)
+    assert CliRunner().invoke(app, [command]).exit_code == 0
+    monkeypatch.setenv(port_variable, "18555")
+    assert CliRunner().invoke(app, [command]).exit_code == 0
+    assert CliRunner().invoke(app, [command, "--host", "0.0.0.0", "--port", "9999"]).exit_code == 0
+    options = {"log_config": str(logs.CONFIG_FILE), "access_log": False, "timeout_graceful_shutdown": 10}
+    assert served == [
+        {"app": asgi_app, "host": "127.0.0.1", "port": default_port, **options},
+        {"app": asgi_app, "host": "127.0.0.1", "port": 18555, **options},
+        {"app": asgi_app, "host": "0.0.0.0", "port": 9999, **options},
+    ]
+    assert Path(served[0]["log_config"]).is_file()
+    assert Path(served[0]["log_config"]).parent == Path(logs.__file__).parent, "the logging.json of the installed runtime package"
+
+
+def test_the_worker_command_runs_the_worker(monkeypatch):
+    ran = []
+    monkeypatch.setattr(worker, "main", lambda: ran.append(True))
+    assert CliRunner().invoke(app, ["worker"]).exit_code == 0
+    assert ran == [True]
+
+
+def test_the_run_command_runs_the_launcher_on_the_settings_ports(monkeypatch):
+    ports = []
+
+    async def main(api_port: int, sim_port: int) -> None:
+        ports.append((api_port, sim_port))
+
+    monkeypatch.setattr(launcher, "main", main)
+    monkeypatch.delenv("SETTLEMENT_API_PORT", raising=False)
+    monkeypatch.setenv("SETTLEMENT_SIM_PORT", "18101")
+    assert CliRunner().invoke(app, ["run"]).exit_code == 0
+    assert CliRunner().invoke(app, ["run", "--api-port", "18001"]).exit_code == 0
+    assert ports == [(8000, 18101), (18001, 18101)]

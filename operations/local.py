@@ -1,0 +1,30 @@
+"""What operator commands fall back on where the environment sets nothing: `make run`'s secrets and database
+(under SETTLEMENT_DATA_DIR, default .data)."""
+
+import os
+
+from runtime.settings import LocalData, Settings, load_settings
+
+
+def local_database_url() -> str | None:
+    """make run's embedded PostgreSQL, as its owner, when it exists."""
+    pg = LocalData().local_postgres_dir
+    return f"postgresql://postgres:@/postgres?host={pg}" if (pg / "PG_VERSION").exists() else None
+
+
+def local_settings() -> Settings:
+    """The settings, with make run's (its secrets and payload key, its database) where the environment sets none."""
+    local = {name: value for name, value in LocalData().local_secrets().items() if not os.environ.get(name.upper())}
+    if not os.environ.get("DATABASE_URL") and (url := local_database_url()):
+        local["database_url"] = url
+    return load_settings(**local)
+
+
+def engine_database_url() -> str:
+    return os.environ.get("DATABASE_URL") or local_settings().database_url or ""
+
+
+def temporal_client():
+    from runtime.temporal_connection import connect
+
+    return connect(local_settings())
