@@ -1,4 +1,6 @@
-"""A JSON POST to a provider, with its answers sorted into success, rejection and transient failure."""
+"""JSON calls to a provider, with its answers sorted into success, rejection and transient failure."""
+
+from collections.abc import Awaitable
 
 import httpx
 
@@ -6,8 +8,16 @@ from adapters.errors import ProviderRejected, ProviderUnavailable
 
 
 async def post_json(client: httpx.AsyncClient, path: str, body: dict) -> dict:
+    return await _call(path, client.post(path, json=body))
+
+
+async def get_json(client: httpx.AsyncClient, path: str, params: dict) -> dict:
+    return await _call(path, client.get(path, params=params))
+
+
+async def _call(path: str, request: Awaitable[httpx.Response]) -> dict:
     try:
-        response = await client.post(path, json=body)
+        response = await request
     except httpx.TransportError as err:
         raise ProviderUnavailable(f"{path}: {type(err).__name__}: {err}") from err
     if response.status_code >= 500 or response.status_code == 429:

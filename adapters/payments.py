@@ -4,13 +4,15 @@ from typing import Protocol
 
 import httpx
 
-from adapters.http_client import post_json
+from adapters.http_client import get_json, post_json
 from domain.providers import (
     AuthorizationResult,
     AuthorizeRequest,
     CaptureRequest,
     CreditRequest,
     PayoutRequest,
+    ProviderRecord,
+    ProviderRecordQuery,
     ProviderReference,
     RefundRequest,
     VoidRequest,
@@ -24,6 +26,9 @@ class PaymentGateway(Protocol):
     async def payout(self, request: PayoutRequest) -> ProviderReference: ...
     async def refund(self, request: RefundRequest) -> ProviderReference: ...
     async def credit(self, request: CreditRequest) -> ProviderReference: ...
+    async def records(self, query: ProviderRecordQuery) -> list[ProviderRecord]:
+        """Every record of the provider's own that matches, oldest first (all pages)."""
+        ...
 
 
 class SimulatedPaymentGateway:
@@ -52,3 +57,13 @@ class SimulatedPaymentGateway:
 
     async def credit(self, request: CreditRequest) -> ProviderReference:
         return ProviderReference(id=(await post_json(self._client, "/psp/credits", request.model_dump()))["reference"])
+
+    async def records(self, query: ProviderRecordQuery) -> list[ProviderRecord]:
+        params = query.model_dump(mode="json", exclude_none=True)
+        records: list[ProviderRecord] = []
+        while True:
+            after = {"starting_after": records[-1].idempotency_key} if records else {}
+            page = await get_json(self._client, "/psp/operations", {**params, **after})
+            records += [ProviderRecord.model_validate(record) for record in page["data"]]
+            if not page["has_more"]:
+                return records

@@ -1,25 +1,33 @@
-"""The ledger invariants (DESIGN §5), checked by one function that tests and operators both use.
+"""The ledger invariants, checked by one function that tests and operators both use.
 
-Each check returns human-readable violations; an empty list means the books are sound.
+Each check returns human-readable violations; an empty list means the books are sound. The reconciliation
+compares the ledger with the payment provider's own records, given by the caller (fetched through the
+payment adapter: operations/reconciliation.py); this module reads the engine's tables only.
 """
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 
 import asyncpg
 
 from domain.ledger import SETTLED_SUFFIX
+from domain.providers import ProviderRecord
 from domain.statuses import TERMINAL_STATUSES
 
 TERMINAL = sorted(s.value for s in TERMINAL_STATUSES)
+SUCCEEDED = "succeeded"
+ONCE_PER_ORDER = ("authorize", "capture")
+MONEY_MOVED = ("capture", "payout", "refund", "credit")
 
 
-async def check_invariants(pool: asyncpg.Pool, reconcile_with_simulator: bool = True) -> list[str]:
-    """All invariants; the reconciliation (of open and finished orders alike) reads the simulated provider's
-    records (a real provider's reconciliation would read its settlement reports instead, so it can be left out)."""
-    checks = [_entries_balance, _balances_match_postings, _books_balance, _no_forbidden_negatives, _terminal_orders_hold_nothing]
-    if reconcile_with_simulator:
-        checks.append(_reconciles_with_provider)
+async def check_invariants(pool: asyncpg.Pool, provider_records: Sequence[ProviderRecord] | None = None) -> list[str]:
+    """All invariants; given every record the payment provider lists, also the reconciliation of the ledger with
+    them, for open and finished orders alike."""
     violations: list[str] = []
-    for check in checks:
+    for check in (_entries_balance, _balances_match_postings, _books_balance, _no_forbidden_negatives, _terminal_orders_hold_nothing):
         violations.extend(await check(pool))
+    if provider_records is not None:
+        violations.extend(await _reconciles_with_provider(pool, provider_records))
     return violations
 
 
@@ -73,7 +81,7 @@ async def _terminal_orders_hold_nothing(pool: asyncpg.Pool) -> list[str]:
     return violations
 
 
-async def _reconciles_with_provider(pool: asyncpg.Pool) -> list[str]:
+async def _reconciles_with_provider(pool: asyncpg.Pool, records: Sequence[ProviderRecord]) -> list[str]:
     """The payment provider's records agree with the ledger for every order, open or closed.
 
     One authorization and at most one capture per order (one operation per step is the provider's
@@ -82,17 +90,17 @@ async def _reconciles_with_provider(pool: asyncpg.Pool) -> list[str]:
     settled <= what the provider paid out, refunded or credited <= reserved; a finished order has
     nothing pending, so the three are equal. Anything else (a refund the ledger never reserved, a payout
     made twice) is a drift, caught while the order is still open."""
-    violations = []
-    dupes = await pool.fetch(
-        "SELECT order_id, operation, count(*) AS n FROM sim.psp_operations WHERE outcome = 'succeeded' "
-        "AND operation IN ('authorize', 'capture') GROUP BY order_id, operation HAVING count(*) > 1"
-    )
-    violations += [f"order {r['order_id']}: {r['n']} successful {r['operation']} operations at the provider" for r in dupes]
+    performed = [r for r in records if r.outcome == SUCCEEDED and r.order_id is not None]
+    counts = Counter((r.order_id, r.operation) for r in performed if r.operation in ONCE_PER_ORDER)
+    violations = [f"order {order}: {n} successful {operation} operations at the provider" for (order, operation), n in counts.items() if n > 1]
+    moved: dict[tuple[str, str], int] = defaultdict(int)
+    for r in performed:
+        if r.operation in MONEY_MOVED:
+            moved[(r.order_id, r.operation)] += r.amount or 0
     rows = await pool.fetch(
         """
         WITH provider AS (
-            SELECT order_id, operation, sum(amount) AS amount FROM sim.psp_operations
-            WHERE outcome = 'succeeded' AND operation IN ('capture', 'payout', 'refund', 'credit') GROUP BY order_id, operation
+            SELECT * FROM unnest($3::text[], $4::text[], $5::bigint[]) AS p(order_id, operation, amount)
         ), ledger AS (
             SELECT e.order_id, e.kind,
                    coalesce(sum(p.amount) FILTER (WHERE e.kind = 'capture' AND p.account LIKE 'escrow:%'), 0) AS captured,
@@ -110,6 +118,9 @@ async def _reconciles_with_provider(pool: asyncpg.Pool) -> list[str]:
         """,
         list(TERMINAL),
         SETTLED_SUFFIX,
+        [order for order, _ in moved],
+        [operation for _, operation in moved],
+        list(moved.values()),
     )
     for r in rows:
         order, kind, provider, finished = r["order_id"], r["kind"], r["provider"], r["finished"]

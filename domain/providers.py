@@ -1,6 +1,6 @@
 """Inputs and results of the provider-facing activities (shared by workflows, activities and adapters)."""
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from domain.order_request import Item
 
@@ -43,6 +43,28 @@ class ProviderReference(BaseModel):
     """The provider's id for what it did (a capture, a void, a payout)."""
 
     id: str
+
+
+class ProviderRecord(BaseModel):
+    """One operation as the payment provider's own listing reports it (as a real provider lists its charges,
+    refunds and transfers): what reconciliation compares the ledger with."""
+
+    id: str | None = Field(description="the provider's reference; none for a declined authorization")
+    idempotency_key: str
+    operation: str = Field(description="authorize, capture, void, payout, refund or credit")
+    order_id: str | None
+    outcome: str = Field(description="succeeded, or why not (e.g. declined)")
+    amount: int | None
+    currency: str | None
+    created_at: AwareDatetime
+
+
+class ProviderRecordQuery(BaseModel):
+    """Which of the provider's records to list: one order's, those of a period, or (all None) every one."""
+
+    order_id: str | None = None
+    created_from: AwareDatetime | None = Field(None, description="inclusive")
+    created_until: AwareDatetime | None = Field(None, description="exclusive")
 
 
 class FulfillmentOrderRequest(BaseModel):

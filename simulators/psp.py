@@ -6,11 +6,13 @@ Test inputs, in the style of card-network test numbers:
 - a seller whose id starts with `sim_payout_reject`: the payout account rejects payouts, until fixed
   with `PUT /psp/payout-accounts/{seller_id}`.
 Refusals (HTTP 422) are not stored, so the same key may be retried once the cause is fixed.
+`GET /psp/operations` lists what was stored, as a real provider lists its charges, refunds and transfers.
 """
 
 import uuid
+from datetime import datetime
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from simulators import idempotency
@@ -20,6 +22,7 @@ router = APIRouter(prefix="/psp")
 DECLINED_METHOD = "pm_card_declined"
 CAPTURE_FAILS_METHOD = "pm_card_capture_fails"
 PAYOUT_REJECT_PREFIX = "sim_payout_reject"
+PAGE_SIZE = 100
 
 
 class AuthorizeBody(BaseModel):
@@ -196,3 +199,28 @@ async def set_payout_account(seller_id: str, account: PayoutAccount, request: Re
         account.rejects,
     )
     return {"seller_id": seller_id, "rejects": account.rejects}
+
+
+@router.get("/operations")
+async def list_operations(
+    request: Request,
+    order_id: str | None = None,
+    created_from: datetime | None = Query(None, description="inclusive"),
+    created_until: datetime | None = Query(None, description="exclusive"),
+    starting_after: str | None = Query(None, description="the idempotency key of the last record of the page before"),
+    limit: int = Query(PAGE_SIZE, ge=1, le=1000),
+) -> dict:
+    """The operations performed (refusals are never stored), oldest first, a page at a time."""
+    pool = request.app.state.pool
+    after = None
+    if starting_after is not None:
+        after = await pool.fetchrow("SELECT created_at, idempotency_key FROM sim.psp_operations WHERE idempotency_key = $1", starting_after)
+        if after is None:
+            raise HTTPException(422, detail=f"unknown operation {starting_after}")
+    rows = await pool.fetch(
+        "SELECT reference AS id, idempotency_key, operation, order_id, outcome, amount, currency, created_at FROM sim.psp_operations "
+        "WHERE ($1::text IS NULL OR order_id = $1) AND ($2::timestamptz IS NULL OR created_at >= $2) AND ($3::timestamptz IS NULL OR created_at < $3) "
+        "AND ($4::timestamptz IS NULL OR (created_at, idempotency_key) > ($4, $5::text)) ORDER BY created_at, idempotency_key LIMIT $6",
+        order_id, created_from, created_until, after and after["created_at"], after and after["idempotency_key"], limit + 1,
+    )
+    return {"data": [dict(row) for row in rows[:limit]], "has_more": len(rows) > limit}

@@ -1,4 +1,10 @@
-"""db/invariants.py check_invariants on a database of its own: sound books give [], each corruption is reported."""
+"""db/invariants.py check_invariants on a database of its own: sound books give [], each corruption is reported.
+
+The payment provider's side is a listing of its records (what the payment adapter's `records` returns), kept
+here in memory: the check reads no provider's tables.
+"""
+
+from datetime import datetime, timezone
 
 import asyncpg
 import pytest
@@ -9,6 +15,7 @@ from db.read_model import record_order
 from domain.fees import compute_fees
 from domain.ledger import capture_entry, payout_entry, refund_disbursement, release_entry
 from domain.order_state import Amounts, workflow_id_for
+from domain.providers import ProviderRecord
 from tests.db.factories import order_state
 
 TOTAL = 3500
@@ -16,50 +23,74 @@ FEES = compute_fees(TOTAL, 2, "USD")
 SHARE = TOTAL - FEES.total
 
 
-async def provider_op(pool, key: str, operation: str, order_id: str, amount: int, outcome: str = "succeeded") -> None:
-    await pool.execute(
-        "INSERT INTO sim.psp_operations (idempotency_key, operation, order_id, request, outcome, amount, currency) VALUES ($1, $2, $3, $4, $5, $6, 'USD')",
-        key,
-        operation,
-        order_id,
-        {"amount": amount},
-        outcome,
-        amount,
-    )
+class ProviderListing:
+    """The payment provider's own records, by idempotency key, as its listing would give them."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, ProviderRecord] = {}
+
+    def add(self, key: str, operation: str, order_id: str, amount: int, outcome: str = "succeeded") -> None:
+        self.by_key[key] = ProviderRecord(id=f"ref_{key}", idempotency_key=key, operation=operation, order_id=order_id, outcome=outcome,
+                                          amount=amount, currency="USD", created_at=datetime.now(timezone.utc))
+
+    def remove(self, key: str) -> None:
+        del self.by_key[key]
+
+    def set_outcome(self, key: str, outcome: str) -> None:
+        self.by_key[key] = self.by_key[key].model_copy(update={"outcome": outcome})
 
 
-async def settle(pool, order: str, seller: str) -> None:
+async def check(pool, provider: ProviderListing) -> list[str]:
+    return await check_invariants(pool, provider_records=list(provider.by_key.values()))
+
+
+async def settle(pool, provider: ProviderListing, order: str, seller: str) -> None:
     """A whole happy path as the workflow would leave it: ledger, provider records and a settled read model."""
     wf = workflow_id_for(order)
-    await provider_op(pool, f"{wf}:authorize", "authorize", order, TOTAL)
-    await provider_op(pool, f"{wf}:capture", "capture", order, TOTAL)
+    provider.add(f"{wf}:authorize", "authorize", order, TOTAL)
+    provider.add(f"{wf}:capture", "capture", order, TOTAL)
     await post_entry(pool, capture_entry(wf, order, TOTAL, "USD"))
     await post_entry(pool, release_entry(wf, order, seller, TOTAL, FEES, "USD"))
-    await provider_op(pool, f"{wf}:payout", "payout", order, SHARE)
+    provider.add(f"{wf}:payout", "payout", order, SHARE)
     await post_entry(pool, payout_entry(wf, order, seller, SHARE, "USD"))
     amounts = Amounts(total=TOTAL, authorized=TOTAL, captured=TOTAL, fees=FEES.total, paid_out=SHARE)
     await record_order(pool, order_state(order, seller_id=seller, steps=6, amounts=amounts))
 
 
 @pytest.fixture(scope="module")
-async def books(fresh_pool):
+def provider() -> ProviderListing:
+    return ProviderListing()
+
+
+@pytest.fixture(scope="module")
+async def books(fresh_pool, provider):
     """Two settled orders and one still in escrow (not terminal, so it may hold money)."""
-    assert await check_invariants(fresh_pool) == []  # an empty database is sound
-    await settle(fresh_pool, "settled-1", "seller-a")
-    await settle(fresh_pool, "settled-2", "seller-b")
+    assert await check(fresh_pool, provider) == []  # an empty database is sound
+    await settle(fresh_pool, provider, "settled-1", "seller-a")
+    await settle(fresh_pool, provider, "settled-2", "seller-b")
     await record_order(fresh_pool, order_state("open-1", seller_id="seller-a", steps=3, amounts=Amounts(total=TOTAL, authorized=TOTAL, captured=TOTAL)))
-    await provider_op(fresh_pool, "order-open-1:capture", "capture", "open-1", TOTAL)
+    provider.add("order-open-1:capture", "capture", "open-1", TOTAL)
     await post_entry(fresh_pool, capture_entry("order-open-1", "open-1", TOTAL, "USD"))
     return fresh_pool
 
 
-async def test_sound_books_have_no_violations(books):
-    assert await check_invariants(books) == []
+async def test_sound_books_have_no_violations(books, provider):
+    assert await check(books, provider) == []
 
 
-async def test_terminal_order_holding_escrow_is_reported(books):
+async def test_without_the_provider_s_records_the_ledger_alone_is_checked(books, provider):
+    """`settlement check-invariants --no-simulator`: no listing, no reconciliation (and no drift reported)."""
+    provider.add("order-settled-2:capture:retry-7", "capture", "settled-2", TOTAL)
+    try:
+        assert await check(books, provider) != []
+        assert await check_invariants(books) == []
+    finally:
+        provider.remove("order-settled-2:capture:retry-7")
+
+
+async def test_terminal_order_holding_escrow_is_reported(books, provider):
     # a settled orders row for an order whose money is still in escrow (written by SQL, as a buggy writer might)
-    await provider_op(books, "order-bad-1:capture", "capture", "bad-1", TOTAL)
+    provider.add("order-bad-1:capture", "capture", "bad-1", TOTAL)
     await post_entry(books, capture_entry("order-bad-1", "bad-1", TOTAL, "USD"))
     state = order_state("bad-1", steps=6, amounts=Amounts(total=TOTAL, captured=TOTAL, fees=FEES.total, paid_out=SHARE))
     await books.execute(
@@ -72,40 +103,40 @@ async def test_terminal_order_holding_escrow_is_reported(books):
         state.model_dump(mode="json"),
     )
     try:
-        violations = await check_invariants(books)
+        violations = await check(books, provider)
         assert f"order bad-1 is settled but holds {TOTAL} in escrow" in violations
         assert all("bad-1" in v for v in violations), violations
     finally:
         await books.execute("DELETE FROM orders WHERE order_id = 'bad-1'")
-    assert await check_invariants(books) == []
+    assert await check(books, provider) == []
 
 
-async def test_amounts_that_do_not_add_up_are_reported(books):
+async def test_amounts_that_do_not_add_up_are_reported(books, provider):
     amounts = Amounts(total=TOTAL, captured=TOTAL, fees=FEES.total, paid_out=SHARE - 1)
     state = order_state("settled-1", seller_id="seller-a", steps=6, amounts=amounts).model_dump(mode="json")
     original = await books.fetchval("SELECT state FROM orders WHERE order_id = 'settled-1'")
     await books.execute("UPDATE orders SET state = $1 WHERE order_id = 'settled-1'", state)
     try:
-        violations = await check_invariants(books)
+        violations = await check(books, provider)
         assert violations == [f"order settled-1 captured {TOTAL} but paid out, took as fees and refunded {TOTAL - 1}"]
     finally:
         await books.execute("UPDATE orders SET state = $1 WHERE order_id = 'settled-1'", original)
-    assert await check_invariants(books) == []
+    assert await check(books, provider) == []
 
 
-async def test_balance_that_differs_from_its_postings_is_reported(books):
+async def test_balance_that_differs_from_its_postings_is_reported(books, provider):
     # balances are the one ledger column the immutability triggers do not guard
     await books.execute("UPDATE ledger_accounts SET balance = balance + 5 WHERE code = 'platform:marketplace_fees:USD'")
     try:
-        violations = await check_invariants(books)
+        violations = await check(books, provider)
         assert "account platform:marketplace_fees:USD balance 565 differs from its postings 560" in violations
         assert "balances in USD sum to 5" in violations
     finally:
         await books.execute("UPDATE ledger_accounts SET balance = balance - 5 WHERE code = 'platform:marketplace_fees:USD'")
-    assert await check_invariants(books) == []
+    assert await check(books, provider) == []
 
 
-async def test_negative_balance_of_a_non_negative_account_is_reported(books):
+async def test_negative_balance_of_a_non_negative_account_is_reported(books, provider):
     code = "seller:seller-a:USD"
     with pytest.raises(asyncpg.CheckViolationError):
         await books.execute("UPDATE ledger_accounts SET balance = -1 WHERE code = $1", code)
@@ -113,68 +144,68 @@ async def test_negative_balance_of_a_non_negative_account_is_reported(books):
     await books.execute("ALTER TABLE ledger_accounts DROP CONSTRAINT balance_not_negative")
     try:
         await books.execute("UPDATE ledger_accounts SET balance = -1 WHERE code = $1", code)
-        violations = await check_invariants(books)
+        violations = await check(books, provider)
         assert f"account {code} is negative (-1)" in violations
         assert f"account {code} balance -1 differs from its postings 0" in violations
         assert "balances in USD sum to -1" in violations
     finally:
         await books.execute("UPDATE ledger_accounts SET balance = 0 WHERE code = $1", code)
         await books.execute("ALTER TABLE ledger_accounts ADD CONSTRAINT balance_not_negative CHECK (may_go_negative OR balance >= 0)")
-    assert await check_invariants(books) == []
+    assert await check(books, provider) == []
 
 
-async def test_duplicate_provider_capture_is_reported(books):
-    await provider_op(books, "order-settled-2:capture:retry-7", "capture", "settled-2", TOTAL)
+async def test_duplicate_provider_capture_is_reported(books, provider):
+    provider.add("order-settled-2:capture:retry-7", "capture", "settled-2", TOTAL)
     try:
-        violations = await check_invariants(books)
+        violations = await check(books, provider)
         assert "order settled-2: 2 successful capture operations at the provider" in violations
         assert f"order settled-2: provider captured {2 * TOTAL} but the ledger holds {TOTAL} as captured" in violations
     finally:
-        await books.execute("DELETE FROM sim.psp_operations WHERE idempotency_key = 'order-settled-2:capture:retry-7'")
-    assert await check_invariants(books) == []
+        provider.remove("order-settled-2:capture:retry-7")
+    assert await check(books, provider) == []
 
 
-async def test_failed_provider_operations_do_not_count(books):
-    await provider_op(books, "order-settled-2:payout:failed", "payout", "settled-2", SHARE, outcome="failed")
+async def test_failed_provider_operations_do_not_count(books, provider):
+    provider.add("order-settled-2:payout:failed", "payout", "settled-2", SHARE, outcome="failed")
     try:
-        assert await check_invariants(books) == []
+        assert await check(books, provider) == []
     finally:
-        await books.execute("DELETE FROM sim.psp_operations WHERE idempotency_key = 'order-settled-2:payout:failed'")
+        provider.remove("order-settled-2:payout:failed")
 
 
-async def test_ledger_capture_without_provider_capture_is_reported(books):
-    await books.execute("UPDATE sim.psp_operations SET outcome = 'failed' WHERE idempotency_key = 'order-settled-1:capture'")
+async def test_ledger_capture_without_provider_capture_is_reported(books, provider):
+    provider.set_outcome("order-settled-1:capture", "failed")
     try:
-        violations = await check_invariants(books)
+        violations = await check(books, provider)
         assert violations == [f"order settled-1: provider captured 0 but the ledger holds {TOTAL} as captured"]
     finally:
-        await books.execute("UPDATE sim.psp_operations SET outcome = 'succeeded' WHERE idempotency_key = 'order-settled-1:capture'")
-    assert await check_invariants(books) == []
+        provider.set_outcome("order-settled-1:capture", "succeeded")
+    assert await check(books, provider) == []
 
 
-async def test_an_open_order_refunded_at_the_provider_without_the_ledger_is_reported(books):
+async def test_an_open_order_refunded_at_the_provider_without_the_ledger_is_reported(books, provider):
     """Reconciliation covers open orders: a refund the ledger never reserved is a drift while the order is open."""
-    await provider_op(books, "order-open-1:refund", "refund", "open-1", 1000)
+    provider.add("order-open-1:refund", "refund", "open-1", 1000)
     try:
-        assert await check_invariants(books) == ["order open-1: provider refund 1000 but the ledger reserved 0 and settled 0"]
+        assert await check(books, provider) == ["order open-1: provider refund 1000 but the ledger reserved 0 and settled 0"]
     finally:
-        await books.execute("DELETE FROM sim.psp_operations WHERE idempotency_key = 'order-open-1:refund'")
-    assert await check_invariants(books) == []
+        provider.remove("order-open-1:refund")
+    assert await check(books, provider) == []
 
 
-async def test_money_in_flight_on_an_open_order_is_not_a_drift(fresh_pool):
+async def test_money_in_flight_on_an_open_order_is_not_a_drift(fresh_pool, provider):
     """Captured at the provider before the ledger records it, or reserved before the provider refunds: in flight."""
     wf = workflow_id_for("open-2")
     await record_order(fresh_pool, order_state("open-2", steps=3, amounts=Amounts(total=TOTAL, authorized=TOTAL, captured=TOTAL)))
-    await provider_op(fresh_pool, f"{wf}:capture", "capture", "open-2", TOTAL)
-    assert await check_invariants(fresh_pool) == []
+    provider.add(f"{wf}:capture", "capture", "open-2", TOTAL)
+    assert await check(fresh_pool, provider) == []
     await post_entry(fresh_pool, capture_entry(wf, "open-2", TOTAL, "USD"))
     refund = refund_disbursement(wf, "open-2", TOTAL, "USD")
     await post_entry(fresh_pool, refund.reserve)
-    assert await check_invariants(fresh_pool) == []
-    await provider_op(fresh_pool, f"{wf}:refund", "refund", "open-2", TOTAL)
-    assert await check_invariants(fresh_pool) == []
+    assert await check(fresh_pool, provider) == []
+    provider.add(f"{wf}:refund", "refund", "open-2", TOTAL)
+    assert await check(fresh_pool, provider) == []
     await post_entry(fresh_pool, refund.settle)
-    assert await check_invariants(fresh_pool) == []
-    await provider_op(fresh_pool, f"{wf}:refund:again", "refund", "open-2", TOTAL)  # the provider refunded twice
-    assert await check_invariants(fresh_pool) == [f"order open-2: provider refund {2 * TOTAL} but the ledger reserved {TOTAL} and settled {TOTAL}"]
+    assert await check(fresh_pool, provider) == []
+    provider.add(f"{wf}:refund:again", "refund", "open-2", TOTAL)  # the provider refunded twice
+    assert await check(fresh_pool, provider) == [f"order open-2: provider refund {2 * TOTAL} but the ledger reserved {TOTAL} and settled {TOTAL}"]

@@ -1,35 +1,34 @@
 """What must hold once the chaos run is over: each order ended where its path ends, the payment provider
-did each operation once (by the simulator's own records) and for the amounts the order shows, and the
-books balance (db/invariants.py, which also reconciles the provider with the ledger for every order)."""
+did each operation once (by its own listing, read through the payment adapter) and for the amounts the order
+shows, and the books balance (db/invariants.py, given that listing: it also reconciles the ledger with it
+for every order)."""
 
 from collections import Counter, defaultdict
 
-import asyncpg
+import httpx
 
+from adapters.payments import SimulatedPaymentGateway
 from db.invariants import check_invariants
 from db.pool import create_pool
+from domain.providers import ProviderRecord, ProviderRecordQuery
 from tests.reliability.driver import OrderRun
 
 
-async def provider_operations(pool: asyncpg.Pool, order_ids: list[str]) -> dict[str, list[asyncpg.Record]]:
-    """The provider's successful operations, by order."""
-    rows = await pool.fetch(
-        "SELECT order_id, operation, amount, currency, idempotency_key FROM sim.psp_operations "
-        "WHERE outcome = 'succeeded' AND order_id = ANY($1::text[]) ORDER BY created_at",
-        order_ids,
-    )
-    by_order = defaultdict(list)
-    for row in rows:
-        by_order[row["order_id"]].append(row)
-    return by_order
+def by_order(records: list[ProviderRecord], order_ids: list[str]) -> dict[str, list[ProviderRecord]]:
+    """The provider's successful operations on the given orders, by order."""
+    wanted, grouped = set(order_ids), defaultdict(list)
+    for record in records:
+        if record.outcome == "succeeded" and record.order_id in wanted:
+            grouped[record.order_id].append(record)
+    return grouped
 
 
-def _moved(operations: list[asyncpg.Record], kind: str) -> tuple[int, set[str]]:
-    chosen = [op for op in operations if op["operation"] == kind]
-    return sum(op["amount"] or 0 for op in chosen), {op["currency"] for op in chosen}
+def _moved(operations: list[ProviderRecord], kind: str) -> tuple[int, set[str | None]]:
+    chosen = [op for op in operations if op.operation == kind]
+    return sum(op.amount or 0 for op in chosen), {op.currency for op in chosen}
 
 
-def order_problems(run: OrderRun, operations: list[asyncpg.Record]) -> list[str]:
+def order_problems(run: OrderRun, operations: list[ProviderRecord]) -> list[str]:
     """Why this order did not end as its path says, or []."""
     p, v = run.path, run.view
     problems = [run.failure] if run.failure else []
@@ -37,9 +36,9 @@ def order_problems(run: OrderRun, operations: list[asyncpg.Record]) -> list[str]
         return problems + ["the API never showed the order"]
     if v["status"] != p.outcome:
         problems.append(f"ended {v['status']}, expected {p.outcome}")
-    counts = dict(Counter(op["operation"] for op in operations))
+    counts = dict(Counter(op.operation for op in operations))
     if counts != p.provider:
-        keys = ", ".join(f"{op['operation']} {op['idempotency_key']}" for op in operations)
+        keys = ", ".join(f"{op.operation} {op.idempotency_key}" for op in operations)
         problems.append(f"provider operations {counts}, expected {p.provider} ({keys})")
     if v["status"] != p.outcome:
         return problems
@@ -61,12 +60,14 @@ def order_problems(run: OrderRun, operations: list[asyncpg.Record]) -> list[str]
     return problems
 
 
-async def verify(database_url: str, runs: list[OrderRun]) -> tuple[dict[str, list[str]], list[str], int]:
-    """(problems by order id, invariant violations, the provider's successful operations)."""
+async def verify(database_url: str, provider: httpx.AsyncClient, runs: list[OrderRun]) -> tuple[dict[str, list[str]], list[str], int]:
+    """(problems by order id, invariant violations, the provider's successful operations); `provider` is a
+    client of the simulators' HTTP service."""
+    records = await SimulatedPaymentGateway(provider).records(ProviderRecordQuery())
+    operations = by_order(records, [r.order_id for r in runs])
+    problems = {r.order_id: found for r in runs if (found := order_problems(r, operations.get(r.order_id, [])))}
     pool = await create_pool(database_url)
     try:
-        operations = await provider_operations(pool, [r.order_id for r in runs])
-        problems = {r.order_id: found for r in runs if (found := order_problems(r, operations.get(r.order_id, [])))}
-        return problems, await check_invariants(pool), sum(len(ops) for ops in operations.values())
+        return problems, await check_invariants(pool, provider_records=records), sum(len(ops) for ops in operations.values())
     finally:
         await pool.close()

@@ -1,0 +1,100 @@
+"""The payment provider's listing of its own records: the simulator's GET /psp/operations and the payment
+adapter's `records`, which reads every page of it (what the reconciliation compares the ledger with)."""
+
+import asyncio
+import json
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from adapters.payments import SimulatedPaymentGateway
+from domain.providers import AuthorizeRequest, CaptureRequest, ProviderRecordQuery, RefundRequest
+from simulators import migrate, psp
+from tests.db.conftest import create_migrated_database
+
+
+async def _jsonb(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+@pytest.fixture(scope="module")
+async def provider(pg_server):
+    """The simulated payment provider on a database of its own, reached over HTTP in process."""
+    uri = await create_migrated_database(pg_server, f"listing_{uuid.uuid4().hex[:8]}")
+    await asyncio.to_thread(migrate.upgrade, uri)
+    app = FastAPI()
+    app.include_router(psp.router)
+    app.state.pool = await asyncpg.create_pool(uri, min_size=1, max_size=2, init=_jsonb)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://psp") as client:
+            yield client
+    finally:
+        await app.state.pool.close()
+
+
+async def pay(gateway: SimulatedPaymentGateway, order: str, method: str = "pm_card_visa") -> None:
+    auth = await gateway.authorize(AuthorizeRequest(idempotency_key=f"{order}:authorize", order_id=order, amount=3500, currency="EUR",
+                                                    payment_method=method))
+    if auth.approved:
+        capture = await gateway.capture(CaptureRequest(idempotency_key=f"{order}:capture", authorization_id=auth.authorization_id or "",
+                                                       amount=3500, currency="EUR"))
+        await gateway.refund(RefundRequest(idempotency_key=f"{order}:refund", order_id=order, capture_id=capture.id, amount=1000, currency="EUR"))
+
+
+async def test_one_order_s_records_oldest_first(provider):
+    gateway = SimulatedPaymentGateway(provider)
+    order, other = f"o-{uuid.uuid4().hex[:8]}", f"o-{uuid.uuid4().hex[:8]}"
+    await pay(gateway, order)
+    await pay(gateway, other)
+    records = await gateway.records(ProviderRecordQuery(order_id=order))
+    assert [(r.operation, r.outcome, r.amount, r.currency, r.order_id) for r in records] == [
+        ("authorize", "succeeded", 3500, "EUR", order), ("capture", "succeeded", 3500, "EUR", order), ("refund", "succeeded", 1000, "EUR", order)]
+    assert [r.idempotency_key for r in records] == [f"{order}:authorize", f"{order}:capture", f"{order}:refund"]
+    assert all(r.id for r in records)
+
+
+async def test_a_declined_authorization_is_listed_without_a_reference(provider):
+    gateway = SimulatedPaymentGateway(provider)
+    order = f"o-{uuid.uuid4().hex[:8]}"
+    await pay(gateway, order, method=psp.DECLINED_METHOD)
+    [record] = await gateway.records(ProviderRecordQuery(order_id=order))
+    assert (record.operation, record.outcome, record.id) == ("authorize", "declined", None)
+
+
+async def test_every_page_is_read(provider):
+    gateway = SimulatedPaymentGateway(provider)
+    orders = [f"o-{uuid.uuid4().hex[:8]}" for _ in range(psp.PAGE_SIZE // 3 + 1)]  # more records than a page holds
+    for order in orders:
+        await pay(gateway, order)
+    records = await gateway.records(ProviderRecordQuery())
+    keys = [r.idempotency_key for r in records]
+    assert len(keys) == len(set(keys)) > psp.PAGE_SIZE
+    assert {f"{o}:{step}" for o in orders for step in ("authorize", "capture", "refund")} <= set(keys)
+    assert [(r.created_at, r.idempotency_key) for r in records] == sorted((r.created_at, r.idempotency_key) for r in records)
+
+
+async def test_a_page_and_its_cursor(provider):
+    gateway = SimulatedPaymentGateway(provider)
+    order = f"o-{uuid.uuid4().hex[:8]}"
+    await pay(gateway, order)
+    first = (await provider.get("/psp/operations", params={"order_id": order, "limit": 2})).json()
+    assert [r["operation"] for r in first["data"]] == ["authorize", "capture"] and first["has_more"]
+    rest = (await provider.get("/psp/operations", params={"order_id": order, "limit": 2, "starting_after": first["data"][-1]["idempotency_key"]})).json()
+    assert [r["operation"] for r in rest["data"]] == ["refund"] and not rest["has_more"]
+    assert (await provider.get("/psp/operations", params={"starting_after": "no-such-key"})).status_code == 422
+
+
+async def test_a_period_s_records(provider):
+    gateway = SimulatedPaymentGateway(provider)
+    before = datetime.now(timezone.utc)
+    order = f"o-{uuid.uuid4().hex[:8]}"
+    await pay(gateway, order)
+    after = datetime.now(timezone.utc) + timedelta(seconds=1)
+    during = await gateway.records(ProviderRecordQuery(created_from=before, created_until=after))
+    assert {r.idempotency_key for r in during} >= {f"{order}:authorize", f"{order}:capture", f"{order}:refund"}
+    assert all(before <= r.created_at < after for r in during)
+    assert await gateway.records(ProviderRecordQuery(created_from=after)) == []
