@@ -4,8 +4,6 @@ Tradeable here: a current ISO 4217 currency with a minor-unit exponent, excludin
 of account (precious metals, SDR, test and "no currency" codes have no exponent in ISO 4217).
 """
 
-from decimal import Decimal
-
 from iso4217 import Currency
 
 # ISO 4217 fund codes and units of account: they have exponents but are not money a buyer pays with.
@@ -33,10 +31,3 @@ def exponent(code: str) -> int:
     validate_currency(code)
     return _EXPONENTS[code]
 
-
-def major_to_minor(major_units: int | str, code: str) -> int:
-    """An amount stated in major units (e.g. a fee schedule's 2.50 per unit) in minor units."""
-    scaled = Decimal(str(major_units)).scaleb(exponent(code))
-    if scaled != scaled.to_integral_value():
-        raise ValueError(f"{major_units} has more decimals than {code} allows")
-    return int(scaled)
