@@ -18,7 +18,7 @@ from adapters.payments import SimulatedPaymentGateway
 from db.dsn import database_url
 from db.pool import create_pool
 from runtime.settings import Settings, get_settings
-from runtime import logs
+from runtime import logs, tracing
 from runtime.temporal_connection import connect
 from runtime.worker_metrics import publish_orders_by_status, runtime_with_prometheus
 from workflows.order import OrderWorkflow
@@ -50,7 +50,8 @@ def activities_for(pool, provider_client: httpx.AsyncClient) -> list:
 async def run_worker(settings: Settings) -> None:
     metrics_address = f"{settings.settlement_worker_metrics_host}:{settings.settlement_worker_metrics_port}"
     runtime = runtime_with_prometheus(metrics_address)
-    client = await connect(settings, runtime)
+    tracer_provider = tracing.start("settlement-worker")
+    client = await connect(settings, runtime, tracing.temporal_interceptors(tracer_provider))
     pool = await create_pool(database_url())
     async with httpx.AsyncClient(base_url=settings.settlement_sim_url, timeout=10.0) as provider_client:
         worker = Worker(
@@ -71,6 +72,7 @@ async def run_worker(settings: Settings) -> None:
             log.info("draining")
         await gauges
     await pool.close()
+    tracing.stop(tracer_provider)
 
 
 def main() -> None:

@@ -13,11 +13,15 @@ from api.routers import disputes, health, orders, sellers, webhooks
 from runtime.codec import EncryptionCodec, parse_keys
 from db.dsn import database_url
 from db.pool import create_pool
+from opentelemetry.sdk.trace import TracerProvider
+
+from runtime import tracing
 from runtime.settings import Settings, get_settings
 from runtime.temporal_connection import connect
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, tracer_provider: TracerProvider | None = None) -> FastAPI:
+    """The application; with a tracer provider it traces its requests and Temporal calls, and stops the provider at shutdown."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -26,9 +30,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.placement_policy = placement_policy(settings)
         app.state.codec = EncryptionCodec(*parse_keys(settings.settlement_payload_keys)) if settings.settlement_payload_keys else None
         app.state.pool = await create_pool(settings.database_url or database_url())
-        app.state.orders = OrderWorkflows(await connect(settings), settings.temporal_task_queue)
+        client = await connect(settings, interceptors=tracing.temporal_interceptors(tracer_provider))
+        app.state.orders = OrderWorkflows(client, settings.temporal_task_queue)
         yield
         await app.state.pool.close()
+        tracing.stop(tracer_provider)
 
     app = FastAPI(
         title="Marketplace settlement engine",
@@ -40,8 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     idempotency.install(app)
     app.add_middleware(BodyLimit)  # outside the recorder: nothing reads a body past the cap
     metrics.install(app)
-    log_context.install(app)
+    log_context.install(app)  # outermost: every answer, a 500 included, and every log line carries the request id
     for router in (orders.router, disputes.router, webhooks.router, sellers.router, health.router, codec_router.router):
         app.include_router(router)
     openapi.install(app)
+    tracing.instrument_app(app, tracer_provider)
     return app

@@ -3,6 +3,7 @@
 import logging
 
 import asyncpg
+from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -35,6 +36,7 @@ class ProblemDocument(BaseModel):
     status: int = Field(ge=400, le=599)
     detail: str
     instance: str = Field(description="the request's path")
+    request_id: str | None = Field(None, description="the request's id, as in the answer's `X-Request-ID` header and the API's log lines")
     errors: list[FieldError] | None = Field(None, description="validation problems (422): each field and what is wrong with it")
 
 
@@ -47,7 +49,7 @@ class Problem(Exception):
 def problem_response(request: Request, status: int, detail: str, kind: str | None = None, errors: list[dict] | None = None,
                      headers: dict | None = None) -> JSONResponse:
     body = ProblemDocument(type=f"/problems/{kind}" if kind else "about:blank", title=TITLES.get(status, "Error"), status=status,
-                           detail=detail, instance=request.url.path, errors=errors or None)
+                           detail=detail, instance=request.url.path, request_id=correlation_id.get(), errors=errors or None)
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -110,4 +112,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(request, 500, "an unexpected error occurred; it has been logged")
+        # Answered outside every middleware (Starlette's error middleware): the request id header is set here.
+        request_id = correlation_id.get()
+        return problem_response(request, 500, "an unexpected error occurred; it has been logged",
+                                headers={"X-Request-ID": request_id} if request_id else None)

@@ -1,4 +1,5 @@
-"""Structured JSON logs: every line carries the order id and workflow id when there is one.
+"""Structured JSON logs: every line carries the order id and workflow id when there is one, and the API's lines the
+request id (api/log_context.py).
 
 Used by the worker (configure()) and by the uvicorn processes (`--log-config logging.json`).
 """
@@ -9,6 +10,8 @@ import logging
 import logging.config
 from pathlib import Path
 
+from asgi_correlation_id import correlation_id
+from opentelemetry import trace
 from temporalio import activity
 
 CONFIG_FILE = Path(__file__).resolve().parent / "logging.json"
@@ -17,8 +20,9 @@ CONFIG_FILE = Path(__file__).resolve().parent / "logging.json"
 current_order_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_order_id", default=None)
 
 
-class OrderContext(logging.Filter):
-    """Adds order_id and workflow_id, from the activity, workflow or request the record belongs to."""
+class LogContext(logging.Filter):
+    """Adds order_id and workflow_id, from the activity, workflow or request the record belongs to, request_id (the
+    API's), and trace_id when the process is traced (runtime/tracing.py): the trace links the API's lines to the worker's."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         workflow_id = None
@@ -31,6 +35,9 @@ class OrderContext(logging.Filter):
             order_id = order_id or workflow_id.removeprefix("order-")
         record.order_id = order_id
         record.workflow_id = workflow_id or (f"order-{order_id}" if order_id else None)
+        record.request_id = correlation_id.get()
+        span = trace.get_current_span().get_span_context()
+        record.trace_id = trace.format_trace_id(span.trace_id) if span.is_valid else None
         return True
 
 

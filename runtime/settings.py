@@ -90,8 +90,11 @@ class Settings(LocalData):
         None, description="the engine's PostgreSQL DSN (API, worker): a restricted role; unset: the launcher starts embedded PostgreSQL")
     database_owner_url: str | None = Field(
         None, description="the owner's DSN: migrations and make run's creation of the engine's login role; unset: DATABASE_URL")
-    temporal_address: str | None = Field(None, description="host:port of Temporal; unset: the launcher starts the dev server")
-    temporal_namespace: str = "default"
+    # The processes connect through Temporal's environment configuration (runtime/temporal_connection.py), which reads
+    # the same TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE; these two tell make run whether to start the dev server and
+    # which namespace it serves and the UI links name.
+    temporal_address: str | None = Field(None, description="host:port of Temporal; unset: make run starts the dev server")
+    temporal_namespace: str = Field("default", description="Temporal namespace (dev server's, UI links')")
     temporal_task_queue: str = "settlement"
     temporal_ui_url: str = "http://127.0.0.1:8233"
 
