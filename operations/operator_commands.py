@@ -28,21 +28,14 @@ def token(role: Role = typer.Option(..., help="buyer, seller, operator or market
 
 
 @app.command("check-invariants", rich_help_panel=PANEL)
-def check_invariants(simulator: bool = typer.Option(True, help="also reconcile the ledger with the simulated provider's records")) -> None:
+def check_invariants(simulator: bool = typer.Option(
+        True, help="also reconcile the ledger with the payment provider's records, as the simulated provider at SETTLEMENT_SIM_URL lists them")) -> None:
     """Check the ledger invariants against DATABASE_URL; exits 1 when any is violated."""
-    from db.invariants import check_invariants as check
-    from db.pool import create_pool
+    from operations.reconciliation import check_books_at
 
-    async def run() -> list[str]:
-        pool = await create_pool(engine_database_url())
-        try:
-            return await check(pool, reconcile_with_simulator=simulator)
-        finally:
-            await pool.close()
-
-    violations = asyncio.run(run())
+    provider_url = local_settings().settlement_sim_url if simulator else None
+    violations = asyncio.run(check_books_at(engine_database_url(), provider_url))
     for v in violations:
         typer.echo(f"VIOLATION: {v}")
     typer.echo("ledger invariants hold" if not violations else f"{len(violations)} violation(s)")
     raise typer.Exit(1 if violations else 0)
-
