@@ -6,6 +6,7 @@ from temporalio.exceptions import ApplicationError
 
 from db import ledger, read_model
 from domain import activity_names as act
+from domain import failures
 from domain.ledger import EntryRequest
 from domain.order_state import OrderState
 
@@ -30,10 +31,10 @@ class BookkeepingActivities:
     async def post_ledger_entry(self, entry: EntryRequest) -> int:
         try:
             entry_id, written = await ledger.post_entry_once(self._pool, entry)
-        except (ledger.LedgerConflict, ledger.LedgerUnbalanced, ledger.LedgerOverdrawn) as err:
-            raise ApplicationError(str(err), type=type(err).__name__, non_retryable=True) from err
+        except ledger.LedgerRefused as err:
+            raise ApplicationError(str(err), type=err.failure_type, non_retryable=True) from err
         except PERMANENT_DATABASE_ERRORS as err:
-            raise ApplicationError(f"{entry.idempotency_key}: {err}", type="LedgerRejected", non_retryable=True) from err
+            raise ApplicationError(f"{entry.idempotency_key}: {err}", type=failures.LEDGER_REJECTED, non_retryable=True) from err
         if written:
             _count_money_moved(entry)
         activity.logger.info("ledger entry %s %s", entry.idempotency_key, "written" if written else "already written")
@@ -44,7 +45,7 @@ class BookkeepingActivities:
         try:
             await read_model.record_order(self._pool, state, run_id=activity.info().workflow_run_id)
         except PERMANENT_DATABASE_ERRORS as err:
-            raise ApplicationError(f"the read model refused order {state.order_id}: {err}", type="ReadModelRejected", non_retryable=True) from err
+            raise ApplicationError(f"the read model refused order {state.order_id}: {err}", type=failures.READ_MODEL_REJECTED, non_retryable=True) from err
 
 
 def _count_money_moved(entry: EntryRequest) -> None:

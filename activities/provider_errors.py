@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 from temporalio.exceptions import ApplicationError
 
 from adapters.errors import ProviderRejected, ProviderUnavailable
+from domain import failures
 
 
 @asynccontextmanager
@@ -12,6 +13,6 @@ async def classified_provider_errors():
     try:
         yield
     except ProviderRejected as err:
-        raise ApplicationError(str(err), type="ProviderRejected", non_retryable=True) from err
+        raise ApplicationError(str(err), type=failures.PROVIDER_REJECTED, non_retryable=True) from err
     except ProviderUnavailable as err:
-        raise ApplicationError(str(err), type="ProviderUnavailable") from err
+        raise ApplicationError(str(err), type=failures.PROVIDER_UNAVAILABLE) from err

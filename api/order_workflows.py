@@ -1,17 +1,18 @@
 """The API's side of Temporal: start order workflows, read their state, send actions and events."""
 
-from typing import Any
-
+from pydantic import BaseModel
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.problems import Problem
-from domain.order_state import FulfillmentEvent, OrderInput, OrderState, workflow_id_for
+from domain import failures
+from domain import order_actions as msg
 from domain import search_attributes as sa
+from domain.order_state import FulfillmentEvent, OrderInput, OrderState, workflow_id_for
+from domain.statuses import OrderStatus
 
-WORKFLOW_TYPE = "OrderWorkflow"
 REQUEST_HASH_MEMO = "request_hash"
 
 
@@ -31,14 +32,14 @@ class OrderWorkflows:
     async def start(self, order: OrderInput, request_hash: str) -> bool:
         """Start the order's workflow; False when one exists already (whatever its payload)."""
         attributes = TypedSearchAttributes([
-            SearchAttributePair(sa.ORDER_STATUS, "payment_pending"),
+            SearchAttributePair(sa.ORDER_STATUS, OrderStatus.PAYMENT_PENDING.value),
             SearchAttributePair(sa.SELLER_ID, order.seller_id),
             SearchAttributePair(sa.BUYER_ID, order.buyer_id),
             SearchAttributePair(sa.MARKETPLACE, order.marketplace),
         ])
         try:
             await self.client.start_workflow(
-                WORKFLOW_TYPE,
+                msg.WORKFLOW_TYPE,
                 order,
                 id=workflow_id_for(order.order_id),
                 task_queue=self.task_queue,
@@ -63,20 +64,21 @@ class OrderWorkflows:
 
     async def state(self, order_id: str) -> OrderState | None:
         try:
-            return await self.client.get_workflow_handle(workflow_id_for(order_id)).query("state", result_type=OrderState)
+            return await self.client.get_workflow_handle(workflow_id_for(order_id)).query(msg.STATE_QUERY, result_type=OrderState)
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 return None
             raise
 
-    async def update(self, order_id: str, name: str, *arguments: Any) -> OrderState:
-        """Run the action; the workflow's refusal is a 409 with its reason. Raises NoRunningWorkflow."""
+    async def update(self, order_id: str, name: str, argument: BaseModel) -> OrderState:
+        """Run the action (an update name of domain/order_actions.py and its input model); the workflow's
+        refusal is a 409 with its reason. Raises NoRunningWorkflow."""
         handle = self.client.get_workflow_handle(workflow_id_for(order_id))
         try:
-            return await handle.execute_update(name, args=list(arguments), result_type=OrderState)
+            return await handle.execute_update(name, argument, result_type=OrderState)
         except WorkflowUpdateFailedError as err:
             cause = err.cause
-            if isinstance(cause, ApplicationError) and cause.type == "InvalidTransition":
+            if isinstance(cause, ApplicationError) and cause.type == failures.INVALID_TRANSITION:
                 raise Problem(409, cause.message, kind="invalid-transition") from err
             raise
         except RPCError as err:
@@ -88,7 +90,7 @@ class OrderWorkflows:
         """Signal the event to the order. Raises NoRunningWorkflow."""
         handle = self.client.get_workflow_handle(workflow_id_for(event.order_id))
         try:
-            await handle.signal("fulfillment_event", event)
+            await handle.signal(msg.FULFILLMENT_EVENT_SIGNAL, event)
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 raise NoRunningWorkflow(event.order_id) from err

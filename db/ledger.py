@@ -1,20 +1,33 @@
-"""Writing and reading the double-entry ledger. Writing an entry is idempotent by its key."""
+"""Writing the double-entry ledger. Writing an entry is idempotent by its key."""
 
 import asyncpg
 
+from domain import failures
 from domain.ledger import EntryRequest
 
 
-class LedgerConflict(Exception):
+class LedgerRefused(Exception):
+    """The ledger refuses the entry for good; `failure_type` names the refusal to the workflow."""
+
+    failure_type: str
+
+
+class LedgerConflict(LedgerRefused):
     """The same idempotency key was used with different postings."""
 
+    failure_type = failures.LEDGER_CONFLICT
 
-class LedgerUnbalanced(Exception):
+
+class LedgerUnbalanced(LedgerRefused):
     """An entry whose postings do not sum to zero in each currency."""
 
+    failure_type = failures.LEDGER_UNBALANCED
 
-class LedgerOverdrawn(Exception):
+
+class LedgerOverdrawn(LedgerRefused):
     """An entry would take an account that may not go negative below zero."""
+
+    failure_type = failures.LEDGER_OVERDRAWN
 
 
 def _fingerprint(postings: list[tuple[str, int, str]]) -> list[tuple[str, int, str]]:
@@ -76,20 +89,3 @@ async def _apply_posting(conn: asyncpg.Connection, entry_id: int, account, amoun
         )
     except asyncpg.CheckViolationError as err:
         raise LedgerOverdrawn(f"{account.code} holds less than the {-amount} this entry takes out, and may not go negative") from err
-
-
-async def entries_for_order(pool: asyncpg.Pool, order_id: str) -> list[dict]:
-    rows = await pool.fetch(
-        "SELECT e.id, e.idempotency_key, e.kind, e.created_at, e.memo, p.account, p.amount, p.currency "
-        "FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.id WHERE e.order_id = $1 ORDER BY e.id, p.id",
-        order_id,
-    )
-    entries: dict[int, dict] = {}
-    for r in rows:
-        e = entries.setdefault(r["id"], {"id": r["id"], "idempotency_key": r["idempotency_key"], "kind": r["kind"], "created_at": r["created_at"], "memo": r["memo"], "postings": []})
-        e["postings"].append({"account": r["account"], "amount": r["amount"], "currency": r["currency"].strip()})
-    return list(entries.values())
-
-
-async def account_balance(pool: asyncpg.Pool, code: str) -> int:
-    return await pool.fetchval("SELECT coalesce((SELECT balance FROM ledger_accounts WHERE code = $1), 0)", code)

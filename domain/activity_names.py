@@ -1,4 +1,6 @@
-"""Activity names: the workflow refers to activities by these, never by importing them."""
+"""Activity types: the workflow refers to activities by these, never by importing them. Each takes the
+request of the same name in domain/providers.py (the ledger's an EntryRequest, the read model's an
+OrderState). On the wire: renaming one breaks the replay of every history that ran it."""
 
 AUTHORIZE_PAYMENT = "authorize_payment"
 CAPTURE_PAYMENT = "capture_payment"

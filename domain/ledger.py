@@ -19,6 +19,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from domain import order_steps as steps
 from domain.fees import Fees
 from domain.fx import FxQuote, convert
 
@@ -146,7 +147,7 @@ def entry_key(workflow_id: str, step: str) -> str:
 
 def capture_entry(workflow_id: str, order_id: str, amount: int, currency: str, fx: FxQuote | None = None) -> EntryRequest:
     return EntryRequest(
-        idempotency_key=entry_key(workflow_id, "capture"),
+        idempotency_key=entry_key(workflow_id, steps.RECORD_CAPTURE.key),
         order_id=order_id,
         kind=EntryKind.CAPTURE,
         memo=_fx_memo(fx),
@@ -170,11 +171,11 @@ def release_entry(
     if seller_share:
         postings.extend(_to_seller(seller_id, seller_share, currency, fx))
     return EntryRequest(
-        idempotency_key=entry_key(workflow_id, "release"), order_id=order_id, kind=EntryKind.RELEASE, postings=postings, memo=_fx_memo(fx)
+        idempotency_key=entry_key(workflow_id, steps.RELEASE.key), order_id=order_id, kind=EntryKind.RELEASE, postings=postings, memo=_fx_memo(fx)
     )
 
 
-def payout_entry(workflow_id: str, order_id: str, seller_id: str, amount: int, currency: str, step: str = "payout") -> EntryRequest:
+def payout_entry(workflow_id: str, order_id: str, seller_id: str, amount: int, currency: str, step: str = steps.PAYOUT.key) -> EntryRequest:
     """A payout in one entry, written after the provider paid (orders whose history predates Disbursement)."""
     return EntryRequest(
         idempotency_key=entry_key(workflow_id, step),
@@ -187,7 +188,7 @@ def payout_entry(workflow_id: str, order_id: str, seller_id: str, amount: int, c
     )
 
 
-def refund_entry(workflow_id: str, order_id: str, amount: int, currency: str, step: str = "refund") -> EntryRequest:
+def refund_entry(workflow_id: str, order_id: str, amount: int, currency: str, step: str = steps.REFUND.key) -> EntryRequest:
     """A refund in one entry, written after the provider refunded (orders whose history predates Disbursement)."""
     return EntryRequest(
         idempotency_key=entry_key(workflow_id, step),
@@ -203,7 +204,7 @@ def refund_entry(workflow_id: str, order_id: str, amount: int, currency: str, st
 def reimbursement_entry(workflow_id: str, order_id: str, seller_id: str, amount: int, currency: str, fx: FxQuote | None = None) -> EntryRequest:
     """The fulfillment network makes the seller whole for goods it lost or damaged."""
     return EntryRequest(
-        idempotency_key=entry_key(workflow_id, "reimbursement"),
+        idempotency_key=entry_key(workflow_id, steps.REIMBURSEMENT.key),
         order_id=order_id,
         kind=EntryKind.REIMBURSEMENT,
         postings=[Posting(account=fulfillment_reimbursements(currency), amount=-amount), *_to_seller(seller_id, amount, currency, fx)],
@@ -214,7 +215,7 @@ def reimbursement_entry(workflow_id: str, order_id: str, seller_id: str, amount:
 def compensation_entry(workflow_id: str, order_id: str, amount: int, currency: str) -> EntryRequest:
     """A late-delivery credit in one entry, written after the provider credited (histories before Disbursement)."""
     return EntryRequest(
-        idempotency_key=entry_key(workflow_id, "late-delivery-compensation"),
+        idempotency_key=entry_key(workflow_id, steps.LATE_DELIVERY_COMPENSATION.key),
         order_id=order_id,
         kind=EntryKind.COMPENSATION,
         postings=[
@@ -258,12 +259,12 @@ def _disbursement(workflow_id: str, order_id: str, kind: EntryKind, step: str, s
     )
 
 
-def refund_disbursement(workflow_id: str, order_id: str, amount: int, currency: str, step: str = "refund") -> Disbursement:
+def refund_disbursement(workflow_id: str, order_id: str, amount: int, currency: str, step: str = steps.REFUND.key) -> Disbursement:
     """Escrow goes back to the buyer."""
     return _disbursement(workflow_id, order_id, EntryKind.REFUND, step, escrow(order_id, currency), external_buyers(currency), amount)
 
 
-def payout_disbursement(workflow_id: str, order_id: str, seller_id: str, amount: int, currency: str, step: str = "payout") -> Disbursement:
+def payout_disbursement(workflow_id: str, order_id: str, seller_id: str, amount: int, currency: str, step: str = steps.PAYOUT.key) -> Disbursement:
     """The seller's available balance goes to their bank account."""
     return _disbursement(
         workflow_id, order_id, EntryKind.PAYOUT, step, seller_available(seller_id, currency), external_payouts(currency), amount
@@ -273,5 +274,5 @@ def payout_disbursement(workflow_id: str, order_id: str, seller_id: str, amount:
 def compensation_disbursement(workflow_id: str, order_id: str, amount: int, currency: str) -> Disbursement:
     """The fulfillment network compensates the buyer for late delivery (credited to the buyer's card)."""
     return _disbursement(
-        workflow_id, order_id, EntryKind.COMPENSATION, "late-delivery-compensation", fulfillment_reimbursements(currency), external_buyers(currency), amount
+        workflow_id, order_id, EntryKind.COMPENSATION, steps.LATE_DELIVERY_COMPENSATION.key, fulfillment_reimbursements(currency), external_buyers(currency), amount
     )

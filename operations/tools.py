@@ -5,7 +5,7 @@ from pathlib import Path
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
-from domain.order_actions import Actor
+from domain import order_actions as msg
 from domain.order_state import OrderState, workflow_id_for
 from domain.search_attributes import ORDER_STATUS
 from workflows.order import OrderWorkflow
@@ -21,7 +21,7 @@ async def find_orders(client: Client, query: str, limit: int = 100) -> list[tupl
 
 async def retry_order(client: Client, order_id: str, operator: str) -> OrderState:
     handle = client.get_workflow_handle(workflow_id_for(order_id))
-    return await handle.execute_update("retry", Actor(role="operator", sub=operator), result_type=OrderState)
+    return await handle.execute_update(msg.RETRY, msg.Actor(role="operator", sub=operator), result_type=OrderState)
 
 
 async def refresh_read_model(client: Client, pool, order_id: str) -> OrderState:
@@ -30,7 +30,7 @@ async def refresh_read_model(client: Client, pool, order_id: str) -> OrderState:
 
     handle = client.get_workflow_handle(workflow_id_for(order_id))
     run_id = (await handle.describe()).run_id
-    state = await client.get_workflow_handle(workflow_id_for(order_id), run_id=run_id).query("state", result_type=OrderState)
+    state = await client.get_workflow_handle(workflow_id_for(order_id), run_id=run_id).query(msg.STATE_QUERY, result_type=OrderState)
     await read_model.record_order(pool, state, run_id=run_id)
     return state
 

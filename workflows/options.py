@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from temporalio.common import RetryPolicy
 
+from domain import failures
 from domain.order_state import RetryBudget
 
 
@@ -17,7 +18,7 @@ def provider_call(budget: RetryBudget) -> dict:
             backoff_coefficient=2.0,
             maximum_interval=budget.maximum_interval,
             maximum_attempts=budget.maximum_attempts,
-            non_retryable_error_types=["ProviderRejected", "InvalidRequest"],
+            non_retryable_error_types=[failures.PROVIDER_REJECTED],
         ),
     )
 
@@ -28,6 +29,8 @@ BOOKKEEPING = dict(
     retry_policy=RetryPolicy(
         initial_interval=timedelta(milliseconds=500),
         maximum_interval=timedelta(seconds=30),
-        non_retryable_error_types=["LedgerConflict", "LedgerUnbalanced", "LedgerOverdrawn", "LedgerRejected", "ReadModelRejected"],
+        non_retryable_error_types=[
+            failures.LEDGER_CONFLICT, failures.LEDGER_UNBALANCED, failures.LEDGER_OVERDRAWN, failures.LEDGER_REJECTED, failures.READ_MODEL_REJECTED,
+        ],
     ),
 )

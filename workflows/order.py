@@ -1,43 +1,35 @@
 """One workflow per order, from payment to its final money movement (DESIGN §4).
 
-Orchestration only: every side effect is an activity referred to by name; deadlines are durable timers.
-The building blocks are in steps.py, the after-sales flows in after_sales.py.
+The story (`run`) and the order's messages (query, signal, updates) are here. Orchestration only: every side
+effect is an activity referred to by name, deadlines are durable timers. The mechanics (money steps, waiting,
+parking, the read model) are in steps.py, the after-sales flows in after_sales.py, the cancellation path in
+cancellation.py; what the actors have asked for is shared through one Requests object (requests.py).
 """
+
+from typing import Any
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain import activity_names as act
     from domain import ledger
-    from domain.order_actions import Actor, CancelRequest
+    from domain import order_actions as msg
+    from domain import order_steps as steps
+    from domain.after_sales import open_dispute
     from domain.order_state import FulfillmentEvent, OrderInput, OrderState, confirm_by
-    from domain.providers import (
-        AuthorizationResult,
-        AuthorizeRequest,
-        CancelFulfillmentRequest,
-        CancelFulfillmentResult,
-        CaptureRequest,
-        FulfillmentOrderRequest,
-        ProviderReference,
-        VoidRequest,
-    )
+    from domain.providers import AuthorizationResult, AuthorizeRequest, CaptureRequest, FulfillmentOrderRequest, ProviderReference
     from domain.statuses import PARCEL_PROGRESS, FulfillmentEventType, OrderStatus
 
 from workflows.after_sales import AfterSales
-from workflows.steps import OrderCancelled, rejected
+from workflows.cancellation import Cancellation
+from workflows.requests import Requests
+from workflows.steps import OrderCancelled, OrderSteps, rejected
+from workflows.update_inputs import update_input
 
-CANCELLABLE_STATUSES = {OrderStatus.PAYMENT_PENDING, OrderStatus.AWAITING_SHIPMENT}
 DELIVERED = PARCEL_PROGRESS[FulfillmentEventType.DELIVERED]
 NETWORK_FAULTS = {FulfillmentEventType.LOST, FulfillmentEventType.DAMAGED}
 RETURN_EVENTS = {FulfillmentEventType.RETURN_SHIPPED, FulfillmentEventType.RETURN_RECEIVED}
 # Where a lost or damaged parcel is still the fulfillment network's to answer for.
 FAULT_STATUSES = {OrderStatus.AWAITING_SHIPMENT, OrderStatus.IN_TRANSIT, OrderStatus.AWAITING_CONFIRMATION, OrderStatus.DISPUTED}
-
-
-# A cancel asks the fulfillment network first and stands only if the goods have not left (or an operator
-# insists); a cancel update answers as soon as the order is cancelled, refused, or parked for an operator.
-CANCEL_AT_NETWORK_FIRST = "cancel-at-network-first"
-
 
 # The buyer's confirmation window counts from no earlier than when the engine learns of the delivery, so a
 # backdated `delivered` event cannot shorten it.
@@ -52,46 +44,46 @@ def records_authorization() -> bool:
     return workflow.patched("record-authorization")
 
 
-@workflow.defn(name="OrderWorkflow")
-class OrderWorkflow(AfterSales):
+@workflow.defn(name=msg.WORKFLOW_TYPE)
+class OrderWorkflow:
     @workflow.init
     def __init__(self, order: OrderInput) -> None:
         self.order = order
         self.state = OrderState.initial(order)
-        self._cancel: CancelRequest | None = None
-        self._cancel_refused: str | None = None
-        self._fulfillment_requested = False
-        self._confirmed = False
-        self._retry = False
+        self.requests = Requests()
+        self.steps = OrderSteps(order, self.state, self.requests, on_transition=self._apply_deferred_events)
+        self.after_sales = AfterSales(self.steps)
+        self.cancellation = Cancellation(self.steps, self.after_sales)
 
     # ---- the lifecycle -------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, order: OrderInput) -> OrderState:
-        await self._record()
+        await self.steps.record()
         try:
             if not await self._authorize():
                 return self.state
-            self._raise_if_cancelled()
+            self.steps.raise_if_cancelled()
             await self._create_fulfillment_order()
-            await self._transition(OrderStatus.AWAITING_SHIPMENT, "payment authorized; fulfillment order created")
-            shipped = await self._wait_until(
-                lambda: self.state.parcel_progress >= 1 or self._cancel is not None or self._network_at_fault(), self.state.deadlines.ship_by
+            await self.steps.transition(OrderStatus.AWAITING_SHIPMENT, "payment authorized; fulfillment order created")
+            shipped = await self.steps.wait_until(
+                lambda: self.state.parcel_progress >= 1 or self.requests.cancel is not None or self.after_sales.network_at_fault(),
+                self.state.deadlines.ship_by,
             )
-            self._raise_if_cancelled()
-            if self._network_at_fault() and self.state.parcel_progress == 0:
+            self.steps.raise_if_cancelled()
+            if self.state.network_fault is not None and self.state.parcel_progress == 0:
                 raise OrderCancelled(f"the fulfillment network reported the goods {self.state.network_fault.type} before shipment")
             if not shipped:
                 raise OrderCancelled("ship-by deadline lapsed before shipment")
         except OrderCancelled as cancelled:
-            if await self._cancel_order(cancelled):
+            if await self.cancellation.cancel_order(cancelled):
                 return self.state
         try:
             await self._capture()
         except OrderCancelled as cancelled:
-            await self._cancel_order(cancelled)
+            await self.cancellation.cancel_order(cancelled)
             return self.state
-        await self._transition(OrderStatus.IN_TRANSIT, "shipped; payment captured into escrow")
+        await self.steps.transition(OrderStatus.IN_TRANSIT, "shipped; payment captured into escrow")
         if await self._await_delivery():
             await self._await_confirmation()
         return self.state
@@ -99,49 +91,47 @@ class OrderWorkflow(AfterSales):
     async def _authorize(self) -> bool:
         o = self.order
         request = AuthorizeRequest(
-            idempotency_key=self._key("authorize"), order_id=o.order_id, amount=o.total, currency=o.currency, payment_method=o.payment_method
+            idempotency_key=self.steps.key(steps.AUTHORIZE.key), order_id=o.order_id, amount=o.total, currency=o.currency, payment_method=o.payment_method
         )
-        result = await self._money_step("authorize", lambda: self._provider(act.AUTHORIZE_PAYMENT, request, AuthorizationResult))
+        result = await self.steps.provider_step(steps.AUTHORIZE, request, AuthorizationResult)
         if not result.approved:
             self.state.decline_code = result.decline_code
-            await self._transition(OrderStatus.PAYMENT_FAILED, f"authorization declined: {result.decline_code}")
+            await self.steps.transition(OrderStatus.PAYMENT_FAILED, f"authorization declined: {result.decline_code}")
             return False
         self.state.authorization_id = result.authorization_id
         self.state.amounts.authorized = o.total
         if records_authorization():
-            await self._record()  # the read model shows the authorization even while fulfillment retries
+            await self.steps.record()  # the read model shows the authorization even while fulfillment retries
         return True
 
     async def _create_fulfillment_order(self) -> None:
         o = self.order
-        request = FulfillmentOrderRequest(idempotency_key=self._key("fulfillment"), order_id=o.order_id, seller_id=o.seller_id, items=o.items)
-        self._fulfillment_requested = True  # from here on the network may hold an order, even if we never hear back
-        ref = await self._money_step("create_fulfillment_order", lambda: self._provider(act.CREATE_FULFILLMENT_ORDER, request, ProviderReference))
+        request = FulfillmentOrderRequest(idempotency_key=self.steps.key(steps.CREATE_FULFILLMENT.key), order_id=o.order_id, seller_id=o.seller_id, items=o.items)
+        self.requests.fulfillment_requested = True
+        ref = await self.steps.provider_step(steps.CREATE_FULFILLMENT, request, ProviderReference)
         self.state.fulfillment_order_id = ref.id
 
     async def _capture(self) -> None:
-        request = CaptureRequest(
-            idempotency_key=self._key("capture"), authorization_id=self.state.authorization_id or "", amount=self.order.total, currency=self.order.currency
-        )
-        ref = await self._money_step("capture", lambda: self._provider(act.CAPTURE_PAYMENT, request, ProviderReference))
-        self.state.capture_id = ref.id
-        fx = await self._lock_fx()
-        entry = ledger.capture_entry(self.state.workflow_id, self.order.order_id, self.order.total, self.order.currency, fx)
-        await self._money_step("record_capture", lambda: self._post(entry))
-        self.state.amounts.captured = self.order.total
+        o, s = self.order, self.state
+        request = CaptureRequest(idempotency_key=self.steps.key(steps.CAPTURE.key), authorization_id=s.authorization_id or "", amount=o.total, currency=o.currency)
+        ref = await self.steps.provider_step(steps.CAPTURE, request, ProviderReference)
+        s.capture_id = ref.id
+        fx = await self.steps.lock_fx()
+        await self.steps.ledger_step(steps.RECORD_CAPTURE.label, ledger.capture_entry(s.workflow_id, o.order_id, o.total, o.currency, fx))
+        s.amounts.captured = o.total
 
     async def _await_delivery(self) -> bool:
         """Wait for delivery; False when the order ended on the way (lost, damaged, or never arrived)."""
-        arrived = lambda: self.state.parcel_progress >= DELIVERED or self._network_at_fault()  # noqa: E731
+        arrived = lambda: self.state.parcel_progress >= DELIVERED or self.after_sales.network_at_fault()  # noqa: E731
         deliver_by = self.state.deadlines.deliver_by
-        if not await self._wait_until(arrived, deliver_by):
-            await self._compensate_late_delivery()
-            if not await self._wait_until(arrived, deliver_by + self.order.after_sales.lost_after_late):
+        if not await self.steps.wait_until(arrived, deliver_by):
+            await self.after_sales.compensate_late_delivery()
+            if not await self.steps.wait_until(arrived, deliver_by + self.order.after_sales.lost_after_late):
                 self.state.network_fault = FulfillmentEvent(
                     event_id="policy:lost-after-late", order_id=self.order.order_id, type=FulfillmentEventType.LOST, occurred_at=workflow.now()
                 )
-        if self._network_at_fault():
-            await self._resolve_network_fault()
+        if self.after_sales.network_at_fault():
+            await self.after_sales.resolve_network_fault()
             return False
         return True
 
@@ -152,70 +142,25 @@ class OrderWorkflow(AfterSales):
         else:
             delivered_at = min(s.delivered_at or workflow.now(), workflow.now())
         s.deadlines.confirm_by = confirm_by(delivered_at, s.confirmation_window)
-        await self._transition(OrderStatus.AWAITING_CONFIRMATION, "delivered; confirmation window open")
-        confirmed = await self._wait_until(lambda: self._confirmed or s.dispute is not None or self._network_at_fault(), s.deadlines.confirm_by)
-        if self._network_at_fault():
-            await self._resolve_network_fault()
+        await self.steps.transition(OrderStatus.AWAITING_CONFIRMATION, "delivered; confirmation window open")
+        confirmed = await self.steps.wait_until(
+            lambda: self.requests.confirmed or s.dispute is not None or self.after_sales.network_at_fault(), s.deadlines.confirm_by
+        )
+        if self.after_sales.network_at_fault():
+            await self.after_sales.resolve_network_fault()
         elif s.dispute is not None:
-            await self._run_dispute()
+            await self.after_sales.run_dispute()
         else:
-            await self._transition(OrderStatus.PAYOUT_PENDING, "buyer confirmed receipt" if confirmed else "confirmation window lapsed; released automatically")
-            await self._release_and_pay_out()
+            await self.steps.transition(OrderStatus.PAYOUT_PENDING, "buyer confirmed receipt" if confirmed else "confirmation window lapsed; released automatically")
+            await self.steps.release_and_pay_out()
 
-    async def _cancel_order(self, cancelled: OrderCancelled) -> bool:
-        """Cancel at the fulfillment network, then void the authorization. False when the network had already
-        shipped and the cancel was not an operator's decision: then the sale stands and the order carries on."""
-        if not workflow.patched(CANCEL_AT_NETWORK_FIRST):
-            return await self._cancel_order_v1(cancelled.reason)
-        s = self.state
-        if s.fulfillment_order_id or self._fulfillment_requested:
-            request = CancelFulfillmentRequest(idempotency_key=self._key("fulfillment-cancel"), order_id=s.order_id)
-            result = await self._money_step(
-                "cancel_fulfillment_order", lambda: self._provider(act.CANCEL_FULFILLMENT_ORDER, request, CancelFulfillmentResult)
-            )
-            if result.shipped and not cancelled.even_if_shipped:
-                return await self._carry_on_as_shipped(cancelled.reason)
-        s.cancel_reason = cancelled.reason
-        if s.authorization_id:
-            void = VoidRequest(idempotency_key=self._key("void"), authorization_id=s.authorization_id)
-            await self._money_step("void", lambda: self._provider(act.VOID_AUTHORIZATION, void, ProviderReference))
-            s.amounts.authorized = 0
-        if self._network_at_fault():
-            await self._reimburse_seller()
-        await self._transition(OrderStatus.CANCELLED, cancelled.reason)
-        return True
+    # ---- the fulfillment network's events ------------------------------------------------------
 
-    async def _cancel_order_v1(self, reason: str) -> bool:
-        """How orders cancelled before the CANCEL_AT_NETWORK_FIRST change: void first, then tell the network."""
-        s = self.state
-        s.cancel_reason = reason
-        if s.authorization_id:
-            void = VoidRequest(idempotency_key=self._key("void"), authorization_id=s.authorization_id)
-            await self._money_step("void", lambda: self._provider(act.VOID_AUTHORIZATION, void, ProviderReference))
-            s.amounts.authorized = 0
-        if s.fulfillment_order_id:
-            request = CancelFulfillmentRequest(idempotency_key=self._key("fulfillment-cancel"), order_id=s.order_id)
-            await self._money_step("cancel_fulfillment_order", lambda: self._provider(act.CANCEL_FULFILLMENT_ORDER, request, CancelFulfillmentResult))
-        if self._network_at_fault():
-            await self._reimburse_seller()
-        await self._transition(OrderStatus.CANCELLED, reason)
-        return True
-
-    async def _carry_on_as_shipped(self, reason: str) -> bool:
-        s = self.state
-        self._cancel, self._cancel_refused = None, f"the fulfillment network had already shipped the order ({reason})"
-        s.parcel_progress = max(s.parcel_progress, PARCEL_PROGRESS[FulfillmentEventType.SHIPPED])
-        s.shipped_at = s.shipped_at or workflow.now()
-        await self._transition(s.status, f"not cancelled: {self._cancel_refused}")
-        return False
-
-    # ---- actions and events ---------------------------------------------------------------------
-
-    @workflow.query(name="state")
+    @workflow.query(name=msg.STATE_QUERY)
     def get_state(self) -> OrderState:
         return self.state
 
-    @workflow.signal(name="fulfillment_event")
+    @workflow.signal(name=msg.FULFILLMENT_EVENT_SIGNAL)
     def on_fulfillment_event(self, event: FulfillmentEvent) -> None:
         s = self.state
         if event.event_id in s.seen_event_ids:
@@ -247,7 +192,7 @@ class OrderWorkflow(AfterSales):
     def _apply_event(self, event: FulfillmentEvent) -> None:
         s = self.state
         if event.type in RETURN_EVENTS:
-            self._on_return_event(event.type, event.occurred_at)
+            self.after_sales.on_return_event(event.type, event.occurred_at)
             return
         if event.type in NETWORK_FAULTS:
             if self._applies_now(event) and s.network_fault is None:
@@ -262,53 +207,95 @@ class OrderWorkflow(AfterSales):
         if event.type == FulfillmentEventType.DELIVERED:
             s.delivered_at = event.occurred_at
 
-    @workflow.update(name="confirm_receipt")
-    async def confirm_receipt(self, actor: Actor) -> OrderState:
-        self._confirmed = True
+    # ---- the buyer's, seller's and operator's actions -------------------------------------------
+
+    @workflow.update(name=msg.CONFIRM_RECEIPT)
+    async def confirm_receipt(self, actor: msg.Actor) -> OrderState:
+        self.requests.confirmed = True
         await workflow.wait_condition(lambda: self.state.status != OrderStatus.AWAITING_CONFIRMATION)
         return self.state
 
     @confirm_receipt.validator
-    def _validate_confirm_receipt(self, actor: Actor) -> None:
+    def _validate_confirm_receipt(self, actor: msg.Actor) -> None:
         s = self.state
-        if s.status != OrderStatus.AWAITING_CONFIRMATION or self._confirmed or s.dispute is not None or self._network_at_fault():
+        if s.status != OrderStatus.AWAITING_CONFIRMATION or self.requests.confirmed or s.dispute is not None or self.after_sales.network_at_fault():
             raise rejected(f"the order is {self.state.status}, not awaiting confirmation")
 
-    @workflow.update(name="cancel")
-    async def cancel(self, request: CancelRequest) -> OrderState:
-        self._cancel, self._cancel_refused = request, None  # an earlier refusal does not answer this cancel
-        if not workflow.patched(CANCEL_AT_NETWORK_FIRST):
-            await workflow.wait_condition(lambda: self.state.status.is_terminal)
-            return self.state
-        parked_before = self.state.attention
-        await workflow.wait_condition(lambda: self.state.status.is_terminal or self._cancel_refused is not None or self._parked_anew(parked_before))
-        if self._cancel_refused is not None and not self.state.status.is_terminal:
-            raise rejected(self._cancel_refused)
-        return self.state
-
-    def _parked_anew(self, parked_before) -> bool:
-        """A step of the cancellation itself is waiting for an operator (not one the cancel resolves at once)."""
-        a = self.state.attention
-        return self.state.status == OrderStatus.NEEDS_ATTENTION and a is not None and a is not parked_before and not a.cancellable
+    @workflow.update(name=msg.CANCEL)
+    async def cancel(self, request: msg.CancelRequest) -> OrderState:
+        return await self.cancellation.answer(request)
 
     @cancel.validator
-    def _validate_cancel(self, request: CancelRequest) -> None:
-        if self._cancel is not None:
-            raise rejected("the order is already being cancelled")
-        s = self.state
-        if s.status in CANCELLABLE_STATUSES and s.parcel_progress == 0 and not self._network_at_fault():
-            return
-        if request.actor.role == "operator" and s.attention is not None and s.attention.cancellable:
-            return
-        raise rejected(f"the order is {s.status} and can no longer be cancelled")
+    def _validate_cancel(self, request: msg.CancelRequest) -> None:
+        self.cancellation.refuse(request)
 
-    @workflow.update(name="retry")
-    async def retry(self, actor: Actor) -> OrderState:
-        self._retry = True
+    @workflow.update(name=msg.RETRY)
+    async def retry(self, actor: msg.Actor) -> OrderState:
+        self.requests.retry = True
         await workflow.wait_condition(lambda: self.state.status != OrderStatus.NEEDS_ATTENTION)
         return self.state
 
     @retry.validator
-    def _validate_retry(self, actor: Actor) -> None:
-        if self.state.status != OrderStatus.NEEDS_ATTENTION or self._retry:
+    def _validate_retry(self, actor: msg.Actor) -> None:
+        if self.state.status != OrderStatus.NEEDS_ATTENTION or self.requests.retry:
             raise rejected(f"the order is {self.state.status}, not needs_attention")
+
+    # Each dispute update takes one input model; `*arguments` also accepts the legacy pair (update_inputs.py).
+
+    @workflow.update(name=msg.OPEN_DISPUTE)
+    async def open_dispute(self, *arguments: Any) -> OrderState:
+        opening = update_input(msg.OpenDispute, arguments)
+        self.state.dispute = open_dispute(opening.dispute, f"buyer:{opening.actor.sub}", workflow.now(), self.order.after_sales)
+        await workflow.wait_condition(lambda: self.state.status != OrderStatus.AWAITING_CONFIRMATION)
+        return self.state
+
+    @open_dispute.validator
+    def _validate_open_dispute(self, *arguments: Any) -> None:
+        update_input(msg.OpenDispute, arguments)
+        s = self.state
+        if s.dispute is not None:
+            raise rejected("a dispute is already open for this order")
+        if self.requests.confirmed:
+            raise rejected("the buyer has confirmed receipt")
+        if s.status != OrderStatus.AWAITING_CONFIRMATION or (s.deadlines.confirm_by and workflow.now() >= s.deadlines.confirm_by):
+            raise rejected(f"the order is {s.status}: disputes may be opened only within the confirmation window")
+
+    @workflow.update(name=msg.RESPOND_TO_DISPUTE)
+    async def respond_to_dispute(self, *arguments: Any) -> OrderState:
+        response = update_input(msg.RespondToDispute, arguments).response
+        assert self.state.dispute is not None
+        self.state.dispute.seller_response = response
+        await workflow.wait_condition(lambda: self.state.status != OrderStatus.DISPUTED or response.evidence is not None)
+        return self.state
+
+    @respond_to_dispute.validator
+    def _validate_response(self, *arguments: Any) -> None:
+        update_input(msg.RespondToDispute, arguments)
+        d = self.state.dispute
+        if self.state.status != OrderStatus.DISPUTED or d is None or d.resolution is not None:
+            raise rejected(f"the order is {self.state.status} with no dispute awaiting the seller")
+        if d.seller_response is not None:
+            raise rejected("the seller has already answered this dispute")
+        if workflow.now() >= d.seller_response_by:
+            raise rejected("the seller's response deadline has passed")
+
+    @workflow.update(name=msg.RESOLVE_DISPUTE)
+    async def resolve_dispute(self, *arguments: Any) -> OrderState:
+        decision = update_input(msg.ResolveDispute, arguments)
+        self.after_sales.decide(decision.resolution, f"operator:{decision.actor.sub}")
+        await workflow.wait_condition(lambda: self.state.status != OrderStatus.DISPUTED)
+        return self.state
+
+    @resolve_dispute.validator
+    def _validate_resolution(self, *arguments: Any) -> None:
+        resolution = update_input(msg.ResolveDispute, arguments).resolution
+        s, d = self.state, self.state.dispute
+        if s.status != OrderStatus.DISPUTED or d is None:
+            raise rejected(f"the order is {s.status}, not disputed")
+        if d.resolution is not None:
+            raise rejected(f"the dispute is already resolved ({d.resolution.outcome} by {d.resolved_by})")
+        if self.after_sales.network_at_fault():
+            raise rejected("the fulfillment network reported the parcel lost or damaged: the buyer is being refunded")
+        held = s.amounts.captured - s.amounts.refunded
+        if resolution.refund_amount is not None and resolution.refund_amount > held:
+            raise rejected(f"refund_amount {resolution.refund_amount} exceeds what escrow holds ({held})")

@@ -9,6 +9,7 @@ from api.idempotency import IdempotentRoute
 from api.params import PathId
 from api.routers.orders import ACTION_PROBLEMS, act, actor
 from api.views import OrderView
+from domain import order_actions as msg
 from domain.after_sales import DisputeRequest, Resolution, SellerResponse
 
 router = APIRouter(prefix="/v1/orders/{order_id}/disputes", tags=["disputes"], route_class=IdempotentRoute)
@@ -26,14 +27,14 @@ _Decision = Annotated[Resolution, Body(openapi_examples={
 
 @router.post("", status_code=201, response_model=OrderView, operation_id="openDispute", responses=ACTION_PROBLEMS)
 async def open_dispute(order_id: PathId, body: _Opening, request: Request, principal: Principal = Depends(require(Role.BUYER))) -> OrderView:
-    return await act(request, order_id, principal, "open_dispute", actor(principal), body)
+    return await act(request, order_id, principal, msg.OPEN_DISPUTE, msg.OpenDispute(actor=actor(principal), dispute=body))
 
 
 @router.post("/response", response_model=OrderView, operation_id="respondToDispute", responses=ACTION_PROBLEMS)
 async def respond_to_dispute(order_id: PathId, body: _Answer, request: Request, principal: Principal = Depends(require(Role.SELLER))) -> OrderView:
-    return await act(request, order_id, principal, "respond_to_dispute", actor(principal), body)
+    return await act(request, order_id, principal, msg.RESPOND_TO_DISPUTE, msg.RespondToDispute(actor=actor(principal), response=body))
 
 
 @router.post("/resolution", response_model=OrderView, operation_id="resolveDispute", responses=ACTION_PROBLEMS)
 async def resolve_dispute(order_id: PathId, body: _Decision, request: Request, principal: Principal = Depends(require(Role.OPERATOR))) -> OrderView:
-    return await act(request, order_id, principal, "resolve_dispute", actor(principal), body)
+    return await act(request, order_id, principal, msg.RESOLVE_DISPUTE, msg.ResolveDispute(actor=actor(principal), resolution=body))

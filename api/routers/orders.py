@@ -15,6 +15,7 @@ from api.placement import order_input, request_fingerprint
 from api.problems import Problem
 from api.views import OrderPage, OrderView
 from db import read_model
+from domain import order_actions as msg
 from domain.order_actions import Actor, CancelRequest
 from domain.order_request import OrderRequest
 from domain.order_state import OrderState
@@ -71,11 +72,11 @@ async def load_order(request: Request, order_id: str, principal: Principal) -> O
     return state
 
 
-async def act(request: Request, order_id: str, principal: Principal, name: str, *arguments) -> OrderView:
+async def act(request: Request, order_id: str, principal: Principal, name: str, argument: BaseModel) -> OrderView:
     """Send the caller's action to the order's workflow; an order whose workflow has finished is a 409 naming its status."""
     known = await load_order(request, order_id, principal)
     try:
-        return view(request, await request.app.state.orders.update(order_id, name, *arguments))
+        return view(request, await request.app.state.orders.update(order_id, name, argument))
     except NoRunningWorkflow as err:
         latest = await read_model.get_order(request.app.state.pool, order_id) or known
         raise Problem(409, f"order {order_id} is {latest.status}: it has finished and takes no more actions", kind="invalid-transition") from err
@@ -145,7 +146,7 @@ async def list_orders(
 
 @router.post("/{order_id}/confirm-receipt", response_model=OrderView, operation_id="confirmReceipt", responses=ACTION_PROBLEMS)
 async def confirm_receipt(order_id: PathId, request: Request, principal: Principal = Depends(require(Role.BUYER))) -> OrderView:
-    return await act(request, order_id, principal, "confirm_receipt", actor(principal))
+    return await act(request, order_id, principal, msg.CONFIRM_RECEIPT, actor(principal))
 
 
 @router.post("/{order_id}/cancel", response_model=OrderView, operation_id="cancelOrder", responses=ACTION_PROBLEMS)
@@ -155,9 +156,9 @@ async def cancel_order(
     principal: Principal = Depends(require(Role.BUYER, Role.OPERATOR)),
 ) -> OrderView:
     reason = (body or CancelBody()).reason
-    return await act(request, order_id, principal, "cancel", CancelRequest(actor=actor(principal), reason=reason))
+    return await act(request, order_id, principal, msg.CANCEL, CancelRequest(actor=actor(principal), reason=reason))
 
 
 @router.post("/{order_id}/retry", response_model=OrderView, operation_id="retryOrder", responses=ACTION_PROBLEMS)
 async def retry_order(order_id: PathId, request: Request, principal: Principal = Depends(require(Role.OPERATOR))) -> OrderView:
-    return await act(request, order_id, principal, "retry", actor(principal))
+    return await act(request, order_id, principal, msg.RETRY, actor(principal))

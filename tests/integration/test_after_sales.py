@@ -3,7 +3,7 @@ The stack runs with a 5 s seller-response window and a 5 s return window (confte
 
 from datetime import datetime, timedelta, timezone
 
-from db import ledger
+from tests.ledger_reads import entries_for_order
 from tests.integration.stack import token
 
 BUYER, SELLER, OPERATOR = token("buyer", "buyer_a"), token("seller", "seller_a"), token("operator", "ops")
@@ -18,7 +18,7 @@ async def _resolve(engine, order_id: str, outcome: str, **extra):
 
 
 async def _kinds(pool, order_id: str) -> list[str]:
-    return [e["idempotency_key"].split(":", 1)[1] for e in await ledger.entries_for_order(pool, order_id)]
+    return [e["idempotency_key"].split(":", 1)[1] for e in await entries_for_order(pool, order_id)]
 
 
 async def _delivered_order(engine, **overrides) -> str:

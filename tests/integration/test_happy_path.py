@@ -1,6 +1,6 @@
 """From order to payout, through the HTTP API, the dev server, PostgreSQL and the simulators."""
 
-from db import ledger
+from tests.ledger_reads import entries_for_order
 from tests.integration.stack import token
 
 
@@ -30,7 +30,7 @@ async def test_confirmed_order_is_paid_out_through_the_simulated_carrier(engine,
     ]
     assert "buyer confirmed receipt" in settled["timeline"][4]["detail"]
 
-    entries = await ledger.entries_for_order(pool, order_id)
+    entries = await entries_for_order(pool, order_id)
     assert [(e["kind"], e["idempotency_key"]) for e in entries] == [
         ("capture", f"order-{order_id}:capture"), ("release", f"order-{order_id}:release"), ("payout", f"order-{order_id}:payout"),
         ("payout", f"order-{order_id}:payout:settled"),

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from db import ledger
+from tests.ledger_reads import entries_for_order
 from domain.fx import convert
 from tests.integration.stack import token
 
@@ -37,7 +37,7 @@ async def test_eur_order_settled_to_a_usd_seller(engine, pool):
     assert settled["amounts"]["paid_out"] == share_eur
     assert settled["settlement"]["paid_out"] == convert(share_eur, "EUR", "USD", Decimal(fx["rate"]))
 
-    entries = {e["kind"]: e for e in await ledger.entries_for_order(pool, order_id)}
+    entries = {e["kind"]: e for e in await entries_for_order(pool, order_id)}
     assert set(entries) == {"capture", "release", "payout"}
     assert entries["capture"]["memo"]["fx"]["rate"] == fx["rate"]
     for entry in entries.values():
@@ -82,7 +82,7 @@ async def test_kwd_order_whose_fees_need_rounding(engine, pool):
     assert created["fees"] == {"referral": 988, "fulfillment": 750}
     settled = await _settle(engine, created["order_id"])
     assert settled["amounts"]["paid_out"] == 12345 - 988 - 750
-    release = next(e for e in await ledger.entries_for_order(pool, created["order_id"]) if e["kind"] == "release")
+    release = next(e for e in await entries_for_order(pool, created["order_id"]) if e["kind"] == "release")
     assert sorted(p["amount"] for p in release["postings"]) == [-12345, 750, 988, 12345 - 988 - 750]
 
 
@@ -91,7 +91,7 @@ async def test_same_currency_order_is_unchanged(engine, pool):
     settled = await _settle(engine, created["order_id"])
     assert settled["fx"] is None
     assert settled["settlement"]["paid_out"] == settled["amounts"]["paid_out"]
-    accounts = [p["account"] for e in await ledger.entries_for_order(pool, created["order_id"]) for p in e["postings"]]
+    accounts = [p["account"] for e in await entries_for_order(pool, created["order_id"]) for p in e["postings"]]
     assert not any(a.startswith("fx:") or "fx_gain_loss" in a for a in accounts)
 
 

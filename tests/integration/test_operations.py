@@ -99,7 +99,7 @@ async def test_resetting_a_settled_order_to_before_the_payout_moves_no_money_twi
     from temporalio.api.common.v1 import WorkflowExecution
     from temporalio.api.workflowservice.v1 import ResetWorkflowExecutionRequest
 
-    from db import ledger
+    from tests.ledger_reads import entries_for_order
 
     created = await engine.create(seller_id="seller_reset")
     order_id = created["order_id"]
@@ -132,7 +132,7 @@ async def test_resetting_a_settled_order_to_before_the_payout_moves_no_money_twi
         for e in rerun.events if e.HasField("activity_task_scheduled_event_attributes")
     )  # the payout ran again in the new run...
     assert await _money_moved(pool, order_id) == before  # ...and moved nothing: same keys at the provider and in the ledger
-    assert [e["idempotency_key"].split(":", 1)[1] for e in await ledger.entries_for_order(pool, order_id)] == [
+    assert [e["idempotency_key"].split(":", 1)[1] for e in await entries_for_order(pool, order_id)] == [
         "capture", "release", "payout", "payout:settled"
     ]
     assert (await engine.get(order_id)).json()["status"] == "settled"

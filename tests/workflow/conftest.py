@@ -21,7 +21,8 @@ from temporalio.worker import Worker
 from runtime.binaries import executable
 from domain.after_sales import DisputeRequest, Resolution, SellerResponse
 from domain.fees import compute_fees
-from domain.order_actions import Actor, CancelRequest
+from domain import failures
+from domain.order_actions import Actor, CancelRequest, OpenDispute, ResolveDispute, RespondToDispute
 from domain.order_request import Item
 from domain.order_state import FulfillmentEvent, OrderInput, OrderState
 from domain.statuses import OrderStatus
@@ -191,7 +192,7 @@ async def assert_rejected(update_call, contains: str = "") -> ApplicationError:
     except WorkflowUpdateFailedError as err:
         cause = err.cause
         assert isinstance(cause, ApplicationError), cause
-        assert cause.type == "InvalidTransition"
+        assert cause.type == failures.INVALID_TRANSITION
         assert cause.non_retryable
         assert contains in cause.message, cause.message
         return cause
@@ -255,17 +256,17 @@ def assert_ledger(providers: FakeProviders, order: OrderInput, steps: list[str])
 
 async def open_dispute(handle: WorkflowHandle, reason: str = "not_as_described", actor: Actor = BUYER, description: str = "not what I ordered") -> OrderState:
     request = DisputeRequest(reason=reason, description=description)
-    return await handle.execute_update("open_dispute", args=[actor, request], result_type=OrderState)
+    return await handle.execute_update(OrderWorkflow.open_dispute, OpenDispute(actor=actor, dispute=request))
 
 
 async def respond(handle: WorkflowHandle, actor: Actor = SELLER, accept_refund: bool = False, evidence: str | None = None) -> OrderState:
     response = SellerResponse(accept_refund=accept_refund, evidence=evidence)
-    return await handle.execute_update("respond_to_dispute", args=[actor, response], result_type=OrderState)
+    return await handle.execute_update(OrderWorkflow.respond_to_dispute, RespondToDispute(actor=actor, response=response))
 
 
 async def resolve(handle: WorkflowHandle, outcome: str, refund_amount: int | None = None, actor: Actor = OPERATOR, note: str = "") -> OrderState:
     resolution = Resolution(outcome=outcome, refund_amount=refund_amount, note=note)
-    return await handle.execute_update("resolve_dispute", args=[actor, resolution], result_type=OrderState)
+    return await handle.execute_update(OrderWorkflow.resolve_dispute, ResolveDispute(actor=actor, resolution=resolution))
 
 
 async def disputed_order(env: WorkflowEnvironment, now: datetime, reason: str = "not_as_described", **overrides) -> tuple[OrderInput, WorkflowHandle, OrderState]:

@@ -4,10 +4,11 @@ Scripting the outside world:
 - `*_fails` flags (authorize, fulfillment, capture, void, cancel_fulfillment, payout, refund, credit,
   return) make a provider step fail for good (non-retryable `ProviderRejected`); flip them back
   before an operator retry.
-- `transient[step] = n` makes the next n calls of a step fail with a retryable `ProviderUnavailable`.
+- Calls are recorded by activity type (domain/activity_names.py): `steps(act.CAPTURE_PAYMENT)`.
+- `transient[activity] = n` makes the next n calls of an activity fail with a retryable `ProviderUnavailable`.
 - `ledger_conflicts` holds ledger idempotency keys whose posting fails for good (`LedgerConflict`).
 - `read_model_rejects` makes every read-model write fail for good (`ReadModelRejected`).
-- `hold(step)` blocks a step until the returned event is set; `arrived(step)` waits until it is running.
+- `hold(activity)` blocks an activity until the returned event is set; `arrived(activity)` waits until it is running.
 """
 
 import asyncio
@@ -22,6 +23,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain import activity_names as act
+from domain import failures
 from domain.fx import FxQuote
 from domain.ledger import EntryRequest
 from domain.order_state import OrderState
@@ -87,65 +89,65 @@ class FakeProviders:
             await self._gates[step].wait()
         if self.transient.get(step, 0) > 0:
             self.transient[step] -= 1
-            raise ApplicationError(f"{step}: provider unavailable", type="ProviderUnavailable")
+            raise ApplicationError(f"{step}: provider unavailable", type=failures.PROVIDER_UNAVAILABLE)
         if fails:
-            raise ApplicationError(message, type="ProviderRejected", non_retryable=True)
+            raise ApplicationError(message, type=failures.PROVIDER_REJECTED, non_retryable=True)
 
     def activities(self) -> list:
         @activity.defn(name=act.AUTHORIZE_PAYMENT)
         async def authorize(request: AuthorizeRequest) -> AuthorizationResult:
-            await self._enter("authorize", request.idempotency_key, request, self.authorize_fails, "payment processor rejects the request")
+            await self._enter(act.AUTHORIZE_PAYMENT, request.idempotency_key, request, self.authorize_fails, "payment processor rejects the request")
             if request.payment_method == "pm_card_declined":
                 return AuthorizationResult(approved=False, decline_code="card_declined")
             return AuthorizationResult(approved=True, authorization_id=f"auth_{request.order_id}")
 
         @activity.defn(name=act.CAPTURE_PAYMENT)
         async def capture(request: CaptureRequest) -> ProviderReference:
-            await self._enter("capture", request.idempotency_key, request, self.capture_fails, "capture refused")
+            await self._enter(act.CAPTURE_PAYMENT, request.idempotency_key, request, self.capture_fails, "capture refused")
             return ProviderReference(id=f"cap_{request.authorization_id}")
 
         @activity.defn(name=act.VOID_AUTHORIZATION)
         async def void(request: VoidRequest) -> ProviderReference:
-            await self._enter("void", request.idempotency_key, request, self.void_fails, "void refused")
+            await self._enter(act.VOID_AUTHORIZATION, request.idempotency_key, request, self.void_fails, "void refused")
             return ProviderReference(id=f"void_{request.authorization_id}")
 
         @activity.defn(name=act.PAYOUT_SELLER)
         async def payout(request: PayoutRequest) -> ProviderReference:
-            await self._enter("payout", request.idempotency_key, request, self.payout_fails, "payout account rejects payouts")
+            await self._enter(act.PAYOUT_SELLER, request.idempotency_key, request, self.payout_fails, "payout account rejects payouts")
             return ProviderReference(id=f"po_{request.order_id}")
 
         @activity.defn(name=act.REFUND_PAYMENT)
         async def refund(request: RefundRequest) -> ProviderReference:
-            await self._enter("refund", request.idempotency_key, request, self.refund_fails, "refund refused")
+            await self._enter(act.REFUND_PAYMENT, request.idempotency_key, request, self.refund_fails, "refund refused")
             return ProviderReference(id=f"re_{request.capture_id}_{request.amount}")
 
         @activity.defn(name=act.CREDIT_BUYER)
         async def credit(request: CreditRequest) -> ProviderReference:
-            await self._enter("credit", request.idempotency_key, request, self.credit_fails, "credit refused")
+            await self._enter(act.CREDIT_BUYER, request.idempotency_key, request, self.credit_fails, "credit refused")
             return ProviderReference(id=f"cr_{request.order_id}")
 
         @activity.defn(name=act.REQUEST_RETURN)
         async def request_return(request: ReturnRequest) -> ProviderReference:
-            await self._enter("request_return", request.idempotency_key, request, self.return_fails, "return refused")
+            await self._enter(act.REQUEST_RETURN, request.idempotency_key, request, self.return_fails, "return refused")
             return ProviderReference(id=f"rma_{request.order_id}")
 
         @activity.defn(name=act.CREATE_FULFILLMENT_ORDER)
         async def create_fulfillment(request: FulfillmentOrderRequest) -> ProviderReference:
-            await self._enter("create_fulfillment", request.idempotency_key, request, self.fulfillment_fails, "fulfillment network rejects the order")
+            await self._enter(act.CREATE_FULFILLMENT_ORDER, request.idempotency_key, request, self.fulfillment_fails, "fulfillment network rejects the order")
             return ProviderReference(id=f"fo_{request.order_id}")
 
         @activity.defn(name=act.CANCEL_FULFILLMENT_ORDER)
         async def cancel_fulfillment(request: CancelFulfillmentRequest) -> CancelFulfillmentResult:
-            await self._enter("cancel_fulfillment", request.idempotency_key, request, self.cancel_fulfillment_fails, "cannot cancel")
+            await self._enter(act.CANCEL_FULFILLMENT_ORDER, request.idempotency_key, request, self.cancel_fulfillment_fails, "cannot cancel")
             if self.network_already_shipped:
                 return CancelFulfillmentResult(cancelled=False, shipped=True, detail="already shipped")
             return CancelFulfillmentResult(cancelled=True)
 
         @activity.defn(name=act.POST_LEDGER_ENTRY)
         async def post_ledger_entry(entry: EntryRequest) -> int:
-            self.calls.append(("ledger", entry.idempotency_key))
+            self.calls.append((act.POST_LEDGER_ENTRY, entry.idempotency_key))
             if entry.idempotency_key in self.ledger_conflicts:
-                raise ApplicationError(f"{entry.idempotency_key}: conflicting postings", type="LedgerConflict", non_retryable=True)
+                raise ApplicationError(f"{entry.idempotency_key}: conflicting postings", type=failures.LEDGER_CONFLICT, non_retryable=True)
             self.entries.setdefault(entry.idempotency_key, entry)
             self.posted.append(entry.idempotency_key)
             return len(self.entries)
@@ -153,12 +155,12 @@ class FakeProviders:
         @activity.defn(name=act.RECORD_ORDER)
         async def record_order(state: OrderState) -> None:
             if self.read_model_rejects:
-                raise ApplicationError("the read model refused the order: invalid byte sequence", type="ReadModelRejected", non_retryable=True)
+                raise ApplicationError("the read model refused the order: invalid byte sequence", type=failures.READ_MODEL_REJECTED, non_retryable=True)
             self.recorded.append(state)
 
         @activity.defn(name=act.LOCK_FX_RATE)
         async def lock_fx_rate(request: FxLockRequest) -> FxQuote:
-            self.calls.append(("lock_fx_rate", request.order_id))
+            self.calls.append((act.LOCK_FX_RATE, request.order_id))
             return FxQuote(base=request.base, quote=request.quote, mid_rate=Decimal("1.10"), rate=Decimal("1.09"), spread_bps=91,
                            source="fake", locked_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateStage
 
+from domain import activity_names as act
 from domain.order_actions import CancelRequest
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
@@ -37,11 +38,11 @@ def assert_voided_and_unfulfilled(providers, order, result) -> None:
     """A cancelled order: authorization voided once, fulfillment order cancelled once, no money moved."""
     assert result.status == OrderStatus.CANCELLED
     assert result.amounts.authorized == 0 and result.amounts.captured == 0 and result.amounts.paid_out == 0
-    assert providers.steps("void") == [key(order, "void")]
-    assert providers.request("void").authorization_id == f"auth_{order.order_id}"
-    assert providers.steps("cancel_fulfillment") == [key(order, "fulfillment-cancel")]
-    assert providers.request("cancel_fulfillment").order_id == order.order_id
-    assert providers.steps("capture") == [] and providers.steps("payout") == []
+    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, "void")]
+    assert providers.request(act.VOID_AUTHORIZATION).authorization_id == f"auth_{order.order_id}"
+    assert providers.steps(act.CANCEL_FULFILLMENT_ORDER) == [key(order, "fulfillment-cancel")]
+    assert providers.request(act.CANCEL_FULFILLMENT_ORDER).order_id == order.order_id
+    assert providers.steps(act.CAPTURE_PAYMENT) == [] and providers.steps(act.PAYOUT_SELLER) == []
     assert providers.entries == {} and providers.posted == []
 
 
@@ -51,7 +52,7 @@ async def test_ship_by_deadline_lapsing_cancels_and_voids(env, worker, providers
     await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
     await env.sleep(timedelta(days=4, hours=23))
     assert (await state_of(handle)).status == OrderStatus.AWAITING_SHIPMENT
-    assert providers.steps("void") == []
+    assert providers.steps(act.VOID_AUTHORIZATION) == []
 
     result = await handle.result()
     assert_voided_and_unfulfilled(providers, order, result)
@@ -88,10 +89,10 @@ async def test_buyer_cancels_before_shipment(env, worker, providers, now):
 
 
 async def test_cancel_while_authorizing_voids_once_authorized(env, worker, providers, now):
-    gate = providers.hold("authorize")
+    gate = providers.hold(act.AUTHORIZE_PAYMENT)
     order = make_order(now)
     handle = await start_order(env, order)
-    await providers.arrived("authorize")
+    await providers.arrived(act.AUTHORIZE_PAYMENT)
     assert (await state_of(handle)).status == OrderStatus.PAYMENT_PENDING
     update = await handle.start_update(
         OrderWorkflow.cancel, CancelRequest(actor=BUYER, reason="oops"), wait_for_stage=WorkflowUpdateStage.ACCEPTED
@@ -102,23 +103,23 @@ async def test_cancel_while_authorizing_voids_once_authorized(env, worker, provi
     assert answer.status == OrderStatus.CANCELLED
     result = await handle.result()
     assert result.status == OrderStatus.CANCELLED and result.cancel_reason == "oops"
-    assert providers.steps("void") == [key(order, "void")]
-    assert providers.steps("create_fulfillment") == [] and providers.steps("cancel_fulfillment") == []
+    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, "void")]
+    assert providers.steps(act.CREATE_FULFILLMENT_ORDER) == [] and providers.steps(act.CANCEL_FULFILLMENT_ORDER) == []
     assert providers.entries == {}
 
 
 async def test_cancel_while_authorizing_a_declined_card_ends_payment_failed(env, worker, providers, now):
-    gate = providers.hold("authorize")
+    gate = providers.hold(act.AUTHORIZE_PAYMENT)
     order = make_order(now, payment_method="pm_card_declined")
     handle = await start_order(env, order)
-    await providers.arrived("authorize")
+    await providers.arrived(act.AUTHORIZE_PAYMENT)
     update = await handle.start_update(OrderWorkflow.cancel, CancelRequest(actor=BUYER), wait_for_stage=WorkflowUpdateStage.ACCEPTED)
     gate.set()
 
     assert (await update.result()).status == OrderStatus.PAYMENT_FAILED
     result = await handle.result()
     assert result.status == OrderStatus.PAYMENT_FAILED
-    assert providers.steps("void") == [] and providers.steps("create_fulfillment") == []
+    assert providers.steps(act.VOID_AUTHORIZATION) == [] and providers.steps(act.CREATE_FULFILLMENT_ORDER) == []
 
 
 async def test_cancel_after_shipment_is_rejected_without_trace(env, worker, providers, now):
@@ -137,7 +138,7 @@ async def test_cancel_after_shipment_is_rejected_without_trace(env, worker, prov
     await confirm(handle)
     result = await handle.result()
     assert result.status == OrderStatus.SETTLED and result.cancel_reason is None
-    assert providers.steps("void") == [] and providers.steps("cancel_fulfillment") == []
+    assert providers.steps(act.VOID_AUTHORIZATION) == [] and providers.steps(act.CANCEL_FULFILLMENT_ORDER) == []
     assert_ledger(providers, order, ["capture", "release", "payout"])
     accepted = [e async for e in handle.fetch_history_events() if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED]
     assert len(accepted) == 1  # only the confirmation; rejected updates leave no trace
@@ -145,26 +146,26 @@ async def test_cancel_after_shipment_is_rejected_without_trace(env, worker, prov
 
 async def test_cancel_once_shipped_but_before_in_transit_is_rejected(env, worker, providers, now):
     """The shipped event is known while capture is still running: too late to cancel."""
-    gate = providers.hold("capture")
+    gate = providers.hold(act.CAPTURE_PAYMENT)
     order = make_order(now)
     handle = await start_order(env, order)
     await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
     await send_event(handle, order, "shipped", "ev-ship", now)
-    await providers.arrived("capture")
+    await providers.arrived(act.CAPTURE_PAYMENT)
     assert (await state_of(handle)).status == OrderStatus.AWAITING_SHIPMENT
     await assert_rejected(cancel(handle, BUYER), "awaiting_shipment and can no longer be cancelled")
     gate.set()
     state = await wait_for_status(handle, OrderStatus.IN_TRANSIT)
-    assert state.amounts.captured == TOTAL and providers.steps("void") == []
+    assert state.amounts.captured == TOTAL and providers.steps(act.VOID_AUTHORIZATION) == []
 
 
 async def test_second_cancel_is_rejected_while_the_first_runs(env, worker, providers, now):
-    gate = providers.hold("void")
+    gate = providers.hold(act.VOID_AUTHORIZATION)
     order = make_order(now)
     handle = await start_order(env, order)
     await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
     first = asyncio.create_task(cancel(handle, BUYER, reason="first"))
-    await providers.arrived("void")
+    await providers.arrived(act.VOID_AUTHORIZATION)
     await assert_rejected(cancel(handle, OPERATOR, reason="second"), "already being cancelled")
     gate.set()
 
@@ -190,8 +191,8 @@ async def test_void_failing_for_good_needs_attention_then_retry_cancels(env, wor
     providers.void_fails = False
     await retry(handle)
     result = await handle.result()
-    assert providers.steps("void") == [key(order, "void")] * 2
-    assert providers.steps("cancel_fulfillment") == [key(order, "fulfillment-cancel")]
+    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, "void")] * 2
+    assert providers.steps(act.CANCEL_FULFILLMENT_ORDER) == [key(order, "fulfillment-cancel")]
     assert result.status == OrderStatus.CANCELLED and result.amounts.authorized == 0
     assert statuses(result)[-3:] == [OrderStatus.NEEDS_ATTENTION, OrderStatus.AWAITING_SHIPMENT, OrderStatus.CANCELLED]
 
@@ -210,8 +211,8 @@ async def test_fulfillment_cancel_failing_for_good_needs_attention_then_retry(en
     await retry(handle)
     result = await handle.result()
     assert result.status == OrderStatus.CANCELLED
-    assert providers.steps("void") == [key(order, "void")]
-    assert providers.steps("cancel_fulfillment") == [key(order, "fulfillment-cancel")] * 2
+    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, "void")]
+    assert providers.steps(act.CANCEL_FULFILLMENT_ORDER) == [key(order, "fulfillment-cancel")] * 2
 
 
 async def test_a_cancel_that_reaches_the_network_after_it_shipped_does_not_stand(env, worker, providers, now):
@@ -223,7 +224,7 @@ async def test_a_cancel_that_reaches_the_network_after_it_shipped_does_not_stand
     await assert_rejected(cancel(handle, BUYER), "already shipped")
     state = await wait_for_status(handle, OrderStatus.IN_TRANSIT)
     assert state.cancel_reason is None and state.amounts.authorized == order.total and state.shipped_at is not None
-    assert providers.steps("void") == [] and providers.steps("capture") == [key(order, "capture")]
+    assert providers.steps(act.VOID_AUTHORIZATION) == [] and providers.steps(act.CAPTURE_PAYMENT) == [key(order, "capture")]
     await deliver(env, handle, order)
     await confirm(handle)
     result = await handle.result()
@@ -238,4 +239,4 @@ async def test_ship_by_lapsing_after_the_network_shipped_captures_instead_of_voi
     await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
     await env.sleep(timedelta(days=5, minutes=1))
     state = await wait_for_status(handle, OrderStatus.IN_TRANSIT)
-    assert state.amounts.captured == order.total and providers.steps("void") == []
+    assert state.amounts.captured == order.total and providers.steps(act.VOID_AUTHORIZATION) == []

@@ -3,6 +3,7 @@
 import asyncio
 from datetime import timedelta
 
+from domain import activity_names as act
 from domain.fees import compute_fees
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
@@ -39,10 +40,10 @@ def assert_refunded_in_full(providers, order, result, resolved_by: str, step: st
     assert result.dispute.resolution.outcome in ("refund", "partial_refund") and result.dispute.resolved_by == resolved_by
     assert result.dispute.resolved_at is not None
     assert_amounts(result, refunded=TOTAL)
-    assert providers.steps("refund") == [key(order, step)]
-    refund = providers.request("refund")
+    assert providers.steps(act.REFUND_PAYMENT) == [key(order, step)]
+    refund = providers.request(act.REFUND_PAYMENT)
     assert refund.amount == TOTAL and refund.capture_id == f"cap_auth_{order.order_id}" and refund.currency == "USD"
-    assert providers.steps("payout") == []
+    assert providers.steps(act.PAYOUT_SELLER) == []
     assert_books(providers, order, ["capture", step], REFUNDED_BOOKS)
     assert entry_postings(providers, order, step) == sorted([(f"escrow:{order.order_id}:USD", -TOTAL), ("external:buyers:USD", TOTAL)])
 
@@ -61,7 +62,7 @@ async def test_dispute_in_the_window_then_seller_silence_refunds_by_policy(env, 
 
     await env.sleep(timedelta(days=2, hours=23))
     assert (await state_of(handle)).status == OrderStatus.DISPUTED
-    assert providers.steps("refund") == []
+    assert providers.steps(act.REFUND_PAYMENT) == []
 
     result = await handle.result()
     assert_refunded_in_full(providers, order, result, "policy")
@@ -87,7 +88,7 @@ async def test_seller_evidence_then_operator_releases_with_normal_fees(env, work
     await assert_rejected(respond(handle, evidence="more"), "already answered")
     await assert_rejected(respond(handle, accept_refund=True), "already answered")
 
-    gate = providers.hold("payout")
+    gate = providers.hold(act.PAYOUT_SELLER)
     decided = await resolve(handle, "release", note="evidence holds")
     assert decided.status == OrderStatus.PAYOUT_PENDING
     assert decided.dispute.resolution.outcome == "release" and decided.dispute.resolved_by == "operator:ops_1"
@@ -98,8 +99,8 @@ async def test_seller_evidence_then_operator_releases_with_normal_fees(env, work
     result = await handle.result()
     assert result.status == OrderStatus.SETTLED
     assert_amounts(result, fees=FEES_TOTAL, paid_out=SELLER_SHARE)
-    assert providers.steps("refund") == [] and providers.steps("payout") == [key(order, "payout")]
-    assert providers.request("payout").amount == SELLER_SHARE
+    assert providers.steps(act.REFUND_PAYMENT) == [] and providers.steps(act.PAYOUT_SELLER) == [key(order, "payout")]
+    assert providers.request(act.PAYOUT_SELLER).amount == SELLER_SHARE
     assert_books(providers, order, ["capture", "release", "payout"], SETTLED_BOOKS)
     assert statuses(result)[-3:] == [OrderStatus.DISPUTED, OrderStatus.PAYOUT_PENDING, OrderStatus.SETTLED]
 
@@ -107,9 +108,9 @@ async def test_seller_evidence_then_operator_releases_with_normal_fees(env, work
 async def test_operator_decides_refund_after_evidence_and_cannot_decide_twice(env, worker, providers, now):
     order, handle, _ = await disputed_order(env, now)
     await respond(handle, evidence="photos of the packed item")
-    gate = providers.hold("refund")
+    gate = providers.hold(act.REFUND_PAYMENT)
     first = asyncio.create_task(resolve(handle, "refund"))
-    await providers.arrived("refund")
+    await providers.arrived(act.REFUND_PAYMENT)
     assert (await state_of(handle)).status == OrderStatus.DISPUTED
     await assert_rejected(resolve(handle, "release"), "already resolved (refund by operator:ops_1)")
     gate.set()
@@ -130,8 +131,8 @@ async def test_partial_refund_pays_out_the_remainder_with_fees_recomputed(env, w
     assert result.status == OrderStatus.SETTLED
     assert result.dispute.resolution.outcome == "partial_refund" and result.dispute.resolution.refund_amount == 1000
     assert_amounts(result, refunded=1000, fees=fees.total, paid_out=remainder - fees.total)
-    assert providers.steps("refund") == [key(order, "partial-refund")] and providers.request("refund").amount == 1000
-    assert providers.steps("payout") == [key(order, "payout")] and providers.request("payout").amount == remainder - fees.total
+    assert providers.steps(act.REFUND_PAYMENT) == [key(order, "partial-refund")] and providers.request(act.REFUND_PAYMENT).amount == 1000
+    assert providers.steps(act.PAYOUT_SELLER) == [key(order, "payout")] and providers.request(act.PAYOUT_SELLER).amount == remainder - fees.total
     books = {"external:buyers": -remainder, "platform:marketplace_fees": fees.referral, "fulfillment:fees_payable": fees.fulfillment}
     assert_books(providers, order, ["capture", "partial-refund", "release", "payout"], books | {"external:payouts": remainder - fees.total})
     assert entry_postings(providers, order, "release") == sorted(
@@ -157,7 +158,7 @@ async def test_partial_refund_above_what_escrow_holds_is_rejected(env, worker, p
     await assert_rejected(resolve(handle, "partial_refund", refund_amount=TOTAL + 1), f"exceeds what escrow holds ({TOTAL})")
     state = await state_of(handle)
     assert state.status == OrderStatus.DISPUTED and state.dispute.resolution is None
-    assert providers.steps("refund") == []
+    assert providers.steps(act.REFUND_PAYMENT) == []
     await resolve(handle, "refund")
     assert_refunded_in_full(providers, order, await handle.result(), "operator:ops_1")
 
@@ -167,7 +168,7 @@ async def test_evidence_then_resolution_deadline_lapses_to_a_refund_by_policy(en
     await respond(handle, evidence="it was as described")
     await env.sleep(timedelta(days=6, hours=23))  # well past seller_response_by: the evidence stands
     state = await state_of(handle)
-    assert state.status == OrderStatus.DISPUTED and state.dispute.resolution is None and providers.steps("refund") == []
+    assert state.status == OrderStatus.DISPUTED and state.dispute.resolution is None and providers.steps(act.REFUND_PAYMENT) == []
 
     result = await handle.result()
     assert_refunded_in_full(providers, order, result, "policy")
@@ -192,9 +193,9 @@ async def test_dispute_outside_the_confirmation_window_is_rejected(env, worker, 
     await assert_rejected(open_dispute(handle), "in_transit: disputes may be opened only within the confirmation window")
 
     await deliver(env, handle, order)
-    gate = providers.hold("payout")
+    gate = providers.hold(act.PAYOUT_SELLER)
     settling = asyncio.create_task(handle.result())  # skips time until the window lapses and the payout runs
-    await providers.arrived("payout")
+    await providers.arrived(act.PAYOUT_SELLER)
     state = await state_of(handle)
     assert state.status == OrderStatus.PAYOUT_PENDING
     assert timeline_entry(state, OrderStatus.PAYOUT_PENDING).detail == "confirmation window lapsed; released automatically"
@@ -221,6 +222,6 @@ async def test_refund_failing_for_good_needs_attention_then_retry_refunds_once(e
     await retry(handle, OPERATOR)
     result = await handle.result()
     assert result.status == OrderStatus.REFUNDED and result.attention is None
-    assert providers.steps("refund") == [key(order, "refund")] * 2  # the failed attempt and the retry, one key
+    assert providers.steps(act.REFUND_PAYMENT) == [key(order, "refund")] * 2  # the failed attempt and the retry, one key
     assert_amounts(result, refunded=TOTAL)
     assert_books(providers, order, ["capture", "refund"], REFUNDED_BOOKS)

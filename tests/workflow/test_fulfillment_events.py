@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from domain import activity_names as act
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
     window_opened,
@@ -48,7 +49,7 @@ async def test_duplicate_shipped_event_captures_once(env, worker, providers, now
     assert result.status == OrderStatus.SETTLED
     assert result.seen_event_ids == ["ev-1", "ev-2"]
     assert result.delivered_at < shipped_at + timedelta(days=1)  # the first delivered event's time stands
-    assert providers.steps("capture") == [key(order, "capture")]
+    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, "capture")]
     assert_ledger(providers, order, ["capture", "release", "payout"])
 
 
@@ -84,7 +85,7 @@ async def test_delivered_before_shipped_captures_once_then_awaits_confirmation(e
     result = await settle(handle)
     assert result.status == OrderStatus.SETTLED
     assert result.shipped_at == delivered_at and result.tracking == "TRK-D"
-    assert providers.steps("capture") == [key(order, "capture")]
+    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, "capture")]
     assert_ledger(providers, order, ["capture", "release", "payout"])
 
 
@@ -102,7 +103,7 @@ async def test_stale_shipped_after_delivered_changes_nothing(env, worker, provid
     assert after.tracking == "TRK-1" and after.shipped_at == shipped_at
 
     result = await settle(handle)
-    assert providers.steps("capture") == [key(order, "capture")]
+    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, "capture")]
     assert statuses(result).count(OrderStatus.IN_TRANSIT) == 1
     assert_ledger(providers, order, ["capture", "release", "payout"])
 
@@ -119,20 +120,20 @@ async def test_in_transit_event_counts_as_shipment_and_progress(env, worker, pro
     assert (await state_of(handle)).tracking == "TRK-T"
     await deliver(env, handle, order)
     result = await settle(handle)
-    assert result.status == OrderStatus.SETTLED and providers.steps("capture") == [key(order, "capture")]
+    assert result.status == OrderStatus.SETTLED and providers.steps(act.CAPTURE_PAYMENT) == [key(order, "capture")]
 
 
 async def test_shipped_before_the_fulfillment_order_exists_captures_right_after(env, worker, providers, now):
-    gate = providers.hold("create_fulfillment")
+    gate = providers.hold(act.CREATE_FULFILLMENT_ORDER)
     order = make_order(now)
     handle = await start_order(env, order)
-    await providers.arrived("create_fulfillment")
+    await providers.arrived(act.CREATE_FULFILLMENT_ORDER)
     await send_event(handle, order, "shipped", "ev-s", now)
     await wait_until(handle, lambda s: s.parcel_progress == 1, "saw the shipment")
     gate.set()
     state = await wait_for_status(handle, OrderStatus.IN_TRANSIT)
     assert statuses(state) == [OrderStatus.PAYMENT_PENDING, OrderStatus.AWAITING_SHIPMENT, OrderStatus.IN_TRANSIT]
-    assert providers.steps("capture") == [key(order, "capture")]
+    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, "capture")]
 
 
 async def test_return_events_do_not_count_as_shipment(env, worker, providers, now):
@@ -145,4 +146,4 @@ async def test_return_events_do_not_count_as_shipment(env, worker, providers, no
 
     result = await handle.result()  # ship-by lapses
     assert result.status == OrderStatus.CANCELLED
-    assert providers.steps("capture") == [] and providers.steps("void") == [key(order, "void")]
+    assert providers.steps(act.CAPTURE_PAYMENT) == [] and providers.steps(act.VOID_AUTHORIZATION) == [key(order, "void")]

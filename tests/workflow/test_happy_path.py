@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from domain import activity_names as act
 from domain.fees import Fees
 from domain.order_request import Item
 from domain.statuses import OrderStatus
@@ -65,15 +66,15 @@ async def test_buyer_confirms_receipt_and_seller_is_paid_out(env, worker, provid
     assert result.attention is None and result.cancel_reason is None and result.decline_code is None
 
     # every provider step once, with keys derived from the workflow id and the step
-    assert providers.steps("authorize") == [key(order, "authorize")]
-    assert providers.steps("create_fulfillment") == [key(order, "fulfillment")]
-    assert providers.steps("capture") == [key(order, "capture")]
-    assert providers.steps("payout") == [key(order, "payout")]
-    assert providers.steps("void") == [] and providers.steps("cancel_fulfillment") == []
-    assert providers.request("authorize").amount == TOTAL and providers.request("authorize").payment_method == "pm_card_visa"
-    assert providers.request("capture").amount == TOTAL
-    assert providers.request("capture").authorization_id == result.authorization_id
-    assert providers.request("payout").amount == SELLER_SHARE and providers.request("payout").seller_id == "seller_1"
+    assert providers.steps(act.AUTHORIZE_PAYMENT) == [key(order, "authorize")]
+    assert providers.steps(act.CREATE_FULFILLMENT_ORDER) == [key(order, "fulfillment")]
+    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, "capture")]
+    assert providers.steps(act.PAYOUT_SELLER) == [key(order, "payout")]
+    assert providers.steps(act.VOID_AUTHORIZATION) == [] and providers.steps(act.CANCEL_FULFILLMENT_ORDER) == []
+    assert providers.request(act.AUTHORIZE_PAYMENT).amount == TOTAL and providers.request(act.AUTHORIZE_PAYMENT).payment_method == "pm_card_visa"
+    assert providers.request(act.CAPTURE_PAYMENT).amount == TOTAL
+    assert providers.request(act.CAPTURE_PAYMENT).authorization_id == result.authorization_id
+    assert providers.request(act.PAYOUT_SELLER).amount == SELLER_SHARE and providers.request(act.PAYOUT_SELLER).seller_id == "seller_1"
 
     assert_ledger(providers, order, ["capture", "release", "payout"])
     release = providers.entries[key(order, "release")]
@@ -99,7 +100,7 @@ async def test_confirmation_window_lapses_and_escrow_is_released(env, worker, pr
 
     await env.sleep(timedelta(days=6, hours=23))
     assert (await state_of(handle)).status == OrderStatus.AWAITING_CONFIRMATION
-    assert providers.steps("payout") == []
+    assert providers.steps(act.PAYOUT_SELLER) == []
 
     result = await handle.result()
     assert result.status == OrderStatus.SETTLED
@@ -108,7 +109,7 @@ async def test_confirmation_window_lapses_and_escrow_is_released(env, worker, pr
     assert lapsed.detail == "confirmation window lapsed; released automatically"
     assert delivered_at + timedelta(days=7) <= lapsed.at < delivered_at + timedelta(days=7, minutes=1)
     assert result.amounts.paid_out == SELLER_SHARE
-    assert providers.steps("payout") == [key(order, "payout")]
+    assert providers.steps(act.PAYOUT_SELLER) == [key(order, "payout")]
     assert_ledger(providers, order, ["capture", "release", "payout"])
 
 
@@ -145,12 +146,12 @@ async def test_delivery_reported_long_ago_still_gets_the_whole_window(env, worke
     assert window_opened(waiting) >= now
     await env.sleep(timedelta(days=1, hours=23))
     assert (await state_of(handle)).status == OrderStatus.AWAITING_CONFIRMATION
-    assert providers.steps("payout") == []
+    assert providers.steps(act.PAYOUT_SELLER) == []
 
     await env.sleep(timedelta(hours=2))
     state = await wait_for_status(handle, OrderStatus.SETTLED)
     assert timeline_entry(state, OrderStatus.PAYOUT_PENDING).detail == "confirmation window lapsed; released automatically"
-    assert providers.steps("payout") == [key(order, "payout")]
+    assert providers.steps(act.PAYOUT_SELLER) == [key(order, "payout")]
 
 
 async def test_delivery_time_in_the_future_is_clamped_to_now(env, worker, providers, now):
@@ -179,7 +180,7 @@ async def test_confirm_receipt_is_rejected_unless_awaiting_confirmation(env, wor
     result = await handle.result()
     assert result.status == OrderStatus.SETTLED
     assert [t.detail for t in result.timeline].count("buyer confirmed receipt") == 1
-    assert providers.steps("payout") == [key(order, "payout")]
+    assert providers.steps(act.PAYOUT_SELLER) == [key(order, "payout")]
     assert_ledger(providers, order, ["capture", "release", "payout"])
 
 
@@ -194,7 +195,7 @@ async def test_fees_taking_the_whole_total_settle_without_a_payout(env, worker, 
     assert result.status == OrderStatus.SETTLED
     assert result.amounts.captured == 250 and result.amounts.fees == 250 and result.amounts.paid_out == 0
     assert result.payout_id is None
-    assert providers.steps("payout") == []
+    assert providers.steps(act.PAYOUT_SELLER) == []
     assert_ledger(providers, order, ["capture", "release"])
     release = providers.entries[key(order, "release")]
     assert sorted((p.account.code, p.amount) for p in release.postings) == [

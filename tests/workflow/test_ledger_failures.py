@@ -4,6 +4,7 @@ without repeating the provider call that already moved the money."""
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
+from domain import activity_names as act
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
     OPERATOR,
@@ -35,7 +36,7 @@ async def test_capture_entry_rejected_by_the_ledger_retry_does_not_capture_again
     providers.ledger_conflicts.clear()
     await retry(handle)
     await wait_for_status(handle, OrderStatus.IN_TRANSIT)
-    assert providers.steps("capture") == [key(order, "capture")]  # only the posting was retried
+    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, "capture")]  # only the posting was retried
     assert providers.posted == [key(order, "capture")]
 
 
@@ -57,7 +58,7 @@ async def test_operator_cannot_void_a_payment_already_captured(env, worker, prov
     except WorkflowUpdateFailedError:
         accepted = False  # rejecting the cancel is one correct answer
     state = await state_of(handle)
-    assert providers.steps("void") == [], f"voided an authorization already captured as {state.capture_id} (status {state.status})"
+    assert providers.steps(act.VOID_AUTHORIZATION) == [], f"voided an authorization already captured as {state.capture_id} (status {state.status})"
     if accepted:  # the other: refund what was captured
         assert state.amounts.refunded == TOTAL
 
@@ -76,12 +77,12 @@ async def test_an_entry_refused_by_the_ledger_parks_and_a_retry_never_pays_twice
     state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
     assert state.attention.step == step and "conflicting postings" in state.attention.reason
     assert state.attention.resume_status == OrderStatus.PAYOUT_PENDING
-    assert providers.steps("payout") == ([key(order, "payout")] if paid_before_retry else [])
+    assert providers.steps(act.PAYOUT_SELLER) == ([key(order, "payout")] if paid_before_retry else [])
     assert state.payout_id == (f"po_{order.order_id}" if paid_before_retry else None)
 
     providers.ledger_conflicts.clear()
     await retry(handle)
     result = await handle.result()
     assert result.status == OrderStatus.SETTLED
-    assert providers.steps("payout") == [key(order, "payout")]
+    assert providers.steps(act.PAYOUT_SELLER) == [key(order, "payout")]
     assert_ledger(providers, order, ["capture", "release", "payout"])

@@ -3,6 +3,7 @@ after a partial refund, and to a reimbursement."""
 
 from datetime import timedelta
 
+from domain import activity_names as act
 from domain.fees import compute_fees
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import confirm, key, make_order, open_dispute, resolve, send_event, ship, ship_and_deliver, start_order, wait_for_status
@@ -24,11 +25,11 @@ async def test_rate_is_locked_at_capture_and_the_seller_is_paid_in_usd(env, work
     await confirm(handle)
     result = await handle.result()
     assert result.status == OrderStatus.SETTLED
-    assert providers.steps("lock_fx_rate") == [order.order_id]
+    assert providers.steps(act.LOCK_FX_RATE) == [order.order_id]
     share = 3500 - order.fees.total  # 3500 - (280 + 500) = 2720 EUR cents
     assert result.amounts.paid_out == share
     assert result.settlement.paid_out == 2965  # 2720 x 1.09 = 2964.8, rounded half up
-    payout = providers.request("payout")
+    payout = providers.request(act.PAYOUT_SELLER)
     assert (payout.amount, payout.currency) == (2965, "USD")
     capture = providers.entries[key(order, "capture")]
     assert capture.memo["fx"]["rate"] == "1.09"
@@ -47,11 +48,11 @@ async def test_partial_refund_in_eur_then_the_remainder_converted(env, worker, p
     await resolve(handle, "partial_refund", refund_amount=1000)
     result = await handle.result()
     assert result.status == OrderStatus.SETTLED
-    refund = providers.request("refund")
+    refund = providers.request(act.REFUND_PAYMENT)
     assert (refund.amount, refund.currency) == (1000, "EUR")
     assert result.amounts.paid_out == 2500 - compute_fees(2500, 2, "EUR").total == 1800
     assert result.settlement.paid_out == 1962  # 1800 x 1.09
-    assert providers.steps("lock_fx_rate") == [order.order_id]
+    assert providers.steps(act.LOCK_FX_RATE) == [order.order_id]
 
 
 async def test_a_lost_parcel_reimburses_the_seller_in_usd(env, worker, providers, now):
@@ -66,4 +67,4 @@ async def test_a_lost_parcel_reimburses_the_seller_in_usd(env, worker, providers
     assert result.settlement.reimbursed == 2965
     reimbursement = providers.entries[key(order, "reimbursement")]
     assert _balanced(reimbursement)
-    assert providers.request("payout").currency == "USD"
+    assert providers.request(act.PAYOUT_SELLER).currency == "USD"

@@ -3,6 +3,7 @@
 import asyncio
 from datetime import timedelta
 
+from domain import activity_names as act
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
     BUYER,
@@ -64,8 +65,8 @@ async def test_capture_failing_for_good_needs_attention_then_retry_settles(env, 
     await confirm(handle)
     result = await handle.result()
     assert result.status == OrderStatus.SETTLED and result.amounts.paid_out == SELLER_SHARE
-    assert providers.steps("capture") == [key(order, "capture")] * 2  # same key: never captured twice
-    assert providers.steps("void") == []
+    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, "capture")] * 2  # same key: never captured twice
+    assert providers.steps(act.VOID_AUTHORIZATION) == []
     assert_ledger(providers, order, ["capture", "release", "payout"])
     assert statuses(result) == [
         OrderStatus.PAYMENT_PENDING,
@@ -86,15 +87,15 @@ async def test_capture_failing_for_good_then_operator_cancel_voids(env, worker, 
     result = await handle.result()
     assert result.status == OrderStatus.CANCELLED and result.cancel_reason == "card issuer refuses capture"
     assert result.attention is None and result.amounts.authorized == 0 and result.amounts.captured == 0
-    assert providers.steps("void") == [key(order, "void")]
-    assert providers.steps("cancel_fulfillment") == [key(order, "fulfillment-cancel")]
-    assert providers.steps("capture") == [key(order, "capture")]
+    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, "void")]
+    assert providers.steps(act.CANCEL_FULFILLMENT_ORDER) == [key(order, "fulfillment-cancel")]
+    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, "capture")]
     assert providers.entries == {}
     assert await search_status(handle) == "cancelled"
 
 
 async def test_transient_capture_failures_are_retried_with_the_same_key(env, worker, providers, now):
-    providers.transient["capture"] = 4
+    providers.transient[act.CAPTURE_PAYMENT] = 4
     order = make_order(now)
     handle = await start_order(env, order)
     await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
@@ -102,12 +103,12 @@ async def test_transient_capture_failures_are_retried_with_the_same_key(env, wor
     await env.sleep(timedelta(minutes=2))
     state = await wait_for_status(handle, OrderStatus.IN_TRANSIT)
     assert OrderStatus.NEEDS_ATTENTION not in statuses(state)
-    assert providers.steps("capture") == [key(order, "capture")] * 5
+    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, "capture")] * 5
     assert providers.posted == [key(order, "capture")]
 
 
 async def test_capture_unavailable_past_the_retry_budget_needs_attention(env, worker, providers, now):
-    providers.transient["capture"] = 10  # PROVIDER_CALL allows 10 attempts
+    providers.transient[act.CAPTURE_PAYMENT] = 10  # PROVIDER_CALL allows 10 attempts
     order = make_order(now)
     handle = await start_order(env, order)
     await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
@@ -115,14 +116,14 @@ async def test_capture_unavailable_past_the_retry_budget_needs_attention(env, wo
     await env.sleep(timedelta(minutes=10))
     state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
     assert state.attention.step == "capture" and "provider unavailable" in state.attention.reason
-    assert len(providers.steps("capture")) == 10
+    assert len(providers.steps(act.CAPTURE_PAYMENT)) == 10
     # the capture may have happened at the provider: voiding now could lose the money, so only a retry will do
     assert state.attention.cancellable is False
     await assert_rejected(cancel(handle, OPERATOR), "can no longer be cancelled")
 
     await retry(handle)
     state = await wait_for_status(handle, OrderStatus.IN_TRANSIT)
-    assert set(providers.steps("capture")) == {key(order, "capture")}
+    assert set(providers.steps(act.CAPTURE_PAYMENT)) == {key(order, "capture")}
     assert providers.posted == [key(order, "capture")]
 
 
@@ -148,7 +149,7 @@ async def test_payout_failing_for_good_needs_attention_then_retry_settles(env, w
     assert result.status == OrderStatus.SETTLED
     assert result.amounts.paid_out == SELLER_SHARE and result.payout_id == f"po_{order.order_id}"
     assert timeline_entry(result, OrderStatus.PAYOUT_PENDING).detail == "operator retried payout"
-    assert providers.steps("payout") == [key(order, "payout")] * 2
+    assert providers.steps(act.PAYOUT_SELLER) == [key(order, "payout")] * 2
     assert_ledger(providers, order, ["capture", "release", "payout"])  # release and payout each once
     assert await search_status(handle) == "settled"
 
@@ -177,5 +178,5 @@ async def test_void_failing_after_operator_cancel_resumes_to_the_status_before_t
     await retry(handle)
     result = await handle.result()
     assert result.status == OrderStatus.CANCELLED
-    assert providers.steps("void") == [key(order, "void")] * 2
+    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, "void")] * 2
     assert (OrderStatus.NEEDS_ATTENTION, "operator retried void") not in [(t.status, t.detail) for t in result.timeline]

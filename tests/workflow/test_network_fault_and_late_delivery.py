@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from temporalio.service import RPCError
 
+from domain import activity_names as act
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
     FEES_TOTAL,
@@ -44,9 +45,9 @@ def assert_network_fault_refund(providers, order, result, kind: str, steps_befor
     assert d.fault == "fulfillment_network" and d.resolution.outcome == "refund" and d.resolved_by == "policy"
     assert kind in d.resolution.note and d.resolved_at is not None
     assert_amounts(result, refunded=TOTAL, reimbursed=REIMBURSED, **amounts)
-    assert providers.steps("refund") == [key(order, "refund")] and providers.request("refund").amount == TOTAL
-    assert providers.steps("payout") == [key(order, "reimbursement-payout")]
-    assert providers.request("payout").amount == REIMBURSED and providers.request("payout").seller_id == "seller_1"
+    assert providers.steps(act.REFUND_PAYMENT) == [key(order, "refund")] and providers.request(act.REFUND_PAYMENT).amount == TOTAL
+    assert providers.steps(act.PAYOUT_SELLER) == [key(order, "reimbursement-payout")]
+    assert providers.request(act.PAYOUT_SELLER).amount == REIMBURSED and providers.request(act.PAYOUT_SELLER).seller_id == "seller_1"
     assert result.payout_id == f"po_{order.order_id}"
     books = {"fulfillment:reimbursements": -REIMBURSED, "external:payouts": REIMBURSED} | (books_extra or {})
     assert_books(providers, order, ["capture", *steps_before, "refund", "reimbursement", "reimbursement-payout"], books)
@@ -67,7 +68,7 @@ async def test_lost_in_transit_refunds_the_buyer_and_reimburses_the_seller(env, 
     assert result.dispute.reason == "not_received" and result.dispute.opened_by == "fulfillment_network"
     assert result.network_fault.type == "lost" and result.network_fault.event_id == "ev-lost"
     assert statuses(result)[-3:] == [OrderStatus.IN_TRANSIT, OrderStatus.DISPUTED, OrderStatus.REFUNDED]
-    assert providers.steps("credit") == []
+    assert providers.steps(act.CREDIT_BUYER) == []
 
 
 async def test_damaged_after_delivery_takes_the_network_fault_path(env, worker, providers, now):
@@ -105,10 +106,10 @@ async def test_damaged_before_shipment_cancels_voids_and_reimburses(env, worker,
     assert "reported the goods damaged before shipment" in result.cancel_reason
     assert_amounts(result, captured=0, reimbursed=REIMBURSED)
     assert result.amounts.authorized == 0 and result.dispute is None
-    assert providers.steps("capture") == [] and providers.steps("refund") == []
-    assert providers.steps("void") == [key(order, "void")]
-    assert providers.steps("cancel_fulfillment") == [key(order, "fulfillment-cancel")]
-    assert providers.steps("payout") == [key(order, "reimbursement-payout")] and providers.request("payout").amount == REIMBURSED
+    assert providers.steps(act.CAPTURE_PAYMENT) == [] and providers.steps(act.REFUND_PAYMENT) == []
+    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, "void")]
+    assert providers.steps(act.CANCEL_FULFILLMENT_ORDER) == [key(order, "fulfillment-cancel")]
+    assert providers.steps(act.PAYOUT_SELLER) == [key(order, "reimbursement-payout")] and providers.request(act.PAYOUT_SELLER).amount == REIMBURSED
     assert_books(providers, order, ["reimbursement", "reimbursement-payout"], {"fulfillment:reimbursements": -REIMBURSED, "external:payouts": REIMBURSED})
     assert statuses(result) == [OrderStatus.PAYMENT_PENDING, OrderStatus.AWAITING_SHIPMENT, OrderStatus.CANCELLED]
 
@@ -117,9 +118,9 @@ async def test_lost_after_release_or_settlement_changes_nothing(env, worker, pro
     order = make_order(now)
     handle = await start_order(env, order)
     await ship_and_deliver(env, handle, order)
-    gate = providers.hold("payout")
+    gate = providers.hold(act.PAYOUT_SELLER)
     await confirm(handle)
-    await providers.arrived("payout")
+    await providers.arrived(act.PAYOUT_SELLER)
     await send_event(handle, order, "lost", "ev-lost", await env_now(env))
     state = await wait_until(handle, lambda s: "ev-lost" in s.seen_event_ids, "saw the event")
     assert state.status == OrderStatus.PAYOUT_PENDING and state.network_fault is None
@@ -130,7 +131,7 @@ async def test_lost_after_release_or_settlement_changes_nothing(env, worker, pro
         await send_event(handle, order, "lost", "ev-lost-2", await env_now(env))
     assert await state_of(handle) == result
     assert_amounts(result, fees=FEES_TOTAL, paid_out=SELLER_SHARE)
-    assert providers.steps("refund") == [] and providers.steps("payout") == [key(order, "payout")]
+    assert providers.steps(act.REFUND_PAYMENT) == [] and providers.steps(act.PAYOUT_SELLER) == [key(order, "payout")]
     settled = {"platform:marketplace_fees": 280, "fulfillment:fees_payable": 500, "external:buyers": -TOTAL, "external:payouts": SELLER_SHARE}
     assert_books(providers, order, ["capture", "release", "payout"], settled)
 
@@ -157,15 +158,15 @@ async def lapse_deliver_by(env, providers, handle, order) -> None:
     await ship(env, handle, order)
     await env.sleep(order.deliver_by - await env_now(env) - timedelta(hours=1))
     state = await state_of(handle)
-    assert state.deadlines.deliver_by == order.deliver_by and state.amounts.compensated == 0 and providers.steps("credit") == []
+    assert state.deadlines.deliver_by == order.deliver_by and state.amounts.compensated == 0 and providers.steps(act.CREDIT_BUYER) == []
     await env.sleep(timedelta(hours=2))
     await wait_until(handle, lambda s: s.amounts.compensated > 0, "compensated the buyer")
 
 
 def assert_compensated_once(providers, order, state) -> None:
     assert state.amounts.compensated == COMPENSATION
-    assert providers.steps("credit") == [key(order, "late-delivery-compensation")]
-    credit = providers.request("credit")
+    assert providers.steps(act.CREDIT_BUYER) == [key(order, "late-delivery-compensation")]
+    credit = providers.request(act.CREDIT_BUYER)
     assert credit.amount == COMPENSATION and credit.payment_method == order.payment_method and credit.currency == "USD"
     assert entry_postings(providers, order, "late-delivery-compensation") == [("external:buyers:USD", COMPENSATION), ("fulfillment:reimbursements:USD", -COMPENSATION)]
     assert providers.entries[key(order, "late-delivery-compensation")].kind == "compensation"
@@ -189,7 +190,7 @@ async def test_late_delivery_compensates_the_buyer_once_then_settles_normally(en
     assert result.status == OrderStatus.SETTLED
     assert_compensated_once(providers, order, result)
     assert_amounts(result, fees=FEES_TOTAL, paid_out=SELLER_SHARE, compensated=COMPENSATION)
-    assert providers.steps("payout") == [key(order, "payout")] and providers.steps("refund") == []
+    assert providers.steps(act.PAYOUT_SELLER) == [key(order, "payout")] and providers.steps(act.REFUND_PAYMENT) == []
     books = {"platform:marketplace_fees": 280, "fulfillment:fees_payable": 500, "external:payouts": SELLER_SHARE}
     books |= {"external:buyers": -TOTAL + COMPENSATION, "fulfillment:reimbursements": -COMPENSATION}
     assert_books(providers, order, ["capture", "late-delivery-compensation", "release", "payout"], books)
@@ -206,7 +207,7 @@ async def test_buyer_can_still_dispute_after_a_late_delivery(env, worker, provid
     assert result.status == OrderStatus.REFUNDED and result.dispute.resolved_by == "policy" and result.dispute.fault == "seller"
     assert_compensated_once(providers, order, result)
     assert_amounts(result, refunded=TOTAL, compensated=COMPENSATION)
-    assert providers.steps("refund") == [key(order, "refund")] and providers.steps("payout") == []
+    assert providers.steps(act.REFUND_PAYMENT) == [key(order, "refund")] and providers.steps(act.PAYOUT_SELLER) == []
     books = {"external:buyers": COMPENSATION, "fulfillment:reimbursements": -COMPENSATION}
     assert_books(providers, order, ["capture", "late-delivery-compensation", "refund"], books)
 
@@ -216,7 +217,7 @@ async def test_never_delivered_after_deliver_by_is_treated_as_lost(env, worker, 
     handle = await start_order(env, order)
     await lapse_deliver_by(env, providers, handle, order)
     await env.sleep(timedelta(days=12))
-    assert (await state_of(handle)).status == OrderStatus.IN_TRANSIT and providers.steps("refund") == []
+    assert (await state_of(handle)).status == OrderStatus.IN_TRANSIT and providers.steps(act.REFUND_PAYMENT) == []
 
     result = await handle.result()
     extra = {"external:buyers": COMPENSATION, "fulfillment:reimbursements": -REIMBURSED - COMPENSATION}

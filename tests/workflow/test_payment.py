@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from temporalio.client import WorkflowUpdateStage
 
+from domain import activity_names as act
 from domain.order_actions import CancelRequest
 
 from domain.statuses import OrderStatus
@@ -39,9 +40,9 @@ async def test_declined_card_fails_the_payment_and_nothing_else_happens(env, wor
     assert timeline_entry(result, OrderStatus.PAYMENT_FAILED).detail == "authorization declined: card_declined"
     assert result.authorization_id is None and result.fulfillment_order_id is None
     assert result.amounts.authorized == result.amounts.captured == result.amounts.paid_out == 0
-    assert providers.steps("authorize") == [key(order, "authorize")]
-    assert providers.request("authorize").payment_method == "pm_card_declined"
-    assert [step for step, _ in providers.calls] == ["authorize"]  # no fulfillment, capture, void, ledger
+    assert providers.steps(act.AUTHORIZE_PAYMENT) == [key(order, "authorize")]
+    assert providers.request(act.AUTHORIZE_PAYMENT).payment_method == "pm_card_declined"
+    assert [step for step, _ in providers.calls] == [act.AUTHORIZE_PAYMENT]  # no fulfillment, capture, void, ledger
     assert providers.entries == {}
     assert providers.recorded_statuses() == [OrderStatus.PAYMENT_PENDING, OrderStatus.PAYMENT_FAILED]
     assert await search_status(handle) == "payment_failed"
@@ -57,20 +58,20 @@ async def test_authorization_and_fulfillment_order_are_made_at_placement(env, wo
     assert state.deadlines.ship_by == order.ship_by and state.deadlines.deliver_by == order.deliver_by
     assert state.deadlines.confirm_by is None
     assert timeline_entry(state, OrderStatus.AWAITING_SHIPMENT).detail == "payment authorized; fulfillment order created"
-    request = providers.request("create_fulfillment")
+    request = providers.request(act.CREATE_FULFILLMENT_ORDER)
     assert request.idempotency_key == key(order, "fulfillment")
     assert request.seller_id == "seller_1" and request.items == order.items
-    assert providers.steps("capture") == [] and providers.entries == {}
+    assert providers.steps(act.CAPTURE_PAYMENT) == [] and providers.entries == {}
     assert await search_status(handle) == "awaiting_shipment"
 
 
 async def test_transient_authorization_failures_are_retried_with_the_same_key(env, worker, providers, now):
-    providers.transient["authorize"] = 3
+    providers.transient[act.AUTHORIZE_PAYMENT] = 3
     order = make_order(now)
     handle = await start_order(env, order)
     await env.sleep(timedelta(minutes=1))  # the activity's retry backoff: 1 s, 2 s, 4 s
     state = await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
-    assert providers.steps("authorize") == [key(order, "authorize")] * 4
+    assert providers.steps(act.AUTHORIZE_PAYMENT) == [key(order, "authorize")] * 4
     assert OrderStatus.NEEDS_ATTENTION not in statuses(state)
 
 
@@ -94,7 +95,7 @@ async def test_authorization_failing_for_good_then_operator_retry_proceeds(env, 
     await confirm(handle)
     result = await handle.result()
     assert result.status == OrderStatus.SETTLED
-    assert providers.steps("authorize") == [key(order, "authorize")] * 2
+    assert providers.steps(act.AUTHORIZE_PAYMENT) == [key(order, "authorize")] * 2
     assert_ledger(providers, order, ["capture", "release", "payout"])
 
 
@@ -111,8 +112,8 @@ async def test_authorization_failing_for_good_then_operator_cancels(env, worker,
     assert result.cancel_reason == "processor outage; order abandoned"
     assert result.attention is None
     # nothing was authorized and no fulfillment order exists: nothing to void or cancel
-    assert providers.steps("void") == [] and providers.steps("cancel_fulfillment") == []
-    assert providers.steps("create_fulfillment") == [] and providers.entries == {}
+    assert providers.steps(act.VOID_AUTHORIZATION) == [] and providers.steps(act.CANCEL_FULFILLMENT_ORDER) == []
+    assert providers.steps(act.CREATE_FULFILLMENT_ORDER) == [] and providers.entries == {}
     assert await search_status(handle) == "cancelled"
 
 
@@ -129,7 +130,7 @@ async def test_fulfillment_order_failing_for_good_then_operator_retry(env, worke
     await retry(handle)
     state = await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
     assert state.fulfillment_order_id == f"fo_{order.order_id}"
-    assert providers.steps("create_fulfillment") == [key(order, "fulfillment")] * 2
+    assert providers.steps(act.CREATE_FULFILLMENT_ORDER) == [key(order, "fulfillment")] * 2
     assert statuses(state) == [
         OrderStatus.PAYMENT_PENDING,
         OrderStatus.NEEDS_ATTENTION,
@@ -150,19 +151,19 @@ async def test_fulfillment_order_failing_for_good_then_operator_cancel_voids(env
     assert result.status == OrderStatus.CANCELLED
     assert result.cancel_reason == "seller cannot be fulfilled"
     assert result.amounts.authorized == 0
-    assert providers.steps("void") == [key(order, "void")]
-    assert providers.request("void").authorization_id == f"auth_{order.order_id}"
+    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, "void")]
+    assert providers.request(act.VOID_AUTHORIZATION).authorization_id == f"auth_{order.order_id}"
     # the create was refused, but the network is told to cancel anyway: a create that timed out may exist
-    assert providers.steps("cancel_fulfillment") == [key(order, "fulfillment-cancel")]
-    assert providers.steps("capture") == [] and providers.entries == {}
+    assert providers.steps(act.CANCEL_FULFILLMENT_ORDER) == [key(order, "fulfillment-cancel")]
+    assert providers.steps(act.CAPTURE_PAYMENT) == [] and providers.entries == {}
 
 
 async def test_cancel_pending_when_authorization_fails_for_good_needs_no_operator(env, worker, providers, now):
-    gate = providers.hold("authorize")
+    gate = providers.hold(act.AUTHORIZE_PAYMENT)
     providers.authorize_fails = True
     order = make_order(now)
     handle = await start_order(env, order)
-    await providers.arrived("authorize")
+    await providers.arrived(act.AUTHORIZE_PAYMENT)
     update = await handle.start_update(OrderWorkflow.cancel, CancelRequest(actor=BUYER, reason="too slow"), wait_for_stage=WorkflowUpdateStage.ACCEPTED)
     gate.set()
 
@@ -170,5 +171,5 @@ async def test_cancel_pending_when_authorization_fails_for_good_needs_no_operato
     result = await handle.result()
     assert result.cancel_reason == "too slow" and result.attention is None
     assert OrderStatus.NEEDS_ATTENTION in statuses(result) and statuses(result)[-1] == OrderStatus.CANCELLED
-    assert providers.steps("authorize") == [key(order, "authorize")]
-    assert providers.steps("void") == [] and providers.steps("create_fulfillment") == []
+    assert providers.steps(act.AUTHORIZE_PAYMENT) == [key(order, "authorize")]
+    assert providers.steps(act.VOID_AUTHORIZATION) == [] and providers.steps(act.CREATE_FULFILLMENT_ORDER) == []

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from domain import activity_names as act
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
     FEES_TOTAL,
@@ -42,16 +43,16 @@ def assert_return_requested(providers, order, state) -> None:
     r = state.return_shipment
     assert r is not None and r.return_by == r.requested_at + timedelta(days=14)
     assert state.deadlines.return_by == r.return_by
-    assert providers.steps("request_return") == [key(order, "return")]
-    assert providers.request("request_return").order_id == order.order_id
+    assert providers.steps(act.REQUEST_RETURN) == [key(order, "return")]
+    assert providers.request(act.REQUEST_RETURN).order_id == order.order_id
 
 
 def assert_refunded(providers, order, result) -> None:
     assert result.status == OrderStatus.REFUNDED
     assert_amounts(result, refunded=TOTAL)
-    assert providers.steps("refund") == [key(order, "refund")]
-    assert providers.request("refund").amount == TOTAL
-    assert providers.steps("payout") == []
+    assert providers.steps(act.REFUND_PAYMENT) == [key(order, "refund")]
+    assert providers.request(act.REFUND_PAYMENT).amount == TOTAL
+    assert providers.steps(act.PAYOUT_SELLER) == []
     assert_books(providers, order, ["capture", "refund"], {})
 
 
@@ -67,7 +68,7 @@ async def test_return_shipped_then_received_refunds_the_buyer(env, worker, provi
     await send_event(handle, order, "return_shipped", "ev-rs", shipped_at)
     state = await wait_until(handle, lambda s: s.return_shipment.shipped_at is not None, "saw the return ship")
     assert state.status == OrderStatus.AWAITING_RETURN and state.return_shipment.shipped_at == shipped_at
-    assert providers.steps("refund") == []
+    assert providers.steps(act.REFUND_PAYMENT) == []
 
     await env.sleep(timedelta(days=2))
     received_at = await env_now(env)
@@ -94,7 +95,7 @@ async def test_return_never_shipped_by_return_by_releases_to_the_seller(env, wor
     return_by = answer.return_shipment.return_by
     await env.sleep(timedelta(days=13, hours=23))
     state = await state_of(handle)
-    assert state.status == OrderStatus.AWAITING_RETURN and providers.steps("payout") == []
+    assert state.status == OrderStatus.AWAITING_RETURN and providers.steps(act.PAYOUT_SELLER) == []
 
     result = await handle.result()
     assert result.status == OrderStatus.SETTLED
@@ -103,8 +104,8 @@ async def test_return_never_shipped_by_return_by_releases_to_the_seller(env, wor
     released = timeline_entry(result, OrderStatus.PAYOUT_PENDING)
     assert released.detail == "the return was not shipped in time; released to the seller"
     assert return_by <= released.at < return_by + timedelta(minutes=1)
-    assert providers.steps("refund") == [] and providers.steps("payout") == [key(order, "payout")]
-    assert providers.request("payout").amount == SELLER_SHARE
+    assert providers.steps(act.REFUND_PAYMENT) == [] and providers.steps(act.PAYOUT_SELLER) == [key(order, "payout")]
+    assert providers.request(act.PAYOUT_SELLER).amount == SELLER_SHARE
     assert_books(providers, order, ["capture", "release", "payout"], SETTLED_BOOKS)
     assert statuses(result)[-3:] == [OrderStatus.AWAITING_RETURN, OrderStatus.PAYOUT_PENDING, OrderStatus.SETTLED]
 
@@ -118,8 +119,8 @@ async def test_return_shipped_but_never_received_refunds_after_the_transit_windo
 
     await env.sleep(timedelta(days=13, hours=23))  # past return_by, not yet past the transit window
     state = await state_of(handle)
-    assert state.status == OrderStatus.AWAITING_RETURN and providers.steps("refund") == []
-    assert providers.steps("payout") == []
+    assert state.status == OrderStatus.AWAITING_RETURN and providers.steps(act.REFUND_PAYMENT) == []
+    assert providers.steps(act.PAYOUT_SELLER) == []
 
     result = await handle.result()
     assert_refunded(providers, order, result)
@@ -157,7 +158,7 @@ async def test_return_request_failing_for_good_needs_attention_then_retry(env, w
     await retry(handle, OPERATOR)
     state = await wait_for_status(handle, OrderStatus.AWAITING_RETURN)
     assert state.deadlines.return_by == state.return_shipment.return_by == state.return_shipment.requested_at + timedelta(days=14)
-    assert providers.steps("request_return") == [key(order, "return")] * 2
+    assert providers.steps(act.REQUEST_RETURN) == [key(order, "return")] * 2
     await send_event(handle, order, "return_received", "ev-rr", await env_now(env))
     assert_refunded(providers, order, await handle.result())
 

@@ -3,6 +3,7 @@ instead of retrying forever, a cancel's answer says what happened, and early ful
 
 import asyncio
 
+from domain import activity_names as act
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
     OPERATOR,
@@ -33,9 +34,9 @@ async def test_a_payout_is_reserved_in_the_ledger_before_the_provider_pays_and_s
     order = make_order(now)
     handle = await start_order(env, order)
     await ship_and_deliver(env, handle, order)
-    gate = providers.hold("payout")
+    gate = providers.hold(act.PAYOUT_SELLER)
     await confirm(handle)
-    await providers.arrived("payout")
+    await providers.arrived(act.PAYOUT_SELLER)
     assert providers.posted[-1] == key(order, "payout") and key(order, "payout:settled") not in providers.posted
     balances = providers.balances()
     assert balances[f"pending:payout:{order.order_id}:USD"] == order.total - order.fees.total
@@ -43,7 +44,7 @@ async def test_a_payout_is_reserved_in_the_ledger_before_the_provider_pays_and_s
     gate.set()
     assert (await handle.result()).status == OrderStatus.SETTLED
     reserved, paid, settled = _order_of_calls(
-        providers, ("ledger", key(order, "payout")), ("payout", key(order, "payout")), ("ledger", key(order, "payout:settled"))
+        providers, (act.POST_LEDGER_ENTRY, key(order, "payout")), (act.PAYOUT_SELLER, key(order, "payout")), (act.POST_LEDGER_ENTRY, key(order, "payout:settled"))
     )
     assert reserved < paid < settled
     assert providers.balances()[f"pending:payout:{order.order_id}:USD"] == 0
@@ -56,7 +57,7 @@ async def test_a_refund_is_reserved_out_of_escrow_before_the_provider_refunds(en
     result = await handle.result()
     assert result.status == OrderStatus.REFUNDED
     reserved, refunded, settled = _order_of_calls(
-        providers, ("ledger", key(order, "refund")), ("refund", key(order, "refund")), ("ledger", key(order, "refund:settled"))
+        providers, (act.POST_LEDGER_ENTRY, key(order, "refund")), (act.REFUND_PAYMENT, key(order, "refund")), (act.POST_LEDGER_ENTRY, key(order, "refund:settled"))
     )
     assert reserved < refunded < settled
     assert [p.account.code for p in providers.entries[key(order, "refund")].postings] == [
@@ -104,14 +105,14 @@ async def test_an_operator_cancel_after_a_refused_buyer_cancel_answers_with_the_
 
     answer = await cancel(handle, OPERATOR, reason="capture refused; give up")
     assert answer.status == OrderStatus.CANCELLED and answer.amounts.authorized == 0
-    assert providers.steps("void") == [key(order, "void")]
+    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, "void")]
 
 
 async def test_a_lost_report_before_the_fulfillment_order_exists_is_kept_and_applied(env, worker, providers, now):
     order = make_order(now)
-    gate = providers.hold("create_fulfillment")
+    gate = providers.hold(act.CREATE_FULFILLMENT_ORDER)
     handle = await start_order(env, order)
-    await providers.arrived("create_fulfillment")
+    await providers.arrived(act.CREATE_FULFILLMENT_ORDER)
     await send_event(handle, order, "lost", "ev-lost", now)
     early = await wait_until(handle, lambda s: "ev-lost" in s.seen_event_ids, "saw the event")
     assert early.status == OrderStatus.PAYMENT_PENDING and [e.event_id for e in early.deferred_events] == ["ev-lost"]
@@ -119,5 +120,5 @@ async def test_a_lost_report_before_the_fulfillment_order_exists_is_kept_and_app
     result = await handle.result()
     assert result.status == OrderStatus.CANCELLED and result.network_fault.event_id == "ev-lost"
     assert "lost before shipment" in result.cancel_reason and result.deferred_events == []
-    assert providers.steps("void") == [key(order, "void")]
+    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, "void")]
     assert result.amounts.captured == 0 and TOTAL > 0

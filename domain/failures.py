@@ -1,0 +1,21 @@
+"""Failure types: the `type` of the ApplicationError an activity or the order workflow raises. Retry
+policies stop on them, the workflow parks on them and the API answers by them; they are recorded in
+workflow histories, so they never change."""
+
+# The workflow refuses an update in the order's current status (the API answers 409).
+INVALID_TRANSITION = "InvalidTransition"
+
+# A provider refused the request for good (nothing happened there); retrying cannot help.
+PROVIDER_REJECTED = "ProviderRejected"
+# A provider is unreachable or overloaded for now: retried with backoff.
+PROVIDER_UNAVAILABLE = "ProviderUnavailable"
+
+# The ledger refuses an entry for good: its key exists with other postings, it does not balance, it would
+# take an account that may not go negative below zero, or the database refused the write itself.
+LEDGER_CONFLICT = "LedgerConflict"
+LEDGER_UNBALANCED = "LedgerUnbalanced"
+LEDGER_OVERDRAWN = "LedgerOverdrawn"
+LEDGER_REJECTED = "LedgerRejected"
+
+# The database refuses the order's read-model row for good.
+READ_MODEL_REJECTED = "ReadModelRejected"
