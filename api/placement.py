@@ -9,7 +9,6 @@ from domain.after_sales import AfterSalesPolicy
 from domain.fees import compute_fees
 from domain.order_request import OrderRequest, PlacementPolicy, resolve_deadlines
 from domain.order_state import OrderInput, RetryBudget
-from domain.reference_rates import has_rate
 from runtime.settings import Settings
 
 
@@ -37,9 +36,7 @@ def request_fingerprint(request: OrderRequest) -> str:
 
 
 def order_input(request: OrderRequest, placed_at: datetime, policy: PlacementPolicy, fingerprint: str) -> OrderInput:
-    settlement_currency = request.settlement_currency or request.currency
-    if not has_rate(request.currency, settlement_currency):
-        raise field_error("settlement_currency", f"no FX rate from {request.currency} to {settlement_currency}")
+    settlement_currency = request.settlement_currency or request.currency  # any tradeable pair: the FX step gets its rate
     try:
         ship_by, deliver_by, window = resolve_deadlines(request, placed_at, policy)
     except ValueError as err:
