@@ -5,8 +5,9 @@ Since issue 9 `open_dispute`, `respond_to_dispute` and `resolve_dispute` each ta
 orders disputed then carry that pair: replaying them calls the handler with both. Temporal's Python SDK
 (1.35) decodes an update's arguments by the handler's type hints only when their number matches, so the
 handlers take `*arguments` and the model is built here. LEGACY: the two-argument form stays accepted only
-while a recorded history needs it (the `order-it-*` and the first `order-o-*` histories in tests/histories,
-and any order disputed before the change that is still open); new callers send the model.
+while a recorded history needs it: every dispute history in tests/histories recorded before the change
+(tests/histories/README.md; test_replay.py checks both forms are there) and any order disputed before it
+that is still open. New callers send the model.
 """
 
 from typing import Any, TypeVar

@@ -8,6 +8,7 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 from temporalio.workflow import NondeterminismError
 
 import workflows.order
+from domain.order_actions import OPEN_DISPUTE
 from operations.tools import load_history, replay
 from tests.workflow.conftest import TASK_QUEUE, env_now, make_order, ship_and_deliver
 from workflows.order import OrderWorkflow
@@ -62,6 +63,22 @@ async def test_histories_of_the_newer_shapes_need_their_patch(monkeypatch, modul
     replayer = Replayer(workflows=[OrderWorkflow], data_converter=pydantic_data_converter, workflow_runner=UnsandboxedWorkflowRunner())
     with pytest.raises(NondeterminismError):
         await replayer.replay_workflow(load_history(recorded[0]))
+
+
+@pytest.mark.parametrize("arguments", [1, 2], ids=["one input model", "legacy actor and request"])
+def test_dispute_updates_are_recorded_in_both_forms(arguments):
+    """The replays above cover the dispute updates as sent now (one model) and as recorded before (two
+    arguments, still accepted by workflows/update_inputs.py only for these histories)."""
+    assert any(n == arguments for path in HISTORIES for name, n in _updates(path) if name == OPEN_DISPUTE)
+
+
+def _updates(path: Path) -> list[tuple[str, int]]:
+    """(update name, number of arguments) of every update a history accepted."""
+    import json
+
+    events = json.loads(path.read_text())["events"]
+    accepted = [e["workflowExecutionUpdateAcceptedEventAttributes"]["acceptedRequest"]["input"] for e in events if "workflowExecutionUpdateAcceptedEventAttributes" in e]
+    return [(i["name"], len(i["args"]["payloads"])) for i in accepted]
 
 
 def _markers(path: Path) -> str:
