@@ -19,7 +19,7 @@ class Step:
 AUTHORIZE = Step(key="authorize", label="authorize", activity=act.AUTHORIZE_PAYMENT)
 CREATE_FULFILLMENT = Step(key="fulfillment", label="create_fulfillment_order", activity=act.CREATE_FULFILLMENT_ORDER)
 CAPTURE = Step(key="capture", label="capture", activity=act.CAPTURE_PAYMENT)
-RECORD_CAPTURE = Step(key="capture", label="record_capture", activity=act.POST_LEDGER_ENTRY)
+RECORD_CAPTURE = Step(key=CAPTURE.key, label="record_capture", activity=act.POST_LEDGER_ENTRY)
 LOCK_FX = Step(key="fx-lock", label="lock_fx_rate", activity=act.LOCK_FX_RATE)
 CANCEL_FULFILLMENT = Step(key="fulfillment-cancel", label="cancel_fulfillment_order", activity=act.CANCEL_FULFILLMENT_ORDER)
 VOID = Step(key="void", label="void", activity=act.VOID_AUTHORIZATION)

@@ -1,5 +1,6 @@
 """From order to payout, through the HTTP API, the dev server, PostgreSQL and the simulators."""
 
+from domain import order_steps as steps
 from tests.ledger_reads import entries_for_order
 from tests.integration.stack import token
 
@@ -71,7 +72,7 @@ async def test_payout_rejected_needs_attention_until_the_account_is_fixed(engine
     await engine.ship_and_deliver(order_id)
     await engine.api.post(f"/v1/orders/{order_id}/confirm-receipt", headers=token("buyer", "buyer_a"))
     stuck = await engine.wait_for(order_id, "needs_attention")
-    assert stuck["attention"]["step"] == "payout"
+    assert stuck["attention"]["step"] == steps.PAYOUT.pay.label
     assert "rejects payouts" in stuck["attention"]["reason"]
 
     assert (await engine.sim.put(f"/psp/payout-accounts/{seller_id}", json={"rejects": False})).status_code == 200

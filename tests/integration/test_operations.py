@@ -7,6 +7,7 @@ import json
 from google.protobuf.json_format import MessageToDict
 from temporalio.api.sdk.v1 import WorkflowMetadata
 
+from domain import order_steps as steps
 from tests.integration.stack import token
 
 OPERATOR = token("operator", "ops")
@@ -49,7 +50,7 @@ async def test_outage_past_the_retry_budget_needs_attention_then_the_cli_retries
         stuck = await engine.wait_for(order_id, "needs_attention", timeout=60)
     finally:
         assert (await engine.sim.put("/sim/faults", json={})).status_code == 200
-    assert stuck["attention"]["step"] == "capture"
+    assert stuck["attention"]["step"] == steps.CAPTURE.label
     assert "503" in stuck["attention"]["reason"]
     row = await pool.fetchrow("SELECT status FROM orders WHERE order_id = $1", order_id)
     assert row["status"] == "needs_attention"

@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta, timezone
 
+from domain import order_steps as steps
 from tests.integration.stack import token
 
 
@@ -25,7 +26,7 @@ async def test_capture_failure_needs_attention_and_an_operator_cancels(engine, p
     await engine.wait_for(order_id, "awaiting_shipment")
     await engine.webhook(order_id, "shipped")
     stuck = await engine.wait_for(order_id, "needs_attention")
-    assert stuck["attention"]["step"] == "capture"
+    assert stuck["attention"]["step"] == steps.CAPTURE.label
     assert "capture refused" in stuck["attention"]["reason"]
     assert stuck["amounts"]["captured"] == 0
 

@@ -6,6 +6,8 @@ import subprocess
 
 from runtime.binaries import executable
 from operations.tools import refresh_read_model
+from domain import order_steps as steps
+from domain.order_actions import RESOLVE_DISPUTE
 from tests.integration.stack import token
 
 BUYER, SELLER, OPERATOR = token("buyer", "buyer_a"), token("seller", "seller_a"), token("operator", "ops")
@@ -32,7 +34,7 @@ async def _reset_to_before_the_decision(temporal, order_id: str) -> None:
     accepted = next(
         e.event_id for e in history.events
         if e.HasField("workflow_execution_update_accepted_event_attributes")
-        and e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name == "resolve_dispute"
+        and e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name == RESOLVE_DISPUTE
     )
     reset_point = max(e.event_id for e in history.events if e.HasField("workflow_task_completed_event_attributes") and e.event_id < accepted)
     command = [
@@ -65,7 +67,7 @@ async def test_a_reset_that_turns_a_release_into_a_refund_refunds_nothing_and_pa
     answer = await _resolve(engine, order_id, "refund")
     assert answer.status_code == 200, answer.text
     parked = await engine.wait_for(order_id, "needs_attention")
-    assert parked["attention"]["step"] == "reserve_refund"
+    assert parked["attention"]["step"] == steps.REFUND.reserve.label
     assert f"escrow:{order_id}:USD" in parked["attention"]["reason"]
     assert await _provider_operations(pool, order_id) == paid  # no refund reached the provider
 
@@ -96,5 +98,5 @@ async def test_a_reset_that_turns_a_refund_into_a_release_pays_nothing_out_and_p
     await _reset_to_before_the_decision(temporal, order_id)
     await _resolve(engine, order_id, "release")
     parked = await engine.wait_for(order_id, "needs_attention")
-    assert parked["attention"]["step"] == "release"
+    assert parked["attention"]["step"] == steps.RELEASE.label
     assert await _provider_operations(pool, order_id) == before  # no payout

@@ -22,6 +22,8 @@ from runtime.binaries import executable
 from domain.after_sales import DisputeRequest, Resolution, SellerResponse
 from domain.fees import compute_fees
 from domain import failures
+from domain import order_steps as steps
+from domain.ledger import SETTLED_SUFFIX
 from domain.order_actions import Actor, CancelRequest, OpenDispute, ResolveDispute, RespondToDispute
 from domain.order_request import Item
 from domain.order_state import FulfillmentEvent, OrderInput, OrderState
@@ -113,12 +115,12 @@ def key(order: OrderInput, step: str) -> str:
 
 
 # Steps that move money out: reserved in the ledger under the step's key, settled under `<step>:settled`.
-DISBURSEMENT_STEPS = {"payout", "refund", "partial-refund", "late-delivery-compensation", "reimbursement-payout"}
+DISBURSEMENT_STEPS = {s.key for s in (steps.PAYOUT, steps.REFUND, steps.PARTIAL_REFUND, steps.LATE_DELIVERY_COMPENSATION, steps.REIMBURSEMENT_PAYOUT)}
 
 
-def ledger_keys(order: OrderInput, steps: list[str]) -> list[str]:
-    """The ledger keys `steps` write: one entry per step, two for a disbursement."""
-    return [key(order, s) for s in steps] + [key(order, f"{s}:settled") for s in steps if s in DISBURSEMENT_STEPS]
+def ledger_keys(order: OrderInput, keys: list[str]) -> list[str]:
+    """The ledger keys the steps of these key suffixes write: one entry per step, two for a disbursement."""
+    return [key(order, s) for s in keys] + [key(order, s + SETTLED_SUFFIX) for s in keys if s in DISBURSEMENT_STEPS]
 
 
 async def start_order(env: WorkflowEnvironment, order: OrderInput) -> WorkflowHandle:
@@ -220,9 +222,9 @@ def window_opened(state: OrderState) -> Any:
     return timeline_entry(state, OrderStatus.AWAITING_CONFIRMATION).at
 
 
-def assert_ledger(providers: FakeProviders, order: OrderInput, steps: list[str]) -> None:
-    """Exactly these entries were posted, each once, each balanced per currency, with the expected postings."""
-    expected_keys = ledger_keys(order, steps)
+def assert_ledger(providers: FakeProviders, order: OrderInput, keys: list[str]) -> None:
+    """Exactly the entries of these step keys were posted, each once, each balanced per currency, with the expected postings."""
+    expected_keys = ledger_keys(order, keys)
     assert sorted(providers.posted) == sorted(expected_keys), providers.posted
     assert set(providers.entries) == set(expected_keys)
     for entry in providers.entries.values():
@@ -233,17 +235,17 @@ def assert_ledger(providers: FakeProviders, order: OrderInput, steps: list[str])
     balances = providers.balances()
     escrow = f"escrow:{order.order_id}:{order.currency}"
     seller = f"seller:{order.seller_id}:{order.currency}"
-    if "capture" in steps:
-        assert providers.entries[key(order, "capture")].kind == "capture"
+    if steps.CAPTURE.key in keys:
+        assert providers.entries[key(order, steps.CAPTURE.key)].kind == "capture"
         assert balances[f"external:buyers:{order.currency}"] == -order.total
-    if "release" in steps:
-        release = providers.entries[key(order, "release")]
+    if steps.RELEASE.key in keys:
+        release = providers.entries[key(order, steps.RELEASE.key)]
         assert release.kind == "release"
         assert balances[escrow] == 0, "escrow must be empty once released"
         assert balances[f"platform:marketplace_fees:{order.currency}"] == order.fees.referral
         assert balances[f"fulfillment:fees_payable:{order.currency}"] == order.fees.fulfillment
-    if "payout" in steps:
-        assert providers.entries[key(order, "payout")].kind == "payout"
+    if steps.PAYOUT.key in keys:
+        assert providers.entries[key(order, steps.PAYOUT.key)].kind == "payout"
         assert balances[seller] == 0
         assert balances[f"external:payouts:{order.currency}"] == order.total - order.fees.total
     for code, balance in balances.items():
@@ -279,10 +281,10 @@ async def disputed_order(env: WorkflowEnvironment, now: datetime, reason: str = 
     return order, handle, answer
 
 
-def assert_books(providers: FakeProviders, order: OrderInput, steps: list[str], balances: dict[str, int]) -> None:
+def assert_books(providers: FakeProviders, order: OrderInput, keys: list[str], balances: dict[str, int]) -> None:
     """Exactly these ledger entries were posted, each once and balanced in the order's currency; the
     accounts end with exactly `balances` (codes with the currency left off; accounts not named are 0)."""
-    expected_keys = ledger_keys(order, steps)
+    expected_keys = ledger_keys(order, keys)
     assert sorted(providers.posted) == sorted(expected_keys), providers.posted
     assert set(providers.entries) == set(expected_keys)
     for entry in providers.entries.values():
@@ -294,11 +296,11 @@ def assert_books(providers: FakeProviders, order: OrderInput, steps: list[str], 
     assert sum(providers.balances().values()) == 0
 
 
-def entry_postings(providers: FakeProviders, order: OrderInput, step: str) -> list[tuple[str, int]]:
+def entry_postings(providers: FakeProviders, order: OrderInput, step_key: str) -> list[tuple[str, int]]:
     """(account code, amount) a step moved, sorted: a disbursement's two entries netted (its pending account
     ends at zero)."""
     moved: dict[str, int] = {}
-    for k in ledger_keys(order, [step]):
+    for k in ledger_keys(order, [step_key]):
         for p in providers.entries[k].postings:
             moved[p.account.code] = moved.get(p.account.code, 0) + p.amount
     return sorted((code, amount) for code, amount in moved.items() if amount)

@@ -6,6 +6,7 @@ from datetime import timedelta
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateStage
 
+from domain import order_steps as steps
 from domain import activity_names as act
 from domain.order_actions import CancelRequest
 from domain.statuses import OrderStatus
@@ -38,9 +39,9 @@ def assert_voided_and_unfulfilled(providers, order, result) -> None:
     """A cancelled order: authorization voided once, fulfillment order cancelled once, no money moved."""
     assert result.status == OrderStatus.CANCELLED
     assert result.amounts.authorized == 0 and result.amounts.captured == 0 and result.amounts.paid_out == 0
-    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, "void")]
+    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, steps.VOID.key)]
     assert providers.request(act.VOID_AUTHORIZATION).authorization_id == f"auth_{order.order_id}"
-    assert providers.steps(act.CANCEL_FULFILLMENT_ORDER) == [key(order, "fulfillment-cancel")]
+    assert providers.steps(act.CANCEL_FULFILLMENT_ORDER) == [key(order, steps.CANCEL_FULFILLMENT.key)]
     assert providers.request(act.CANCEL_FULFILLMENT_ORDER).order_id == order.order_id
     assert providers.steps(act.CAPTURE_PAYMENT) == [] and providers.steps(act.PAYOUT_SELLER) == []
     assert providers.entries == {} and providers.posted == []
@@ -103,7 +104,7 @@ async def test_cancel_while_authorizing_voids_once_authorized(env, worker, provi
     assert answer.status == OrderStatus.CANCELLED
     result = await handle.result()
     assert result.status == OrderStatus.CANCELLED and result.cancel_reason == "oops"
-    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, "void")]
+    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, steps.VOID.key)]
     assert providers.steps(act.CREATE_FULFILLMENT_ORDER) == [] and providers.steps(act.CANCEL_FULFILLMENT_ORDER) == []
     assert providers.entries == {}
 
@@ -139,7 +140,7 @@ async def test_cancel_after_shipment_is_rejected_without_trace(env, worker, prov
     result = await handle.result()
     assert result.status == OrderStatus.SETTLED and result.cancel_reason is None
     assert providers.steps(act.VOID_AUTHORIZATION) == [] and providers.steps(act.CANCEL_FULFILLMENT_ORDER) == []
-    assert_ledger(providers, order, ["capture", "release", "payout"])
+    assert_ledger(providers, order, [steps.CAPTURE.key, steps.RELEASE.key, steps.PAYOUT.key])
     accepted = [e async for e in handle.fetch_history_events() if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED]
     assert len(accepted) == 1  # only the confirmation; rejected updates leave no trace
 
@@ -182,7 +183,7 @@ async def test_void_failing_for_good_needs_attention_then_retry_cancels(env, wor
     await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
     pending = asyncio.create_task(cancel(handle, BUYER))
     state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
-    assert state.attention.step == "void"
+    assert state.attention.step == steps.VOID.label
     assert state.attention.resume_status == OrderStatus.AWAITING_SHIPMENT
     await assert_rejected(cancel(handle, OPERATOR), "already being cancelled")
 
@@ -191,8 +192,8 @@ async def test_void_failing_for_good_needs_attention_then_retry_cancels(env, wor
     providers.void_fails = False
     await retry(handle)
     result = await handle.result()
-    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, "void")] * 2
-    assert providers.steps(act.CANCEL_FULFILLMENT_ORDER) == [key(order, "fulfillment-cancel")]
+    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, steps.VOID.key)] * 2
+    assert providers.steps(act.CANCEL_FULFILLMENT_ORDER) == [key(order, steps.CANCEL_FULFILLMENT.key)]
     assert result.status == OrderStatus.CANCELLED and result.amounts.authorized == 0
     assert statuses(result)[-3:] == [OrderStatus.NEEDS_ATTENTION, OrderStatus.AWAITING_SHIPMENT, OrderStatus.CANCELLED]
 
@@ -204,15 +205,15 @@ async def test_fulfillment_cancel_failing_for_good_needs_attention_then_retry(en
     await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
     await env.sleep(timedelta(days=5, minutes=1))  # ship-by lapses
     state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
-    assert state.attention.step == "cancel_fulfillment_order"
+    assert state.attention.step == steps.CANCEL_FULFILLMENT.label
     assert state.amounts.authorized == 3500  # the network is asked first; the void waits for its answer
 
     providers.cancel_fulfillment_fails = False
     await retry(handle)
     result = await handle.result()
     assert result.status == OrderStatus.CANCELLED
-    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, "void")]
-    assert providers.steps(act.CANCEL_FULFILLMENT_ORDER) == [key(order, "fulfillment-cancel")] * 2
+    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, steps.VOID.key)]
+    assert providers.steps(act.CANCEL_FULFILLMENT_ORDER) == [key(order, steps.CANCEL_FULFILLMENT.key)] * 2
 
 
 async def test_a_cancel_that_reaches_the_network_after_it_shipped_does_not_stand(env, worker, providers, now):
@@ -224,7 +225,7 @@ async def test_a_cancel_that_reaches_the_network_after_it_shipped_does_not_stand
     await assert_rejected(cancel(handle, BUYER), "already shipped")
     state = await wait_for_status(handle, OrderStatus.IN_TRANSIT)
     assert state.cancel_reason is None and state.amounts.authorized == order.total and state.shipped_at is not None
-    assert providers.steps(act.VOID_AUTHORIZATION) == [] and providers.steps(act.CAPTURE_PAYMENT) == [key(order, "capture")]
+    assert providers.steps(act.VOID_AUTHORIZATION) == [] and providers.steps(act.CAPTURE_PAYMENT) == [key(order, steps.CAPTURE.key)]
     await deliver(env, handle, order)
     await confirm(handle)
     result = await handle.result()

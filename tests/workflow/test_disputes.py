@@ -3,6 +3,7 @@
 import asyncio
 from datetime import timedelta
 
+from domain import order_steps as steps
 from domain import activity_names as act
 from domain.fees import compute_fees
 from domain.statuses import OrderStatus
@@ -44,7 +45,7 @@ def assert_refunded_in_full(providers, order, result, resolved_by: str, step: st
     refund = providers.request(act.REFUND_PAYMENT)
     assert refund.amount == TOTAL and refund.capture_id == f"cap_auth_{order.order_id}" and refund.currency == "USD"
     assert providers.steps(act.PAYOUT_SELLER) == []
-    assert_books(providers, order, ["capture", step], REFUNDED_BOOKS)
+    assert_books(providers, order, [steps.CAPTURE.key, step], REFUNDED_BOOKS)
     assert entry_postings(providers, order, step) == sorted([(f"escrow:{order.order_id}:USD", -TOTAL), ("external:buyers:USD", TOTAL)])
 
 
@@ -99,9 +100,9 @@ async def test_seller_evidence_then_operator_releases_with_normal_fees(env, work
     result = await handle.result()
     assert result.status == OrderStatus.SETTLED
     assert_amounts(result, fees=FEES_TOTAL, paid_out=SELLER_SHARE)
-    assert providers.steps(act.REFUND_PAYMENT) == [] and providers.steps(act.PAYOUT_SELLER) == [key(order, "payout")]
+    assert providers.steps(act.REFUND_PAYMENT) == [] and providers.steps(act.PAYOUT_SELLER) == [key(order, steps.PAYOUT.key)]
     assert providers.request(act.PAYOUT_SELLER).amount == SELLER_SHARE
-    assert_books(providers, order, ["capture", "release", "payout"], SETTLED_BOOKS)
+    assert_books(providers, order, [steps.CAPTURE.key, steps.RELEASE.key, steps.PAYOUT.key], SETTLED_BOOKS)
     assert statuses(result)[-3:] == [OrderStatus.DISPUTED, OrderStatus.PAYOUT_PENDING, OrderStatus.SETTLED]
 
 
@@ -131,11 +132,11 @@ async def test_partial_refund_pays_out_the_remainder_with_fees_recomputed(env, w
     assert result.status == OrderStatus.SETTLED
     assert result.dispute.resolution.outcome == "partial_refund" and result.dispute.resolution.refund_amount == 1000
     assert_amounts(result, refunded=1000, fees=fees.total, paid_out=remainder - fees.total)
-    assert providers.steps(act.REFUND_PAYMENT) == [key(order, "partial-refund")] and providers.request(act.REFUND_PAYMENT).amount == 1000
-    assert providers.steps(act.PAYOUT_SELLER) == [key(order, "payout")] and providers.request(act.PAYOUT_SELLER).amount == remainder - fees.total
+    assert providers.steps(act.REFUND_PAYMENT) == [key(order, steps.PARTIAL_REFUND.key)] and providers.request(act.REFUND_PAYMENT).amount == 1000
+    assert providers.steps(act.PAYOUT_SELLER) == [key(order, steps.PAYOUT.key)] and providers.request(act.PAYOUT_SELLER).amount == remainder - fees.total
     books = {"external:buyers": -remainder, "platform:marketplace_fees": fees.referral, "fulfillment:fees_payable": fees.fulfillment}
-    assert_books(providers, order, ["capture", "partial-refund", "release", "payout"], books | {"external:payouts": remainder - fees.total})
-    assert entry_postings(providers, order, "release") == sorted(
+    assert_books(providers, order, [steps.CAPTURE.key, steps.PARTIAL_REFUND.key, steps.RELEASE.key, steps.PAYOUT.key], books | {"external:payouts": remainder - fees.total})
+    assert entry_postings(providers, order, steps.RELEASE.key) == sorted(
         [
             (f"escrow:{order.order_id}:USD", -remainder),
             ("platform:marketplace_fees:USD", fees.referral),
@@ -203,7 +204,7 @@ async def test_dispute_outside_the_confirmation_window_is_rejected(env, worker, 
     gate.set()
     result = await settling
     assert result.status == OrderStatus.SETTLED and result.dispute is None
-    assert_books(providers, order, ["capture", "release", "payout"], SETTLED_BOOKS)
+    assert_books(providers, order, [steps.CAPTURE.key, steps.RELEASE.key, steps.PAYOUT.key], SETTLED_BOOKS)
 
 
 async def test_refund_failing_for_good_needs_attention_then_retry_refunds_once(env, worker, providers, now):
@@ -212,9 +213,9 @@ async def test_refund_failing_for_good_needs_attention_then_retry_refunds_once(e
     decision = await resolve(handle, "refund")
     assert decision.status == OrderStatus.NEEDS_ATTENTION  # the operator's answer shows the refund is stuck
     state = await state_of(handle)
-    assert state.attention.step == "refund" and state.attention.resume_status == OrderStatus.DISPUTED
+    assert state.attention.step == steps.REFUND.pay.label and state.attention.resume_status == OrderStatus.DISPUTED
     assert "refund refused" in state.attention.reason
-    assert state.amounts.refunded == 0 and providers.posted == [key(order, "capture"), key(order, "refund")]
+    assert state.amounts.refunded == 0 and providers.posted == [key(order, steps.CAPTURE.key), key(order, steps.REFUND.key)]
     # reserved out of escrow before the provider was asked: the money waits in the order's pending account
     assert providers.balances()[f"escrow:{order.order_id}:USD"] == 0
     assert providers.balances()[f"pending:refund:{order.order_id}:USD"] == TOTAL
@@ -222,6 +223,6 @@ async def test_refund_failing_for_good_needs_attention_then_retry_refunds_once(e
     await retry(handle, OPERATOR)
     result = await handle.result()
     assert result.status == OrderStatus.REFUNDED and result.attention is None
-    assert providers.steps(act.REFUND_PAYMENT) == [key(order, "refund")] * 2  # the failed attempt and the retry, one key
+    assert providers.steps(act.REFUND_PAYMENT) == [key(order, steps.REFUND.key)] * 2  # the failed attempt and the retry, one key
     assert_amounts(result, refunded=TOTAL)
-    assert_books(providers, order, ["capture", "refund"], REFUNDED_BOOKS)
+    assert_books(providers, order, [steps.CAPTURE.key, steps.REFUND.key], REFUNDED_BOOKS)

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from domain import order_steps as steps
 from domain import activity_names as act
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
@@ -49,8 +50,8 @@ async def test_duplicate_shipped_event_captures_once(env, worker, providers, now
     assert result.status == OrderStatus.SETTLED
     assert result.seen_event_ids == ["ev-1", "ev-2"]
     assert result.delivered_at < shipped_at + timedelta(days=1)  # the first delivered event's time stands
-    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, "capture")]
-    assert_ledger(providers, order, ["capture", "release", "payout"])
+    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, steps.CAPTURE.key)]
+    assert_ledger(providers, order, [steps.CAPTURE.key, steps.RELEASE.key, steps.PAYOUT.key])
 
 
 async def test_reused_event_id_with_another_type_is_ignored(env, worker, providers, now):
@@ -85,8 +86,8 @@ async def test_delivered_before_shipped_captures_once_then_awaits_confirmation(e
     result = await settle(handle)
     assert result.status == OrderStatus.SETTLED
     assert result.shipped_at == delivered_at and result.tracking == "TRK-D"
-    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, "capture")]
-    assert_ledger(providers, order, ["capture", "release", "payout"])
+    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, steps.CAPTURE.key)]
+    assert_ledger(providers, order, [steps.CAPTURE.key, steps.RELEASE.key, steps.PAYOUT.key])
 
 
 async def test_stale_shipped_after_delivered_changes_nothing(env, worker, providers, now):
@@ -103,9 +104,9 @@ async def test_stale_shipped_after_delivered_changes_nothing(env, worker, provid
     assert after.tracking == "TRK-1" and after.shipped_at == shipped_at
 
     result = await settle(handle)
-    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, "capture")]
+    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, steps.CAPTURE.key)]
     assert statuses(result).count(OrderStatus.IN_TRANSIT) == 1
-    assert_ledger(providers, order, ["capture", "release", "payout"])
+    assert_ledger(providers, order, [steps.CAPTURE.key, steps.RELEASE.key, steps.PAYOUT.key])
 
 
 async def test_in_transit_event_counts_as_shipment_and_progress(env, worker, providers, now):
@@ -120,7 +121,7 @@ async def test_in_transit_event_counts_as_shipment_and_progress(env, worker, pro
     assert (await state_of(handle)).tracking == "TRK-T"
     await deliver(env, handle, order)
     result = await settle(handle)
-    assert result.status == OrderStatus.SETTLED and providers.steps(act.CAPTURE_PAYMENT) == [key(order, "capture")]
+    assert result.status == OrderStatus.SETTLED and providers.steps(act.CAPTURE_PAYMENT) == [key(order, steps.CAPTURE.key)]
 
 
 async def test_shipped_before_the_fulfillment_order_exists_captures_right_after(env, worker, providers, now):
@@ -133,7 +134,7 @@ async def test_shipped_before_the_fulfillment_order_exists_captures_right_after(
     gate.set()
     state = await wait_for_status(handle, OrderStatus.IN_TRANSIT)
     assert statuses(state) == [OrderStatus.PAYMENT_PENDING, OrderStatus.AWAITING_SHIPMENT, OrderStatus.IN_TRANSIT]
-    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, "capture")]
+    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, steps.CAPTURE.key)]
 
 
 async def test_return_events_do_not_count_as_shipment(env, worker, providers, now):
@@ -146,4 +147,4 @@ async def test_return_events_do_not_count_as_shipment(env, worker, providers, no
 
     result = await handle.result()  # ship-by lapses
     assert result.status == OrderStatus.CANCELLED
-    assert providers.steps(act.CAPTURE_PAYMENT) == [] and providers.steps(act.VOID_AUTHORIZATION) == [key(order, "void")]
+    assert providers.steps(act.CAPTURE_PAYMENT) == [] and providers.steps(act.VOID_AUTHORIZATION) == [key(order, steps.VOID.key)]

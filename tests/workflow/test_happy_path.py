@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from domain import order_steps as steps
+from domain.ledger import SETTLED_SUFFIX
 from domain import activity_names as act
 from domain.fees import Fees
 from domain.order_request import Item
@@ -66,18 +68,18 @@ async def test_buyer_confirms_receipt_and_seller_is_paid_out(env, worker, provid
     assert result.attention is None and result.cancel_reason is None and result.decline_code is None
 
     # every provider step once, with keys derived from the workflow id and the step
-    assert providers.steps(act.AUTHORIZE_PAYMENT) == [key(order, "authorize")]
-    assert providers.steps(act.CREATE_FULFILLMENT_ORDER) == [key(order, "fulfillment")]
-    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, "capture")]
-    assert providers.steps(act.PAYOUT_SELLER) == [key(order, "payout")]
+    assert providers.steps(act.AUTHORIZE_PAYMENT) == [key(order, steps.AUTHORIZE.key)]
+    assert providers.steps(act.CREATE_FULFILLMENT_ORDER) == [key(order, steps.CREATE_FULFILLMENT.key)]
+    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, steps.CAPTURE.key)]
+    assert providers.steps(act.PAYOUT_SELLER) == [key(order, steps.PAYOUT.key)]
     assert providers.steps(act.VOID_AUTHORIZATION) == [] and providers.steps(act.CANCEL_FULFILLMENT_ORDER) == []
     assert providers.request(act.AUTHORIZE_PAYMENT).amount == TOTAL and providers.request(act.AUTHORIZE_PAYMENT).payment_method == "pm_card_visa"
     assert providers.request(act.CAPTURE_PAYMENT).amount == TOTAL
     assert providers.request(act.CAPTURE_PAYMENT).authorization_id == result.authorization_id
     assert providers.request(act.PAYOUT_SELLER).amount == SELLER_SHARE and providers.request(act.PAYOUT_SELLER).seller_id == "seller_1"
 
-    assert_ledger(providers, order, ["capture", "release", "payout"])
-    release = providers.entries[key(order, "release")]
+    assert_ledger(providers, order, [steps.CAPTURE.key, steps.RELEASE.key, steps.PAYOUT.key])
+    release = providers.entries[key(order, steps.RELEASE.key)]
     assert sorted((p.account.code, p.amount) for p in release.postings) == sorted(
         [
             (f"escrow:{order.order_id}:USD", -TOTAL),
@@ -86,7 +88,7 @@ async def test_buyer_confirms_receipt_and_seller_is_paid_out(env, worker, provid
             ("seller:seller_1:USD", SELLER_SHARE),
         ]
     )
-    assert providers.posted == [key(order, "capture"), key(order, "release"), key(order, "payout"), key(order, "payout:settled")]
+    assert providers.posted == [key(order, steps.CAPTURE.key), key(order, steps.RELEASE.key), key(order, steps.PAYOUT.key), key(order, steps.PAYOUT.key + SETTLED_SUFFIX)]
     assert providers.recorded_statuses() == FULL_LIFECYCLE
     assert await search_status(handle) == "settled"
 
@@ -109,8 +111,8 @@ async def test_confirmation_window_lapses_and_escrow_is_released(env, worker, pr
     assert lapsed.detail == "confirmation window lapsed; released automatically"
     assert delivered_at + timedelta(days=7) <= lapsed.at < delivered_at + timedelta(days=7, minutes=1)
     assert result.amounts.paid_out == SELLER_SHARE
-    assert providers.steps(act.PAYOUT_SELLER) == [key(order, "payout")]
-    assert_ledger(providers, order, ["capture", "release", "payout"])
+    assert providers.steps(act.PAYOUT_SELLER) == [key(order, steps.PAYOUT.key)]
+    assert_ledger(providers, order, [steps.CAPTURE.key, steps.RELEASE.key, steps.PAYOUT.key])
 
 
 async def test_per_order_confirmation_window_of_two_days(env, worker, providers, now):
@@ -129,7 +131,7 @@ async def test_per_order_confirmation_window_of_two_days(env, worker, providers,
     assert lapsed.detail == "confirmation window lapsed; released automatically"
     assert delivered_at + timedelta(days=2) <= lapsed.at < delivered_at + timedelta(days=2, minutes=1)
     assert state.confirmation_window == timedelta(days=2)
-    assert_ledger(providers, order, ["capture", "release", "payout"])
+    assert_ledger(providers, order, [steps.CAPTURE.key, steps.RELEASE.key, steps.PAYOUT.key])
 
 
 async def test_delivery_reported_long_ago_still_gets_the_whole_window(env, worker, providers, now):
@@ -151,7 +153,7 @@ async def test_delivery_reported_long_ago_still_gets_the_whole_window(env, worke
     await env.sleep(timedelta(hours=2))
     state = await wait_for_status(handle, OrderStatus.SETTLED)
     assert timeline_entry(state, OrderStatus.PAYOUT_PENDING).detail == "confirmation window lapsed; released automatically"
-    assert providers.steps(act.PAYOUT_SELLER) == [key(order, "payout")]
+    assert providers.steps(act.PAYOUT_SELLER) == [key(order, steps.PAYOUT.key)]
 
 
 async def test_delivery_time_in_the_future_is_clamped_to_now(env, worker, providers, now):
@@ -180,8 +182,8 @@ async def test_confirm_receipt_is_rejected_unless_awaiting_confirmation(env, wor
     result = await handle.result()
     assert result.status == OrderStatus.SETTLED
     assert [t.detail for t in result.timeline].count("buyer confirmed receipt") == 1
-    assert providers.steps(act.PAYOUT_SELLER) == [key(order, "payout")]
-    assert_ledger(providers, order, ["capture", "release", "payout"])
+    assert providers.steps(act.PAYOUT_SELLER) == [key(order, steps.PAYOUT.key)]
+    assert_ledger(providers, order, [steps.CAPTURE.key, steps.RELEASE.key, steps.PAYOUT.key])
 
 
 async def test_fees_taking_the_whole_total_settle_without_a_payout(env, worker, providers, now):
@@ -196,8 +198,8 @@ async def test_fees_taking_the_whole_total_settle_without_a_payout(env, worker, 
     assert result.amounts.captured == 250 and result.amounts.fees == 250 and result.amounts.paid_out == 0
     assert result.payout_id is None
     assert providers.steps(act.PAYOUT_SELLER) == []
-    assert_ledger(providers, order, ["capture", "release"])
-    release = providers.entries[key(order, "release")]
+    assert_ledger(providers, order, [steps.CAPTURE.key, steps.RELEASE.key])
+    release = providers.entries[key(order, steps.RELEASE.key)]
     assert sorted((p.account.code, p.amount) for p in release.postings) == [
         (f"escrow:{order.order_id}:USD", -250),
         ("fulfillment:fees_payable:USD", 250),

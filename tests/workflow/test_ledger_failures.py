@@ -4,6 +4,8 @@ without repeating the provider call that already moved the money."""
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
+from domain import order_steps as steps
+from domain.ledger import SETTLED_SUFFIX
 from domain import activity_names as act
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
@@ -25,19 +27,19 @@ from tests.workflow.conftest import (
 
 async def test_capture_entry_rejected_by_the_ledger_retry_does_not_capture_again(env, worker, providers, now):
     order = make_order(now)
-    providers.ledger_conflicts.add(key(order, "capture"))
+    providers.ledger_conflicts.add(key(order, steps.CAPTURE.key))
     handle = await start_order(env, order)
     await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
     await send_event(handle, order, "shipped", "ev-ship", now)
     state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
-    assert "capture" in state.attention.step and "conflicting postings" in state.attention.reason
+    assert steps.CAPTURE.label in state.attention.step and "conflicting postings" in state.attention.reason
     assert state.capture_id == f"cap_auth_{order.order_id}"  # the provider did capture
 
     providers.ledger_conflicts.clear()
     await retry(handle)
     await wait_for_status(handle, OrderStatus.IN_TRANSIT)
-    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, "capture")]  # only the posting was retried
-    assert providers.posted == [key(order, "capture")]
+    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, steps.CAPTURE.key)]  # only the posting was retried
+    assert providers.posted == [key(order, steps.CAPTURE.key)]
 
 
 async def test_operator_cannot_void_a_payment_already_captured(env, worker, providers, now):
@@ -45,7 +47,7 @@ async def test_operator_cannot_void_a_payment_already_captured(env, worker, prov
     the step is still named 'capture', which is in CANCELLABLE_STEPS, so an operator cancel is accepted and
     voids an authorization already captured: the buyer's money stays captured, with no ledger entry and no refund."""
     order = make_order(now)
-    providers.ledger_conflicts.add(key(order, "capture"))
+    providers.ledger_conflicts.add(key(order, steps.CAPTURE.key))
     handle = await start_order(env, order)
     await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
     await send_event(handle, order, "shipped", "ev-ship", now)
@@ -64,9 +66,9 @@ async def test_operator_cannot_void_a_payment_already_captured(env, worker, prov
 
 
 @pytest.mark.parametrize(("refused", "step", "paid_before_retry"), [
-    ("release", "release", False),
-    ("payout", "reserve_payout", False),  # the reservation: refused before the provider is asked
-    ("payout:settled", "record_payout", True),  # the provider paid; the ledger must settle it, not pay again
+    (steps.RELEASE.key, steps.RELEASE.label, False),
+    (steps.PAYOUT.key, steps.PAYOUT.reserve.label, False),  # the reservation: refused before the provider is asked
+    (steps.PAYOUT.key + SETTLED_SUFFIX, steps.PAYOUT.settle.label, True),  # the provider paid; the ledger must settle it, not pay again
 ])
 async def test_an_entry_refused_by_the_ledger_parks_and_a_retry_never_pays_twice(env, worker, providers, now, refused, step, paid_before_retry):
     order = make_order(now)
@@ -77,12 +79,12 @@ async def test_an_entry_refused_by_the_ledger_parks_and_a_retry_never_pays_twice
     state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
     assert state.attention.step == step and "conflicting postings" in state.attention.reason
     assert state.attention.resume_status == OrderStatus.PAYOUT_PENDING
-    assert providers.steps(act.PAYOUT_SELLER) == ([key(order, "payout")] if paid_before_retry else [])
+    assert providers.steps(act.PAYOUT_SELLER) == ([key(order, steps.PAYOUT.key)] if paid_before_retry else [])
     assert state.payout_id == (f"po_{order.order_id}" if paid_before_retry else None)
 
     providers.ledger_conflicts.clear()
     await retry(handle)
     result = await handle.result()
     assert result.status == OrderStatus.SETTLED
-    assert providers.steps(act.PAYOUT_SELLER) == [key(order, "payout")]
-    assert_ledger(providers, order, ["capture", "release", "payout"])
+    assert providers.steps(act.PAYOUT_SELLER) == [key(order, steps.PAYOUT.key)]
+    assert_ledger(providers, order, [steps.CAPTURE.key, steps.RELEASE.key, steps.PAYOUT.key])

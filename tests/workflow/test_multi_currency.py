@@ -3,6 +3,7 @@ after a partial refund, and to a reimbursement."""
 
 from datetime import timedelta
 
+from domain import order_steps as steps
 from domain import activity_names as act
 from domain.fees import compute_fees
 from domain.statuses import OrderStatus
@@ -31,13 +32,13 @@ async def test_rate_is_locked_at_capture_and_the_seller_is_paid_in_usd(env, work
     assert result.settlement.paid_out == 2965  # 2720 x 1.09 = 2964.8, rounded half up
     payout = providers.request(act.PAYOUT_SELLER)
     assert (payout.amount, payout.currency) == (2965, "USD")
-    capture = providers.entries[key(order, "capture")]
+    capture = providers.entries[key(order, steps.CAPTURE.key)]
     assert capture.memo["fx"]["rate"] == "1.09"
-    release = providers.entries[key(order, "release")]
+    release = providers.entries[key(order, steps.RELEASE.key)]
     assert _balanced(release)
     gain = [p.amount for p in release.postings if p.account.code == "platform:fx_gain_loss:USD"]
     assert gain == [2992 - 2965]  # at mid 2720 x 1.10 = 2992; the spread is the platform's
-    assert providers.entries[key(order, "payout")].postings[0].account.currency == "USD"
+    assert providers.entries[key(order, steps.PAYOUT.key)].postings[0].account.currency == "USD"
 
 
 async def test_partial_refund_in_eur_then_the_remainder_converted(env, worker, providers, now):
@@ -65,6 +66,6 @@ async def test_a_lost_parcel_reimburses_the_seller_in_usd(env, worker, providers
     assert result.status == OrderStatus.REFUNDED
     assert result.amounts.refunded == 3500 and result.amounts.reimbursed == 2720
     assert result.settlement.reimbursed == 2965
-    reimbursement = providers.entries[key(order, "reimbursement")]
+    reimbursement = providers.entries[key(order, steps.REIMBURSEMENT.key)]
     assert _balanced(reimbursement)
     assert providers.request(act.PAYOUT_SELLER).currency == "USD"

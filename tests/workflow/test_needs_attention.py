@@ -3,6 +3,7 @@
 import asyncio
 from datetime import timedelta
 
+from domain import order_steps as steps
 from domain import activity_names as act
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
@@ -43,7 +44,7 @@ async def park_at_capture(env, providers, now):
 
 async def test_capture_failing_for_good_needs_attention_then_retry_settles(env, worker, providers, now):
     order, handle, state = await park_at_capture(env, providers, now)
-    assert state.attention.step == "capture"
+    assert state.attention.step == steps.CAPTURE.label
     assert state.attention.resume_status == OrderStatus.AWAITING_SHIPMENT
     assert "capture refused" in state.attention.reason
     assert timeline_entry(state, OrderStatus.NEEDS_ATTENTION).detail.startswith("capture failed: ")
@@ -65,9 +66,9 @@ async def test_capture_failing_for_good_needs_attention_then_retry_settles(env, 
     await confirm(handle)
     result = await handle.result()
     assert result.status == OrderStatus.SETTLED and result.amounts.paid_out == SELLER_SHARE
-    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, "capture")] * 2  # same key: never captured twice
+    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, steps.CAPTURE.key)] * 2  # same key: never captured twice
     assert providers.steps(act.VOID_AUTHORIZATION) == []
-    assert_ledger(providers, order, ["capture", "release", "payout"])
+    assert_ledger(providers, order, [steps.CAPTURE.key, steps.RELEASE.key, steps.PAYOUT.key])
     assert statuses(result) == [
         OrderStatus.PAYMENT_PENDING,
         OrderStatus.AWAITING_SHIPMENT,
@@ -87,9 +88,9 @@ async def test_capture_failing_for_good_then_operator_cancel_voids(env, worker, 
     result = await handle.result()
     assert result.status == OrderStatus.CANCELLED and result.cancel_reason == "card issuer refuses capture"
     assert result.attention is None and result.amounts.authorized == 0 and result.amounts.captured == 0
-    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, "void")]
-    assert providers.steps(act.CANCEL_FULFILLMENT_ORDER) == [key(order, "fulfillment-cancel")]
-    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, "capture")]
+    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, steps.VOID.key)]
+    assert providers.steps(act.CANCEL_FULFILLMENT_ORDER) == [key(order, steps.CANCEL_FULFILLMENT.key)]
+    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, steps.CAPTURE.key)]
     assert providers.entries == {}
     assert await search_status(handle) == "cancelled"
 
@@ -103,8 +104,8 @@ async def test_transient_capture_failures_are_retried_with_the_same_key(env, wor
     await env.sleep(timedelta(minutes=2))
     state = await wait_for_status(handle, OrderStatus.IN_TRANSIT)
     assert OrderStatus.NEEDS_ATTENTION not in statuses(state)
-    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, "capture")] * 5
-    assert providers.posted == [key(order, "capture")]
+    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, steps.CAPTURE.key)] * 5
+    assert providers.posted == [key(order, steps.CAPTURE.key)]
 
 
 async def test_capture_unavailable_past_the_retry_budget_needs_attention(env, worker, providers, now):
@@ -115,7 +116,7 @@ async def test_capture_unavailable_past_the_retry_budget_needs_attention(env, wo
     await send_event(handle, order, "shipped", "ev-ship", now)
     await env.sleep(timedelta(minutes=10))
     state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
-    assert state.attention.step == "capture" and "provider unavailable" in state.attention.reason
+    assert state.attention.step == steps.CAPTURE.label and "provider unavailable" in state.attention.reason
     assert len(providers.steps(act.CAPTURE_PAYMENT)) == 10
     # the capture may have happened at the provider: voiding now could lose the money, so only a retry will do
     assert state.attention.cancellable is False
@@ -123,8 +124,8 @@ async def test_capture_unavailable_past_the_retry_budget_needs_attention(env, wo
 
     await retry(handle)
     state = await wait_for_status(handle, OrderStatus.IN_TRANSIT)
-    assert set(providers.steps(act.CAPTURE_PAYMENT)) == {key(order, "capture")}
-    assert providers.posted == [key(order, "capture")]
+    assert set(providers.steps(act.CAPTURE_PAYMENT)) == {key(order, steps.CAPTURE.key)}
+    assert providers.posted == [key(order, steps.CAPTURE.key)]
 
 
 async def test_payout_failing_for_good_needs_attention_then_retry_settles(env, worker, providers, now):
@@ -134,11 +135,11 @@ async def test_payout_failing_for_good_needs_attention_then_retry_settles(env, w
     await ship_and_deliver(env, handle, order)
     await confirm(handle)
     state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
-    assert state.attention.step == "payout"
+    assert state.attention.step == steps.PAYOUT.pay.label
     assert state.attention.resume_status == OrderStatus.PAYOUT_PENDING
     assert "payout account rejects payouts" in state.attention.reason
     assert state.amounts.fees == order.fees.total and state.amounts.paid_out == 0
-    assert providers.posted == [key(order, "capture"), key(order, "release"), key(order, "payout")]  # reserved, not settled
+    assert providers.posted == [key(order, steps.CAPTURE.key), key(order, steps.RELEASE.key), key(order, steps.PAYOUT.key)]  # reserved, not settled
     assert providers.balances()[f"pending:payout:{order.order_id}:USD"] == SELLER_SHARE
     await assert_rejected(cancel(handle, OPERATOR), "needs_attention and can no longer be cancelled")
     await assert_rejected(cancel(handle, BUYER), "can no longer be cancelled")
@@ -149,8 +150,8 @@ async def test_payout_failing_for_good_needs_attention_then_retry_settles(env, w
     assert result.status == OrderStatus.SETTLED
     assert result.amounts.paid_out == SELLER_SHARE and result.payout_id == f"po_{order.order_id}"
     assert timeline_entry(result, OrderStatus.PAYOUT_PENDING).detail == "operator retried payout"
-    assert providers.steps(act.PAYOUT_SELLER) == [key(order, "payout")] * 2
-    assert_ledger(providers, order, ["capture", "release", "payout"])  # release and payout each once
+    assert providers.steps(act.PAYOUT_SELLER) == [key(order, steps.PAYOUT.key)] * 2
+    assert_ledger(providers, order, [steps.CAPTURE.key, steps.RELEASE.key, steps.PAYOUT.key])  # release and payout each once
     assert await search_status(handle) == "settled"
 
 
@@ -169,7 +170,7 @@ async def test_void_failing_after_operator_cancel_resumes_to_the_status_before_t
     order, handle, _ = await park_at_capture(env, providers, now)
     providers.void_fails = True
     pending = asyncio.create_task(cancel(handle, OPERATOR, reason="give up"))
-    state = await wait_until(handle, lambda s: s.attention is not None and s.attention.step == "void", "parked at the void")
+    state = await wait_until(handle, lambda s: s.attention is not None and s.attention.step == steps.VOID.label, "parked at the void")
     assert state.attention.resume_status == OrderStatus.AWAITING_SHIPMENT, state.attention
 
     assert (await pending).status == OrderStatus.NEEDS_ATTENTION  # the cancel answers once its void is parked
@@ -178,5 +179,5 @@ async def test_void_failing_after_operator_cancel_resumes_to_the_status_before_t
     await retry(handle)
     result = await handle.result()
     assert result.status == OrderStatus.CANCELLED
-    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, "void")] * 2
+    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, steps.VOID.key)] * 2
     assert (OrderStatus.NEEDS_ATTENTION, "operator retried void") not in [(t.status, t.detail) for t in result.timeline]

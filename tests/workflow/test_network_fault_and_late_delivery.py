@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from temporalio.service import RPCError
 
+from domain import order_steps as steps
 from domain import activity_names as act
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
@@ -45,15 +46,15 @@ def assert_network_fault_refund(providers, order, result, kind: str, steps_befor
     assert d.fault == "fulfillment_network" and d.resolution.outcome == "refund" and d.resolved_by == "policy"
     assert kind in d.resolution.note and d.resolved_at is not None
     assert_amounts(result, refunded=TOTAL, reimbursed=REIMBURSED, **amounts)
-    assert providers.steps(act.REFUND_PAYMENT) == [key(order, "refund")] and providers.request(act.REFUND_PAYMENT).amount == TOTAL
-    assert providers.steps(act.PAYOUT_SELLER) == [key(order, "reimbursement-payout")]
+    assert providers.steps(act.REFUND_PAYMENT) == [key(order, steps.REFUND.key)] and providers.request(act.REFUND_PAYMENT).amount == TOTAL
+    assert providers.steps(act.PAYOUT_SELLER) == [key(order, steps.REIMBURSEMENT_PAYOUT.key)]
     assert providers.request(act.PAYOUT_SELLER).amount == REIMBURSED and providers.request(act.PAYOUT_SELLER).seller_id == "seller_1"
     assert result.payout_id == f"po_{order.order_id}"
     books = {"fulfillment:reimbursements": -REIMBURSED, "external:payouts": REIMBURSED} | (books_extra or {})
-    assert_books(providers, order, ["capture", *steps_before, "refund", "reimbursement", "reimbursement-payout"], books)
-    assert entry_postings(providers, order, "reimbursement") == [("fulfillment:reimbursements:USD", -REIMBURSED), ("seller:seller_1:USD", REIMBURSED)]
-    assert providers.entries[key(order, "reimbursement")].kind == "reimbursement"
-    assert providers.entries[key(order, "reimbursement-payout")].kind == "payout"
+    assert_books(providers, order, [steps.CAPTURE.key, *steps_before, steps.REFUND.key, steps.REIMBURSEMENT.key, steps.REIMBURSEMENT_PAYOUT.key], books)
+    assert entry_postings(providers, order, steps.REIMBURSEMENT.key) == [("fulfillment:reimbursements:USD", -REIMBURSED), ("seller:seller_1:USD", REIMBURSED)]
+    assert providers.entries[key(order, steps.REIMBURSEMENT.key)].kind == "reimbursement"
+    assert providers.entries[key(order, steps.REIMBURSEMENT_PAYOUT.key)].kind == "payout"
     assert timeline_entry(result, OrderStatus.REFUNDED).detail == "buyer refunded; the fulfillment network reimbursed the seller"
 
 
@@ -107,10 +108,10 @@ async def test_damaged_before_shipment_cancels_voids_and_reimburses(env, worker,
     assert_amounts(result, captured=0, reimbursed=REIMBURSED)
     assert result.amounts.authorized == 0 and result.dispute is None
     assert providers.steps(act.CAPTURE_PAYMENT) == [] and providers.steps(act.REFUND_PAYMENT) == []
-    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, "void")]
-    assert providers.steps(act.CANCEL_FULFILLMENT_ORDER) == [key(order, "fulfillment-cancel")]
-    assert providers.steps(act.PAYOUT_SELLER) == [key(order, "reimbursement-payout")] and providers.request(act.PAYOUT_SELLER).amount == REIMBURSED
-    assert_books(providers, order, ["reimbursement", "reimbursement-payout"], {"fulfillment:reimbursements": -REIMBURSED, "external:payouts": REIMBURSED})
+    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, steps.VOID.key)]
+    assert providers.steps(act.CANCEL_FULFILLMENT_ORDER) == [key(order, steps.CANCEL_FULFILLMENT.key)]
+    assert providers.steps(act.PAYOUT_SELLER) == [key(order, steps.REIMBURSEMENT_PAYOUT.key)] and providers.request(act.PAYOUT_SELLER).amount == REIMBURSED
+    assert_books(providers, order, [steps.REIMBURSEMENT.key, steps.REIMBURSEMENT_PAYOUT.key], {"fulfillment:reimbursements": -REIMBURSED, "external:payouts": REIMBURSED})
     assert statuses(result) == [OrderStatus.PAYMENT_PENDING, OrderStatus.AWAITING_SHIPMENT, OrderStatus.CANCELLED]
 
 
@@ -131,9 +132,9 @@ async def test_lost_after_release_or_settlement_changes_nothing(env, worker, pro
         await send_event(handle, order, "lost", "ev-lost-2", await env_now(env))
     assert await state_of(handle) == result
     assert_amounts(result, fees=FEES_TOTAL, paid_out=SELLER_SHARE)
-    assert providers.steps(act.REFUND_PAYMENT) == [] and providers.steps(act.PAYOUT_SELLER) == [key(order, "payout")]
+    assert providers.steps(act.REFUND_PAYMENT) == [] and providers.steps(act.PAYOUT_SELLER) == [key(order, steps.PAYOUT.key)]
     settled = {"platform:marketplace_fees": 280, "fulfillment:fees_payable": 500, "external:buyers": -TOTAL, "external:payouts": SELLER_SHARE}
-    assert_books(providers, order, ["capture", "release", "payout"], settled)
+    assert_books(providers, order, [steps.CAPTURE.key, steps.RELEASE.key, steps.PAYOUT.key], settled)
 
 
 async def test_damaged_while_the_capture_awaits_an_operator_is_not_dropped(env, worker, providers, now):
@@ -165,11 +166,11 @@ async def lapse_deliver_by(env, providers, handle, order) -> None:
 
 def assert_compensated_once(providers, order, state) -> None:
     assert state.amounts.compensated == COMPENSATION
-    assert providers.steps(act.CREDIT_BUYER) == [key(order, "late-delivery-compensation")]
+    assert providers.steps(act.CREDIT_BUYER) == [key(order, steps.LATE_DELIVERY_COMPENSATION.key)]
     credit = providers.request(act.CREDIT_BUYER)
     assert credit.amount == COMPENSATION and credit.payment_method == order.payment_method and credit.currency == "USD"
-    assert entry_postings(providers, order, "late-delivery-compensation") == [("external:buyers:USD", COMPENSATION), ("fulfillment:reimbursements:USD", -COMPENSATION)]
-    assert providers.entries[key(order, "late-delivery-compensation")].kind == "compensation"
+    assert entry_postings(providers, order, steps.LATE_DELIVERY_COMPENSATION.key) == [("external:buyers:USD", COMPENSATION), ("fulfillment:reimbursements:USD", -COMPENSATION)]
+    assert providers.entries[key(order, steps.LATE_DELIVERY_COMPENSATION.key)].kind == "compensation"
     lapsed = [t for t in state.timeline if t.detail.startswith("deliver-by lapsed before delivery")]
     assert len(lapsed) == 1 and order.deliver_by <= lapsed[0].at < order.deliver_by + timedelta(minutes=1)
     assert lapsed[0].status == OrderStatus.IN_TRANSIT
@@ -190,10 +191,10 @@ async def test_late_delivery_compensates_the_buyer_once_then_settles_normally(en
     assert result.status == OrderStatus.SETTLED
     assert_compensated_once(providers, order, result)
     assert_amounts(result, fees=FEES_TOTAL, paid_out=SELLER_SHARE, compensated=COMPENSATION)
-    assert providers.steps(act.PAYOUT_SELLER) == [key(order, "payout")] and providers.steps(act.REFUND_PAYMENT) == []
+    assert providers.steps(act.PAYOUT_SELLER) == [key(order, steps.PAYOUT.key)] and providers.steps(act.REFUND_PAYMENT) == []
     books = {"platform:marketplace_fees": 280, "fulfillment:fees_payable": 500, "external:payouts": SELLER_SHARE}
     books |= {"external:buyers": -TOTAL + COMPENSATION, "fulfillment:reimbursements": -COMPENSATION}
-    assert_books(providers, order, ["capture", "late-delivery-compensation", "release", "payout"], books)
+    assert_books(providers, order, [steps.CAPTURE.key, steps.LATE_DELIVERY_COMPENSATION.key, steps.RELEASE.key, steps.PAYOUT.key], books)
 
 
 async def test_buyer_can_still_dispute_after_a_late_delivery(env, worker, providers, now):
@@ -207,9 +208,9 @@ async def test_buyer_can_still_dispute_after_a_late_delivery(env, worker, provid
     assert result.status == OrderStatus.REFUNDED and result.dispute.resolved_by == "policy" and result.dispute.fault == "seller"
     assert_compensated_once(providers, order, result)
     assert_amounts(result, refunded=TOTAL, compensated=COMPENSATION)
-    assert providers.steps(act.REFUND_PAYMENT) == [key(order, "refund")] and providers.steps(act.PAYOUT_SELLER) == []
+    assert providers.steps(act.REFUND_PAYMENT) == [key(order, steps.REFUND.key)] and providers.steps(act.PAYOUT_SELLER) == []
     books = {"external:buyers": COMPENSATION, "fulfillment:reimbursements": -COMPENSATION}
-    assert_books(providers, order, ["capture", "late-delivery-compensation", "refund"], books)
+    assert_books(providers, order, [steps.CAPTURE.key, steps.LATE_DELIVERY_COMPENSATION.key, steps.REFUND.key], books)
 
 
 async def test_never_delivered_after_deliver_by_is_treated_as_lost(env, worker, providers, now):

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from temporalio.client import WorkflowUpdateStage
 
+from domain import order_steps as steps
 from domain import activity_names as act
 from domain.order_actions import CancelRequest
 
@@ -40,7 +41,7 @@ async def test_declined_card_fails_the_payment_and_nothing_else_happens(env, wor
     assert timeline_entry(result, OrderStatus.PAYMENT_FAILED).detail == "authorization declined: card_declined"
     assert result.authorization_id is None and result.fulfillment_order_id is None
     assert result.amounts.authorized == result.amounts.captured == result.amounts.paid_out == 0
-    assert providers.steps(act.AUTHORIZE_PAYMENT) == [key(order, "authorize")]
+    assert providers.steps(act.AUTHORIZE_PAYMENT) == [key(order, steps.AUTHORIZE.key)]
     assert providers.request(act.AUTHORIZE_PAYMENT).payment_method == "pm_card_declined"
     assert [step for step, _ in providers.calls] == [act.AUTHORIZE_PAYMENT]  # no fulfillment, capture, void, ledger
     assert providers.entries == {}
@@ -59,7 +60,7 @@ async def test_authorization_and_fulfillment_order_are_made_at_placement(env, wo
     assert state.deadlines.confirm_by is None
     assert timeline_entry(state, OrderStatus.AWAITING_SHIPMENT).detail == "payment authorized; fulfillment order created"
     request = providers.request(act.CREATE_FULFILLMENT_ORDER)
-    assert request.idempotency_key == key(order, "fulfillment")
+    assert request.idempotency_key == key(order, steps.CREATE_FULFILLMENT.key)
     assert request.seller_id == "seller_1" and request.items == order.items
     assert providers.steps(act.CAPTURE_PAYMENT) == [] and providers.entries == {}
     assert await search_status(handle) == "awaiting_shipment"
@@ -71,7 +72,7 @@ async def test_transient_authorization_failures_are_retried_with_the_same_key(en
     handle = await start_order(env, order)
     await env.sleep(timedelta(minutes=1))  # the activity's retry backoff: 1 s, 2 s, 4 s
     state = await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
-    assert providers.steps(act.AUTHORIZE_PAYMENT) == [key(order, "authorize")] * 4
+    assert providers.steps(act.AUTHORIZE_PAYMENT) == [key(order, steps.AUTHORIZE.key)] * 4
     assert OrderStatus.NEEDS_ATTENTION not in statuses(state)
 
 
@@ -80,7 +81,7 @@ async def test_authorization_failing_for_good_then_operator_retry_proceeds(env, 
     order = make_order(now)
     handle = await start_order(env, order)
     state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
-    assert state.attention.step == "authorize"
+    assert state.attention.step == steps.AUTHORIZE.label
     assert state.attention.resume_status == OrderStatus.PAYMENT_PENDING
     assert "payment processor rejects the request" in state.attention.reason
     assert await search_status(handle) == "needs_attention"
@@ -95,8 +96,8 @@ async def test_authorization_failing_for_good_then_operator_retry_proceeds(env, 
     await confirm(handle)
     result = await handle.result()
     assert result.status == OrderStatus.SETTLED
-    assert providers.steps(act.AUTHORIZE_PAYMENT) == [key(order, "authorize")] * 2
-    assert_ledger(providers, order, ["capture", "release", "payout"])
+    assert providers.steps(act.AUTHORIZE_PAYMENT) == [key(order, steps.AUTHORIZE.key)] * 2
+    assert_ledger(providers, order, [steps.CAPTURE.key, steps.RELEASE.key, steps.PAYOUT.key])
 
 
 async def test_authorization_failing_for_good_then_operator_cancels(env, worker, providers, now):
@@ -122,7 +123,7 @@ async def test_fulfillment_order_failing_for_good_then_operator_retry(env, worke
     order = make_order(now)
     handle = await start_order(env, order)
     state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
-    assert state.attention.step == "create_fulfillment_order"
+    assert state.attention.step == steps.CREATE_FULFILLMENT.label
     assert state.attention.resume_status == OrderStatus.PAYMENT_PENDING
     assert state.authorization_id == f"auth_{order.order_id}"
 
@@ -130,7 +131,7 @@ async def test_fulfillment_order_failing_for_good_then_operator_retry(env, worke
     await retry(handle)
     state = await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
     assert state.fulfillment_order_id == f"fo_{order.order_id}"
-    assert providers.steps(act.CREATE_FULFILLMENT_ORDER) == [key(order, "fulfillment")] * 2
+    assert providers.steps(act.CREATE_FULFILLMENT_ORDER) == [key(order, steps.CREATE_FULFILLMENT.key)] * 2
     assert statuses(state) == [
         OrderStatus.PAYMENT_PENDING,
         OrderStatus.NEEDS_ATTENTION,
@@ -151,10 +152,10 @@ async def test_fulfillment_order_failing_for_good_then_operator_cancel_voids(env
     assert result.status == OrderStatus.CANCELLED
     assert result.cancel_reason == "seller cannot be fulfilled"
     assert result.amounts.authorized == 0
-    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, "void")]
+    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, steps.VOID.key)]
     assert providers.request(act.VOID_AUTHORIZATION).authorization_id == f"auth_{order.order_id}"
     # the create was refused, but the network is told to cancel anyway: a create that timed out may exist
-    assert providers.steps(act.CANCEL_FULFILLMENT_ORDER) == [key(order, "fulfillment-cancel")]
+    assert providers.steps(act.CANCEL_FULFILLMENT_ORDER) == [key(order, steps.CANCEL_FULFILLMENT.key)]
     assert providers.steps(act.CAPTURE_PAYMENT) == [] and providers.entries == {}
 
 
@@ -171,5 +172,5 @@ async def test_cancel_pending_when_authorization_fails_for_good_needs_no_operato
     result = await handle.result()
     assert result.cancel_reason == "too slow" and result.attention is None
     assert OrderStatus.NEEDS_ATTENTION in statuses(result) and statuses(result)[-1] == OrderStatus.CANCELLED
-    assert providers.steps(act.AUTHORIZE_PAYMENT) == [key(order, "authorize")]
+    assert providers.steps(act.AUTHORIZE_PAYMENT) == [key(order, steps.AUTHORIZE.key)]
     assert providers.steps(act.VOID_AUTHORIZATION) == [] and providers.steps(act.CREATE_FULFILLMENT_ORDER) == []

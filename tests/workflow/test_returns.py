@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from domain import order_steps as steps
 from domain import activity_names as act
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
@@ -43,17 +44,17 @@ def assert_return_requested(providers, order, state) -> None:
     r = state.return_shipment
     assert r is not None and r.return_by == r.requested_at + timedelta(days=14)
     assert state.deadlines.return_by == r.return_by
-    assert providers.steps(act.REQUEST_RETURN) == [key(order, "return")]
+    assert providers.steps(act.REQUEST_RETURN) == [key(order, steps.REQUEST_RETURN.key)]
     assert providers.request(act.REQUEST_RETURN).order_id == order.order_id
 
 
 def assert_refunded(providers, order, result) -> None:
     assert result.status == OrderStatus.REFUNDED
     assert_amounts(result, refunded=TOTAL)
-    assert providers.steps(act.REFUND_PAYMENT) == [key(order, "refund")]
+    assert providers.steps(act.REFUND_PAYMENT) == [key(order, steps.REFUND.key)]
     assert providers.request(act.REFUND_PAYMENT).amount == TOTAL
     assert providers.steps(act.PAYOUT_SELLER) == []
-    assert_books(providers, order, ["capture", "refund"], {})
+    assert_books(providers, order, [steps.CAPTURE.key, steps.REFUND.key], {})
 
 
 async def test_return_shipped_then_received_refunds_the_buyer(env, worker, providers, now):
@@ -104,9 +105,9 @@ async def test_return_never_shipped_by_return_by_releases_to_the_seller(env, wor
     released = timeline_entry(result, OrderStatus.PAYOUT_PENDING)
     assert released.detail == "the return was not shipped in time; released to the seller"
     assert return_by <= released.at < return_by + timedelta(minutes=1)
-    assert providers.steps(act.REFUND_PAYMENT) == [] and providers.steps(act.PAYOUT_SELLER) == [key(order, "payout")]
+    assert providers.steps(act.REFUND_PAYMENT) == [] and providers.steps(act.PAYOUT_SELLER) == [key(order, steps.PAYOUT.key)]
     assert providers.request(act.PAYOUT_SELLER).amount == SELLER_SHARE
-    assert_books(providers, order, ["capture", "release", "payout"], SETTLED_BOOKS)
+    assert_books(providers, order, [steps.CAPTURE.key, steps.RELEASE.key, steps.PAYOUT.key], SETTLED_BOOKS)
     assert statuses(result)[-3:] == [OrderStatus.AWAITING_RETURN, OrderStatus.PAYOUT_PENDING, OrderStatus.SETTLED]
 
 
@@ -151,14 +152,14 @@ async def test_return_request_failing_for_good_needs_attention_then_retry(env, w
     providers.return_fails = True
     answer = await resolve(handle, "return_and_refund")
     assert answer.status == OrderStatus.NEEDS_ATTENTION
-    assert answer.attention.step == "request_return" and answer.attention.resume_status == OrderStatus.DISPUTED
+    assert answer.attention.step == steps.REQUEST_RETURN.label and answer.attention.resume_status == OrderStatus.DISPUTED
     assert answer.return_shipment is not None and answer.return_shipment.shipped_at is None  # exists, so no event is lost
 
     providers.return_fails = False
     await retry(handle, OPERATOR)
     state = await wait_for_status(handle, OrderStatus.AWAITING_RETURN)
     assert state.deadlines.return_by == state.return_shipment.return_by == state.return_shipment.requested_at + timedelta(days=14)
-    assert providers.steps(act.REQUEST_RETURN) == [key(order, "return")] * 2
+    assert providers.steps(act.REQUEST_RETURN) == [key(order, steps.REQUEST_RETURN.key)] * 2
     await send_event(handle, order, "return_received", "ev-rr", await env_now(env))
     assert_refunded(providers, order, await handle.result())
 

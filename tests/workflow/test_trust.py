@@ -3,6 +3,8 @@ instead of retrying forever, a cancel's answer says what happened, and early ful
 
 import asyncio
 
+from domain import order_steps as steps
+from domain.ledger import SETTLED_SUFFIX
 from domain import activity_names as act
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
@@ -37,18 +39,18 @@ async def test_a_payout_is_reserved_in_the_ledger_before_the_provider_pays_and_s
     gate = providers.hold(act.PAYOUT_SELLER)
     await confirm(handle)
     await providers.arrived(act.PAYOUT_SELLER)
-    assert providers.posted[-1] == key(order, "payout") and key(order, "payout:settled") not in providers.posted
+    assert providers.posted[-1] == key(order, steps.PAYOUT.key) and key(order, steps.PAYOUT.key + SETTLED_SUFFIX) not in providers.posted
     balances = providers.balances()
     assert balances[f"pending:payout:{order.order_id}:USD"] == order.total - order.fees.total
     assert balances[f"seller:{order.seller_id}:USD"] == 0
     gate.set()
     assert (await handle.result()).status == OrderStatus.SETTLED
     reserved, paid, settled = _order_of_calls(
-        providers, (act.POST_LEDGER_ENTRY, key(order, "payout")), (act.PAYOUT_SELLER, key(order, "payout")), (act.POST_LEDGER_ENTRY, key(order, "payout:settled"))
+        providers, (act.POST_LEDGER_ENTRY, key(order, steps.PAYOUT.key)), (act.PAYOUT_SELLER, key(order, steps.PAYOUT.key)), (act.POST_LEDGER_ENTRY, key(order, steps.PAYOUT.key + SETTLED_SUFFIX))
     )
     assert reserved < paid < settled
     assert providers.balances()[f"pending:payout:{order.order_id}:USD"] == 0
-    assert_ledger(providers, order, ["capture", "release", "payout"])
+    assert_ledger(providers, order, [steps.CAPTURE.key, steps.RELEASE.key, steps.PAYOUT.key])
 
 
 async def test_a_refund_is_reserved_out_of_escrow_before_the_provider_refunds(env, worker, providers, now):
@@ -57,10 +59,10 @@ async def test_a_refund_is_reserved_out_of_escrow_before_the_provider_refunds(en
     result = await handle.result()
     assert result.status == OrderStatus.REFUNDED
     reserved, refunded, settled = _order_of_calls(
-        providers, (act.POST_LEDGER_ENTRY, key(order, "refund")), (act.REFUND_PAYMENT, key(order, "refund")), (act.POST_LEDGER_ENTRY, key(order, "refund:settled"))
+        providers, (act.POST_LEDGER_ENTRY, key(order, steps.REFUND.key)), (act.REFUND_PAYMENT, key(order, steps.REFUND.key)), (act.POST_LEDGER_ENTRY, key(order, steps.REFUND.key + SETTLED_SUFFIX))
     )
     assert reserved < refunded < settled
-    assert [p.account.code for p in providers.entries[key(order, "refund")].postings] == [
+    assert [p.account.code for p in providers.entries[key(order, steps.REFUND.key)].postings] == [
         f"escrow:{order.order_id}:USD",
         f"pending:refund:{order.order_id}:USD",
     ]
@@ -73,7 +75,7 @@ async def test_a_read_model_write_refused_for_good_parks_the_order_and_a_retry_r
     providers.read_model_rejects = True
     await send_event(handle, order, "shipped", "ev-ship", now)
     parked = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
-    assert parked.attention.step == "record_order" and "invalid byte sequence" in parked.attention.reason
+    assert parked.attention.step == steps.RECORD_ORDER.label and "invalid byte sequence" in parked.attention.reason
     assert parked.attention.resume_status == OrderStatus.IN_TRANSIT and not parked.attention.cancellable
     assert await search_status(handle) == "needs_attention"  # operators find it without the read model
     await asyncio.sleep(0.5)
@@ -101,11 +103,11 @@ async def test_an_operator_cancel_after_a_refused_buyer_cancel_answers_with_the_
     except Exception as err:  # WorkflowUpdateFailedError: refused
         assert "already shipped" in str(getattr(err, "cause", err)), err
     parked = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
-    assert parked.attention.step == "capture" and parked.attention.cancellable
+    assert parked.attention.step == steps.CAPTURE.label and parked.attention.cancellable
 
     answer = await cancel(handle, OPERATOR, reason="capture refused; give up")
     assert answer.status == OrderStatus.CANCELLED and answer.amounts.authorized == 0
-    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, "void")]
+    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, steps.VOID.key)]
 
 
 async def test_a_lost_report_before_the_fulfillment_order_exists_is_kept_and_applied(env, worker, providers, now):
@@ -120,5 +122,5 @@ async def test_a_lost_report_before_the_fulfillment_order_exists_is_kept_and_app
     result = await handle.result()
     assert result.status == OrderStatus.CANCELLED and result.network_fault.event_id == "ev-lost"
     assert "lost before shipment" in result.cancel_reason and result.deferred_events == []
-    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, "void")]
+    assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, steps.VOID.key)]
     assert result.amounts.captured == 0 and TOTAL > 0
