@@ -63,7 +63,7 @@ def test_every_error_answer_is_a_problem_document(spec):
             if int(status) >= 400:
                 assert answer["content"] == {PROBLEM_JSON: {"schema": PROBLEM}}, (method, path, status)
     problem = spec["components"]["schemas"]["Problem"]
-    assert set(problem["properties"]) == {"type", "title", "status", "detail", "instance", "errors"}
+    assert set(problem["properties"]) == {"type", "title", "status", "detail", "instance", "request_id", "errors"}
     assert set(problem["required"]) == {"type", "title", "status", "detail", "instance"}
     assert set(spec["components"]["schemas"]["FieldError"]["properties"]) == {"field", "message"}
     assert not {"HTTPValidationError", "ValidationError"} & set(spec["components"]["schemas"])
