@@ -1,9 +1,15 @@
 """What operator commands fall back on where the environment sets nothing: `make run`'s secrets and database
 (under SETTLEMENT_DATA_DIR, default .data)."""
 
+import asyncio
+import gc
 import os
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from runtime.settings import LocalData, Settings, load_settings
+
+T = TypeVar("T")
 
 
 def local_database_url() -> str | None:
@@ -24,7 +30,19 @@ def engine_database_url() -> str:
     return os.environ.get("DATABASE_URL") or local_settings().database_url or ""
 
 
-def temporal_client():
+def with_temporal(work: Callable[..., Awaitable[T]]) -> T:
+    """work(client), run on a Temporal runtime of the command's own, dropped before the interpreter exits: the default
+    runtime's threads outlive the command and can abort the interpreter's finalization (temporalio/sdk-python#300)."""
+    from temporalio.runtime import Runtime, TelemetryConfig
+
     from runtime.temporal_connection import connect
 
-    return connect(local_settings())
+    async def main(core: Runtime) -> T:
+        return await work(await connect(local_settings(), core))
+
+    core = Runtime(telemetry=TelemetryConfig())
+    try:
+        return asyncio.run(main(core))
+    finally:
+        del core
+        gc.collect()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from operations.local import engine_database_url, local_settings, temporal_client
+from operations.local import engine_database_url, local_settings, with_temporal
 
 app = typer.Typer()
 PANEL = "Orders"
@@ -18,10 +18,7 @@ def find(query: str = typer.Argument('OrderStatus = "needs_attention"', help="a 
     """List the orders whose workflows match a visibility query (default: the stuck ones)."""
     from operations.tools import find_orders
 
-    async def run():
-        return await find_orders(await temporal_client(), query, limit)
-
-    for workflow_id, status in asyncio.run(run()):
+    for workflow_id, status in with_temporal(lambda client: find_orders(client, query, limit)):
         typer.echo(f"{workflow_id}\t{status}")
 
 
@@ -32,11 +29,8 @@ def retry(order_id: str, operator: str = typer.Option(getpass.getuser(), help="w
 
     from operations.tools import retry_order
 
-    async def run():
-        return await retry_order(await temporal_client(), order_id, f"cli:{operator}")
-
     try:
-        state = asyncio.run(run())
+        state = with_temporal(lambda client: retry_order(client, order_id, f"cli:{operator}"))
     except WorkflowUpdateFailedError as err:
         typer.echo(f"refused: {err.cause}", err=True)
         raise typer.Exit(1) from err
@@ -49,14 +43,14 @@ def refresh(order_id: str) -> None:
     from db.pool import create_pool
     from operations.tools import refresh_read_model
 
-    async def run():
+    async def refresh_with(client):
         pool = await create_pool(engine_database_url())
         try:
-            return await refresh_read_model(await temporal_client(), pool, order_id)
+            return await refresh_read_model(client, pool, order_id)
         finally:
             await pool.close()
 
-    typer.echo(f"{order_id}: {asyncio.run(run()).status}")
+    typer.echo(f"{order_id}: {with_temporal(refresh_with).status}")
 
 
 @app.command("export-history", rich_help_panel=PANEL)
@@ -69,10 +63,7 @@ def export_history(workflow_id: list[str] = typer.Option([], "--workflow-id", he
 
     out.mkdir(parents=True, exist_ok=True)
 
-    async def run():
-        return await fetch_histories(await temporal_client(), workflow_id, query)
-
-    for history in asyncio.run(run()):
+    for history in with_temporal(lambda client: fetch_histories(client, workflow_id, query)):
         typer.echo(str(export(history, out)))
 
 
@@ -85,13 +76,10 @@ def replay(workflow_id: list[str] = typer.Option([], "--workflow-id", help="repe
     from operations.tools import replay as replay_histories
     from runtime.temporal_connection import data_converter
 
-    async def run():
-        histories = [load_history(p) for p in path]
-        if workflow_id or query:
-            histories += await fetch_histories(await temporal_client(), workflow_id, query)
-        return await replay_histories(histories, data_converter(local_settings()))
-
-    results = asyncio.run(run())
+    histories = [load_history(p) for p in path]
+    if workflow_id or query:
+        histories += with_temporal(lambda client: fetch_histories(client, workflow_id, query))
+    results = asyncio.run(replay_histories(histories, data_converter(local_settings())))
     failures = [(wid, failure) for wid, failure in results if failure]
     for wid, failure in results:
         typer.echo(f"{'FAIL' if failure else 'ok  '} {wid}{': ' + failure if failure else ''}")

@@ -26,7 +26,15 @@ from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
-from tests.integration.stack import JWT_SECRET, PAYLOAD_KEYS, WEBHOOK_SECRET, engine_database_url, free_port, new_order, token
+from tests.integration.stack import (
+    JWT_SECRET,
+    PAYLOAD_KEYS,
+    WEBHOOK_SECRET,
+    engine_database_url,
+    free_port,
+    new_order,
+    token,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMAND_TIMEOUT = 120
@@ -61,7 +69,7 @@ def fresh_environment(directory: Path, wheel: Path) -> Path:
 
 
 def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False)
     assert done.returncode == 0, f"{command} exited with {done.returncode}:\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
