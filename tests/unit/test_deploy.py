@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 from temporalio.common import SearchAttributeIndexedValueType
-
 from typer.testing import CliRunner
 
 from db.migrate import ENGINE_GROUP
