@@ -6,10 +6,10 @@ import asyncpg
 import pytest
 
 from db.ledger import LedgerConflict, LedgerOverdrawn, LedgerUnbalanced, post_entry
-from tests.ledger_reads import account_balance, entries_for_order
 from domain.fees import Fees
 from domain.ledger import EntryKind, EntryRequest, Posting, capture_entry, escrow, external_buyers, payout_entry, release_entry
 from domain.order_state import workflow_id_for
+from tests.ledger_reads import account_balance, entries_for_order
 
 
 async def count_entries(pool, key: str) -> int:
