@@ -8,6 +8,7 @@ from google.protobuf.json_format import MessageToDict
 from temporalio.api.sdk.v1 import WorkflowMetadata
 
 from domain import order_steps as steps
+from domain.search_attributes import BUYER_ID
 from tests.integration.stack import token
 
 OPERATOR = token("operator", "ops")
@@ -19,7 +20,7 @@ async def test_payloads_in_temporal_are_encrypted_and_the_codec_endpoint_decodes
     await engine.wait_for(order_id, "awaiting_shipment")
     history = await temporal.client.get_workflow_handle(f"order-{order_id}").fetch_history()
     raw = history.to_json()
-    assert "pm_card_visa" not in raw and "buyer_a" not in raw.replace('"BuyerId"', "")
+    assert "pm_card_visa" not in raw and "buyer_a" not in raw.replace(f'"{BUYER_ID.name}"', "")
     started = history.events[0].workflow_execution_started_event_attributes.input.payloads[0]
     assert started.metadata["encoding"] == b"binary/encrypted"
     assert started.metadata["encryption-key-id"] == b"it-2"
