@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from api.problems import field_error
 from domain.after_sales import AfterSalesPolicy
 from domain.fees import compute_fees
-from domain.order_request import OrderRequest, PlacementPolicy, resolve_deadlines
-from domain.order_state import OrderInput, RetryBudget
+from domain.order_request import DEFAULT_POLICY, OrderRequest, PlacementPolicy, RetryBudget, resolve_deadlines
+from domain.order_state import OrderInput
 from runtime.settings import Settings
 
 
@@ -25,8 +25,11 @@ def placement_policy(settings: Settings) -> PlacementPolicy:
             late_delivery_compensation_bps=settings.settlement_late_delivery_compensation_bps,
             lost_after_late=settings.settlement_lost_after_late,
         ),
-        provider_max_attempts=settings.settlement_provider_max_attempts,
-        provider_max_backoff=settings.settlement_provider_max_backoff,
+        provider_retry=RetryBudget(
+            maximum_attempts=settings.settlement_provider_max_attempts,
+            initial_interval=min(DEFAULT_POLICY.provider_retry.initial_interval, settings.settlement_provider_max_backoff),
+            maximum_interval=settings.settlement_provider_max_backoff,
+        ),
     )
 
 
@@ -59,9 +62,5 @@ def order_input(request: OrderRequest, placed_at: datetime, policy: PlacementPol
         fees=compute_fees(request.total, request.units, request.currency),
         after_sales=policy.after_sales,
         request_fingerprint=fingerprint,
-        provider_retry=RetryBudget(
-            maximum_attempts=policy.provider_max_attempts,
-            initial_interval=min(timedelta(seconds=1), policy.provider_max_backoff),
-            maximum_interval=policy.provider_max_backoff,
-        ),
+        provider_retry=policy.provider_retry,
     )

@@ -69,6 +69,33 @@ SettlementCurrency = Annotated[CurrencyCode, Field(json_schema_extra={"enum": _Q
 _SETTLEMENT_NEEDS_A_RATE = variants("anyOf", ({"settlement_currency": {"type": "null"}}, set()), ({"currency": {"enum": _QUOTED}}, set()))
 
 
+class RetryBudget(BaseModel):
+    """How long a provider call is retried before the order needs an operator's attention."""
+
+    maximum_attempts: int = Field(10, ge=1, le=100)
+    initial_interval: timedelta = timedelta(seconds=1)
+    maximum_interval: timedelta = timedelta(seconds=60)
+
+
+class PlacementPolicy(BaseModel):
+    """What placement fills in when a request leaves it out. Each field is a setting (runtime/settings.py) whose
+    default is the one written here."""
+
+    ship_within: timedelta = timedelta(days=5)
+    deliver_within_after_ship_by: timedelta = timedelta(days=9)
+    confirmation_window: timedelta = timedelta(days=7)
+    authorization_life: timedelta = timedelta(days=7)
+    after_sales: AfterSalesPolicy = AfterSalesPolicy()
+    provider_retry: RetryBudget = RetryBudget()
+
+
+DEFAULT_POLICY = PlacementPolicy()
+
+
+def _days(duration: timedelta) -> str:
+    return f"{duration.days} days"
+
+
 class Item(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -94,9 +121,12 @@ class OrderRequest(BaseModel):
     shipping_fee: whole_number(ge=0, le=10**12) = 0
     payment_method: Annotated[str, Field(pattern=r"^pm_[A-Za-z0-9_]{1,64}$")]
     settlement_currency: SettlementCurrency | None = Field(None, description="default: the order currency")
-    ship_by: Timestamp | None = Field(None, description="default: placement + 5 days; at most placement + 7 days")
-    deliver_by: Timestamp | None = Field(None, description="default: ship_by + 9 days; at most ship_by + 60 days")
-    confirmation_window: Duration | None = Field(None, description="e.g. P7D; at most 90 days; default P7D")
+    ship_by: Timestamp | None = Field(None, description=f"default: placement + {_days(DEFAULT_POLICY.ship_within)} (SETTLEMENT_DEFAULT_SHIP_WITHIN); "
+                                     f"at most placement + {_days(DEFAULT_POLICY.authorization_life)}")
+    deliver_by: Timestamp | None = Field(None, description=f"default: ship_by + {_days(DEFAULT_POLICY.deliver_within_after_ship_by)} "
+                                        f"(SETTLEMENT_DEFAULT_DELIVER_WITHIN); at most ship_by + {_days(MAX_DELIVERY_TIME)}")
+    confirmation_window: Duration | None = Field(None, description=f"e.g. P7D; at most {_days(MAX_CONFIRMATION_WINDOW)}; default "
+                                                     f"{_days(DEFAULT_POLICY.confirmation_window)} (SETTLEMENT_DEFAULT_CONFIRMATION_WINDOW)")
 
     @model_validator(mode="after")
     def _check_relations(self) -> "OrderRequest":
@@ -115,18 +145,6 @@ class OrderRequest(BaseModel):
     @property
     def total(self) -> int:
         return sum(i.quantity * i.unit_price for i in self.items) + self.shipping_fee
-
-
-class PlacementPolicy(BaseModel):
-    """Defaults applied when the request leaves a deadline out."""
-
-    ship_within: timedelta = timedelta(days=5)
-    deliver_within_after_ship_by: timedelta = timedelta(days=9)
-    confirmation_window: timedelta = timedelta(days=7)
-    authorization_life: timedelta = timedelta(days=7)
-    after_sales: AfterSalesPolicy = AfterSalesPolicy()
-    provider_max_attempts: int = 10
-    provider_max_backoff: timedelta = timedelta(seconds=60)
 
 
 def resolve_deadlines(request: OrderRequest, placed_at: datetime, policy: PlacementPolicy) -> tuple[datetime, datetime, timedelta]:

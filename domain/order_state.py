@@ -7,7 +7,7 @@ from pydantic import AwareDatetime, BaseModel, Field, model_validator
 from domain.after_sales import AfterSalesPolicy, Dispute, ReturnShipment
 from domain.fees import Fees
 from domain.fx import FxQuote
-from domain.order_request import Identifier, Item
+from domain.order_request import Identifier, Item, RetryBudget
 from domain.statuses import FulfillmentEventType, OrderStatus
 from domain.text import SingleLine
 
@@ -59,14 +59,6 @@ class FulfillmentEvent(BaseModel):
     type: FulfillmentEventType
     occurred_at: AwareDatetime
     tracking: SingleLine | None = Field(None, max_length=128)
-
-
-class RetryBudget(BaseModel):
-    """How long a provider call is retried before the order needs an operator's attention."""
-
-    maximum_attempts: int = Field(10, ge=1, le=100)
-    initial_interval: timedelta = timedelta(seconds=1)
-    maximum_interval: timedelta = timedelta(seconds=60)
 
 
 class OrderTerms(BaseModel):
