@@ -70,6 +70,7 @@ class Terminal:
         """Run a block with `set -euo pipefail`; its stdout, or AssertionError with its output when it fails."""
         text = block.text
         for placeholder, value in (fill or {}).items():
+            assert PLACEHOLDER.fullmatch(placeholder), placeholder
             text = text.replace(placeholder, value)
         left = PLACEHOLDER.findall(text)
         assert not left, f"the test does not know how to fill {left} in:\n{block.text}"
@@ -96,7 +97,7 @@ class Terminal:
         )
         try:
             out, err = await asyncio.wait_for(process.communicate(), BLOCK_TIMEOUT_SECONDS)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise AssertionError(f"a README block ran longer than {BLOCK_TIMEOUT_SECONDS} s:\n{script}") from None
         finally:
             try:

@@ -4,6 +4,7 @@ its comments promise is checked. A placeholder (`<order_id>`, `<seller_id>`, an 
 real order prepared in the state the block is about. The stack's carrier is manual, so where the README
 waits for the simulated carrier the test plays it."""
 
+import asyncio
 import json
 import uuid
 from collections.abc import Awaitable, Callable
@@ -132,12 +133,13 @@ async def test_runbook(terminal, engine, temporal, pool):
 
     async def rejecting_seller():
         seller = f"sim_payout_reject_{uuid.uuid4().hex[:6]}"
-        return {"<seller_id>": seller, "order": await orders.parked_at_payout(seller)}
+        stuck["payout"] = await orders.parked_at_payout(seller)
+        return {"<seller_id>": seller}
 
     async def account_fixed(out, fill):
         assert documents(out)[0] == {"seller_id": fill["<seller_id>"], "rejects": False}
-        assert (await engine.api.post(f"/v1/orders/{fill['order']}/retry", headers=token("operator", "ops"))).status_code == 200
-        await engine.wait_for(fill["order"], "settled")  # the payout now goes through
+        assert (await engine.api.post(f"/v1/orders/{stuck['payout']}/retry", headers=token("operator", "ops"))).status_code == 200
+        await engine.wait_for(stuck["payout"], "settled")  # the payout now goes through
 
     async def fixed_payout():
         seller = f"sim_payout_reject_{uuid.uuid4().hex[:6]}"
@@ -150,20 +152,26 @@ async def test_runbook(terminal, engine, temporal, pool):
             await engine.wait_for(fill["<order_id>"], status)
         return check
 
+    async def retried(out, fill):
+        assert out.startswith(f"{fill['<order_id>']}: "), out  # its status once the step runs again
+        await engine.wait_for(fill["<order_id>"], "settled")
+
     async def refused_capture():
         return {"<order_id>": await orders.parked_at_capture()}
 
     async def settled_order():
         order_id = await orders.settled()
         orders.moved[order_id] = await orders.money_moved(pool, order_id)
+        orders.runs[order_id] = (await temporal.client.get_workflow_handle(f"order-{order_id}").describe()).run_id
         return {"<order_id>": order_id, "<WorkflowTaskCompleted id>": str(await orders.before_payout(order_id))}
 
-    async def history_shown(out, fill):
+    async def history_shown(out, _):
         assert "WorkflowTaskCompleted" in out and "WorkflowExecutionCompleted" in out
 
     async def reset_moved_nothing(_, fill):
         order_id = orders.last_reset = fill["<order_id>"]
-        assert await orders.wait_closed(order_id) == WorkflowExecutionStatus.COMPLETED  # the reset's run
+        assert await orders.wait_closed(order_id) == WorkflowExecutionStatus.COMPLETED
+        assert (await temporal.client.get_workflow_handle(f"order-{order_id}").describe()).run_id != orders.runs[order_id]  # a new run
         assert await orders.money_moved(pool, order_id) == orders.moved[order_id]
 
     async def last_reset():
@@ -190,7 +198,7 @@ async def test_runbook(terminal, engine, temporal, pool):
         Step("token --role operator"),
         Step("settlement find", prepare=stuck_order, check=stuck_order_found),
         Step("payout-accounts/<seller_id>", prepare=rejecting_seller, check=account_fixed),
-        Step("settlement retry <order_id>", prepare=fixed_payout, check=ends("settled")),
+        Step("settlement retry <order_id>", prepare=fixed_payout, check=retried),
         Step("/<order_id>/retry", prepare=fixed_payout, check=ends("settled")),
         Step("/<order_id>/cancel", prepare=refused_capture, check=ends("cancelled")),
         Step("temporal workflow show", prepare=settled_order, check=history_shown),
@@ -212,6 +220,7 @@ class Orders:
     engine: Engine
     temporal: object
     moved: dict = field(default_factory=dict)
+    runs: dict = field(default_factory=dict)
     last_reset: str = ""
 
     async def parked_at_capture(self, **overrides) -> str:
@@ -250,8 +259,6 @@ class Orders:
         return sorted((o["idempotency_key"], o["amount"]) for o in provider), [r[0] for r in entries]
 
     async def wait_closed(self, order_id: str) -> WorkflowExecutionStatus:
-        import asyncio
-
         handle = self.temporal.client.get_workflow_handle(f"order-{order_id}")
         for _ in range(300):
             description = await handle.describe()
@@ -262,8 +269,6 @@ class Orders:
 
     async def _visible(self, order_id: str, status: str) -> None:
         """Temporal's visibility (what `settlement find` searches) follows the workflow within moments."""
-        import asyncio
-
         query = f'WorkflowId = "order-{order_id}" AND OrderStatus = "{status}"'
         for _ in range(100):
             if [e async for e in self.temporal.client.list_workflows(query)]:
