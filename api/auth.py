@@ -7,7 +7,6 @@ A refused token is answered with a reason of ours, never the library's message.
 
 import time
 from datetime import timedelta
-from enum import StrEnum
 from functools import lru_cache
 
 import jwt
@@ -17,6 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from api.problems import Problem
 from runtime.settings import Settings
+from domain.order_actions import Role
 from domain.text import SingleLine
 
 _bearer = HTTPBearer(auto_error=False)
@@ -38,13 +38,6 @@ _REASONS: tuple[tuple[type[Exception], str], ...] = (
     (jwt.PyJWKClientError, "unknown signing key"),
     (jwt.DecodeError, "malformed"),
 )
-
-
-class Role(StrEnum):
-    BUYER = "buyer"
-    SELLER = "seller"
-    OPERATOR = "operator"
-    MARKETPLACE = "marketplace"
 
 
 class Principal(BaseModel):

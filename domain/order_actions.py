@@ -1,6 +1,8 @@
 """The order workflow's messages: its type, its query, its signal and its updates, each name beside its
 payload. The names are on the wire (clients send them, histories record them): they never change."""
 
+from enum import StrEnum
+
 from pydantic import BaseModel, Field
 
 from domain.after_sales import DisputeRequest, Resolution, SellerResponse
@@ -14,6 +16,15 @@ STATE_QUERY = "state"
 FULFILLMENT_EVENT_SIGNAL = "fulfillment_event"
 
 # Every update answers with the order's OrderState once it has taken effect.
+
+
+class Role(StrEnum):
+    """Who acts on an order: a token's role and an Actor's."""
+
+    BUYER = "buyer"
+    SELLER = "seller"
+    OPERATOR = "operator"
+    MARKETPLACE = "marketplace"
 
 
 class Actor(BaseModel):

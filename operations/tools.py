@@ -21,7 +21,7 @@ async def find_orders(client: Client, query: str, limit: int = 100) -> list[tupl
 
 async def retry_order(client: Client, order_id: str, operator: str) -> OrderState:
     handle = client.get_workflow_handle(workflow_id_for(order_id))
-    return await handle.execute_update(msg.RETRY, msg.Actor(role="operator", sub=operator), result_type=OrderState)
+    return await handle.execute_update(msg.RETRY, msg.Actor(role=msg.Role.OPERATOR, sub=operator), result_type=OrderState)
 
 
 async def refresh_read_model(client: Client, pool, order_id: str) -> OrderState:

@@ -6,7 +6,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain import order_steps as steps
-    from domain.order_actions import CancelRequest
+    from domain.order_actions import CancelRequest, Role
     from domain.order_state import Attention, OrderState
     from domain.providers import CancelFulfillmentRequest, CancelFulfillmentResult, ProviderReference, VoidRequest
     from domain.statuses import PARCEL_PROGRESS, FulfillmentEventType, OrderStatus
@@ -83,7 +83,7 @@ class Cancellation:
         s = self.state
         if s.status in CANCELLABLE_STATUSES and s.parcel_progress == 0 and not self.after_sales.network_at_fault():
             return
-        if request.actor.role == "operator" and s.attention is not None and s.attention.cancellable:
+        if request.actor.role == Role.OPERATOR and s.attention is not None and s.attention.cancellable:
             return
         raise rejected(f"the order is {s.status} and can no longer be cancelled")
 
