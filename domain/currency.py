@@ -4,7 +4,10 @@ Tradeable here: a current ISO 4217 currency with a minor-unit exponent, excludin
 of account (precious metals, SDR, test and "no currency" codes have no exponent in ISO 4217).
 """
 
+from typing import Annotated
+
 from iso4217 import Currency
+from pydantic import AfterValidator
 
 # ISO 4217 fund codes and units of account: they have exponents but are not money a buyer pays with.
 NON_TRADEABLE = frozenset({"BOV", "CHE", "CHW", "CLF", "COU", "MXV", "USN", "UYI", "UYW", "XAD"})
@@ -31,3 +34,5 @@ def exponent(code: str) -> int:
     validate_currency(code)
     return _EXPONENTS[code]
 
+
+CurrencyCode = Annotated[str, AfterValidator(validate_currency)]  # a model field holding a tradeable code

@@ -1,7 +1,7 @@
 """Foreign exchange: a locked quote and exact conversion between minor units.
 
-A quote carries the mid-market rate and the client rate the seller is settled at: the mid rate less the
-platform's spread. Converting an amount multiplies exactly (fractions, never floats), moves between the
+A quote carries the mid-market rate and the client rate the seller is settled at, as the rate source locked
+them (the difference is the platform's FX gain). Converting an amount multiplies exactly (fractions, never floats), moves between the
 two currencies' minor-unit exponents, and rounds half up to the target's minor unit, once.
 """
 
@@ -23,11 +23,6 @@ class FxQuote(BaseModel):
     spread_bps: int = Field(ge=0, le=10_000)
     source: str
     locked_at: AwareDatetime
-
-
-def client_rate(mid_rate: Decimal, spread_bps: int) -> Decimal:
-    """Mid less the spread, rounded to 10 decimal places so that it is stable and auditable."""
-    return (mid_rate * (Decimal(10_000 - spread_bps) / Decimal(10_000))).quantize(Decimal("1e-10"))
 
 
 def convert(amount: int, source: str, target: str, rate: Decimal) -> int:

@@ -9,10 +9,8 @@ from iso4217 import Currency
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from domain.after_sales import AfterSalesPolicy
-from domain.currency import is_tradeable
-from domain.json_schema import variants, whole_number
-from domain.money import CurrencyCode
-from domain.reference_rates import UNITS_PER_USD
+from domain.currency import CurrencyCode, is_tradeable
+from domain.json_schema import whole_number
 
 # ASCII letters, digits and a little punctuation only: no control characters, nothing PostgreSQL cannot store.
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
@@ -60,13 +58,10 @@ MAX_DELIVERY_TIME = timedelta(days=60)
 # Far below 2**63 even after conversion to a currency worth a thousandth as much (ledger amounts are bigint).
 MAX_ORDER_TOTAL = 10**15
 
-# The JSON schema names the codes a request may give: any tradeable currency, and for settlement one the FX source quotes.
+# The JSON schema names the codes a request may give: any tradeable currency, for the order and for settlement
+# alike (a pair the FX source cannot quote parks the order at the FX step).
 _TRADEABLE = sorted(c.code for c in Currency if is_tradeable(c.code))
-_QUOTED = sorted(UNITS_PER_USD)
 OrderCurrency = Annotated[CurrencyCode, Field(json_schema_extra={"enum": _TRADEABLE})]
-SettlementCurrency = Annotated[CurrencyCode, Field(json_schema_extra={"enum": _QUOTED})]
-# Left out (or null), the seller is settled in the order currency; named, both currencies need a quoted rate.
-_SETTLEMENT_NEEDS_A_RATE = variants("anyOf", ({"settlement_currency": {"type": "null"}}, set()), ({"currency": {"enum": _QUOTED}}, set()))
 
 
 class RetryBudget(BaseModel):
@@ -110,7 +105,7 @@ class OrderRequest(BaseModel):
     (7 days), `deliver_by` after `ship_by` and at most 60 days after it; `confirmation_window` is positive and at
     most 90 days."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_SETTLEMENT_NEEDS_A_RATE)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     order_id: Identifier
     buyer_id: Identifier
@@ -120,7 +115,7 @@ class OrderRequest(BaseModel):
     items: Annotated[list[Item], Field(min_length=1, max_length=100)]
     shipping_fee: whole_number(ge=0, le=10**12) = 0
     payment_method: Annotated[str, Field(pattern=r"^pm_[A-Za-z0-9_]{1,64}$")]
-    settlement_currency: SettlementCurrency | None = Field(None, description="default: the order currency")
+    settlement_currency: OrderCurrency | None = Field(None, description="default: the order currency")
     ship_by: Timestamp | None = Field(None, description=f"default: placement + {_days(DEFAULT_POLICY.ship_within)} (SETTLEMENT_DEFAULT_SHIP_WITHIN); "
                                      f"at most placement + {_days(DEFAULT_POLICY.authorization_life)}")
     deliver_by: Timestamp | None = Field(None, description=f"default: ship_by + {_days(DEFAULT_POLICY.deliver_within_after_ship_by)} "

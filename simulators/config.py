@@ -3,8 +3,8 @@
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from domain.reference_rates import DEFAULT_SPREAD_BPS
 from runtime.settings import check_secret_list, configuration_error
+from simulators.reference_rates import DEFAULT_SPREAD_BPS
 
 
 class SimulatorSettings(BaseSettings):

@@ -1,4 +1,4 @@
-"""The simulated FX rate source: documented reference rates (domain/reference_rates.py) less a spread.
+"""The simulated FX rate source: documented reference rates (simulators/reference_rates.py) less a spread.
 
 A quote is locked once per idempotency key: asking again with the same key returns the same quote,
 so a retried or reset workflow converts at the rate it locked the first time.
@@ -7,8 +7,7 @@ so a retried or reset workflow converts at the rate it locked the first time.
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
-from domain import reference_rates
-from domain.fx import client_rate
+from simulators import reference_rates
 
 router = APIRouter(prefix="/fx")
 
@@ -31,7 +30,7 @@ async def lock_quote(body: QuoteBody, request: Request) -> dict:
         await conn.execute(
             "INSERT INTO sim.fx_quotes (idempotency_key, base, quote, mid_rate, rate, spread_bps) VALUES ($1, $2, $3, $4, $5, $6) "
             "ON CONFLICT (idempotency_key) DO NOTHING",
-            body.idempotency_key, body.base, body.quote, mid, client_rate(mid, spread), spread,
+            body.idempotency_key, body.base, body.quote, mid, reference_rates.client_rate(mid, spread), spread,
         )
         row = await conn.fetchrow("SELECT * FROM sim.fx_quotes WHERE idempotency_key = $1", body.idempotency_key)
     if (row["base"], row["quote"]) != (body.base, body.quote):

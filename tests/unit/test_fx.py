@@ -1,4 +1,5 @@
-"""domain/fx.py and the FX postings of domain/ledger.py: exact conversion, balanced in every currency."""
+"""domain/fx.py and the FX postings of domain/ledger.py: exact conversion, balanced in every currency (sample
+quotes from the simulated source's rates)."""
 
 from collections import defaultdict
 from datetime import datetime, timezone
@@ -9,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain import reference_rates
 from domain.fees import compute_fees
-from domain.fx import FxQuote, client_rate, convert
+from domain.fx import FxQuote, convert
 from domain.ledger import release_entry, reimbursement_entry, settled_amount
+from simulators import reference_rates
 
 CURRENCIES = sorted(reference_rates.UNITS_PER_USD)
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -20,7 +21,7 @@ NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 def quote(base: str, target: str, spread_bps: int = 50) -> FxQuote:
     mid = reference_rates.mid_rate(base, target)
-    return FxQuote(base=base, quote=target, mid_rate=mid, rate=client_rate(mid, spread_bps), spread_bps=spread_bps, source="test", locked_at=NOW)
+    return FxQuote(base=base, quote=target, mid_rate=mid, rate=reference_rates.client_rate(mid, spread_bps), spread_bps=spread_bps, source="test", locked_at=NOW)
 
 
 @pytest.mark.parametrize(
@@ -88,8 +89,3 @@ def test_same_currency_needs_no_fx_accounts():
     entry = release_entry("order-x", "x", "s1", 3000, fees, "USD", None)
     assert not any(p.account.code.startswith("fx:") for p in entry.postings)
     assert entry.memo is None
-
-
-def test_client_rate_is_mid_less_the_spread():
-    assert client_rate(Decimal("1.0869565217"), 50) == Decimal("1.0815217391")
-    assert client_rate(Decimal("2"), 0) == Decimal("2")

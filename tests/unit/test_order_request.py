@@ -76,6 +76,16 @@ def test_unknown_settlement_currency_is_rejected():
     assert ("settlement_currency",) in error_locations(exc.value)
 
 
+@pytest.mark.parametrize(("currency", "settlement_currency"), [("USD", "NGN"), ("NGN", "EUR"), ("XOF", "KWD")])
+def test_any_pair_of_tradeable_currencies_is_a_valid_request(currency, settlement_currency):
+    """Whether a rate exists is the FX step's question (an unquoted pair parks the order there), not the request's."""
+    request = OrderRequest.model_validate(request_data(currency=currency, settlement_currency=settlement_currency))
+    assert (request.currency, request.settlement_currency) == (currency, settlement_currency)
+    schema = OrderRequest.model_json_schema()
+    assert "anyOf" not in schema
+    assert {currency, settlement_currency} <= set(schema["properties"]["currency"]["enum"])
+
+
 def test_empty_items_are_rejected():
     with pytest.raises(ValidationError) as exc:
         OrderRequest.model_validate(request_data(items=[]))

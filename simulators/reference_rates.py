@@ -1,7 +1,9 @@
-"""The simulated FX source's reference rates: units of each currency per 1 USD, mid-market.
+"""The simulated FX source's reference rates: units of each currency per 1 USD, mid-market, and the client
+rate it quotes (mid less a spread).
 
 These are illustrative figures of the order of magnitude of late-2025 market rates, not live data;
-a real rate source replaces them behind adapters/fx.py. Cross rates go through USD.
+a real rate source replaces them behind adapters/fx.py. Cross rates go through USD. The engine knows
+none of this: it takes the quote the source locks.
 """
 
 from decimal import Decimal
@@ -30,6 +32,11 @@ DEFAULT_SPREAD_BPS = 50  # 0.5 %
 
 def has_rate(base: str, quote: str) -> bool:
     return base == quote or (base in UNITS_PER_USD and quote in UNITS_PER_USD)
+
+
+def client_rate(mid: Decimal, spread_bps: int) -> Decimal:
+    """Mid less the spread, rounded to 10 decimal places so that it is stable and auditable."""
+    return (mid * (Decimal(10_000 - spread_bps) / Decimal(10_000))).quantize(Decimal("1e-10"))
 
 
 def mid_rate(base: str, quote: str) -> Decimal:
