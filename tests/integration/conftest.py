@@ -8,10 +8,11 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from runtime.binaries import executable
-from db.invariants import check_invariants
+from adapters.payments import SimulatedPaymentGateway
 from db.migrate import upgrade
 from db.pool import create_pool
 from domain.search_attributes import ALL as SEARCH_ATTRIBUTES
+from operations.reconciliation import check_books
 from runtime.services import ServiceProcesses
 from tests.embedded_pg import embedded_postgres_server
 from tests.integration.stack import JWT_SECRET, PAYLOAD_KEYS, WEBHOOK_SECRET, Engine, engine_database_url, free_port
@@ -123,7 +124,12 @@ async def record_histories(request, temporal):
 
 
 @pytest.fixture(autouse=True)
-async def ledger_invariants_hold(pool):
-    """After every end-to-end scenario, the books must be sound."""
+async def ledger_invariants_hold(request, pool):
+    """After every end-to-end scenario, the books must be sound and agree with the payment provider's own records."""
+    provider_url = request.getfixturevalue("services").sim_url if "services" in request.fixturenames else None
     yield
-    assert await check_invariants(pool) == []
+    if provider_url is None:
+        assert await check_books(pool, None) == []
+        return
+    async with httpx.AsyncClient(base_url=provider_url, timeout=30) as provider:
+        assert await check_books(pool, SimulatedPaymentGateway(provider)) == []

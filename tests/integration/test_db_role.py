@@ -75,7 +75,7 @@ async def test_the_ledger_checks_run_with_the_engines_role(engine_url):
     """`docker compose exec api settlement check-invariants --no-simulator` (no simulator there to reconcile with)."""
     pool = await create_pool(engine_url, max_size=2)
     try:
-        assert await check_invariants(pool, reconcile_with_simulator=False) == []
+        assert await check_invariants(pool) == []
     finally:
         await pool.close()
 

@@ -70,7 +70,7 @@ async def run(config: ChaosConfig) -> Outcome:
             await disruptions.finish(complete_restarts=finished)
             elapsed = time.monotonic() - started
             injected = (await sim.get("/sim/faults/injected")).json()
-            problems, violations, operations = await verify(cluster.database_url, runs)
+            problems, violations, operations = await verify(cluster.database_url, sim, runs)
     return Outcome(config, runs, finished, elapsed, time.monotonic() - began, disruptions, injected, problems, violations, operations, log_dir)
 
 
