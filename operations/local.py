@@ -7,6 +7,9 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from temporalio.client import Client
+from temporalio.runtime import Runtime, TelemetryConfig
+
 from runtime.settings import LocalData, Settings, load_settings
 
 T = TypeVar("T")
@@ -26,23 +29,31 @@ def local_settings() -> Settings:
     return load_settings(**local)
 
 
+def payload_keys() -> str | None:
+    """SETTLEMENT_PAYLOAD_KEYS, else make run's key: all that reading histories needs (no other secret)."""
+    return os.environ.get("SETTLEMENT_PAYLOAD_KEYS") or LocalData().local_secrets().get("settlement_payload_keys")
+
+
 def engine_database_url() -> str:
     return os.environ.get("DATABASE_URL") or local_settings().database_url or ""
 
 
-def with_temporal(work: Callable[..., Awaitable[T]]) -> T:
-    """work(client), run on a Temporal runtime of the command's own, dropped before the interpreter exits: the default
+def on_own_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
+    """work(runtime) on a Temporal runtime of the command's own, dropped before the interpreter exits: the default
     runtime's threads outlive the command and can abort the interpreter's finalization (temporalio/sdk-python#300)."""
-    from temporalio.runtime import Runtime, TelemetryConfig
+    core = Runtime(telemetry=TelemetryConfig())
+    try:
+        return asyncio.run(work(core))
+    finally:
+        del core
+        gc.collect()
 
+
+def with_temporal(work: Callable[[Client], Awaitable[T]]) -> T:
+    """work(client), connected on a runtime of the command's own."""
     from runtime.temporal_connection import connect
 
     async def main(core: Runtime) -> T:
         return await work(await connect(local_settings(), core))
 
-    core = Runtime(telemetry=TelemetryConfig())
-    try:
-        return asyncio.run(main(core))
-    finally:
-        del core
-        gc.collect()
+    return on_own_runtime(main)

@@ -1,12 +1,11 @@
 """Operator commands about orders in Temporal: find stuck ones, retry, refresh the read model, export and replay histories."""
 
-import asyncio
 import getpass
 from pathlib import Path
 
 import typer
 
-from operations.local import engine_database_url, local_settings, with_temporal
+from operations.local import engine_database_url, on_own_runtime, payload_keys, with_temporal
 
 app = typer.Typer()
 PANEL = "Orders"
@@ -74,12 +73,13 @@ def replay(workflow_id: list[str] = typer.Option([], "--workflow-id", help="repe
     """Replay histories from the server (or files) against the current code; exits 1 on any nondeterminism."""
     from operations.tools import fetch_histories, load_history
     from operations.tools import replay as replay_histories
-    from runtime.temporal_connection import data_converter
+    from runtime.codec import data_converter
 
     histories = [load_history(p) for p in path]
     if workflow_id or query:
         histories += with_temporal(lambda client: fetch_histories(client, workflow_id, query))
-    results = asyncio.run(replay_histories(histories, data_converter(local_settings())))
+    converter = data_converter(payload_keys())
+    results = on_own_runtime(lambda core: replay_histories(histories, converter, core))
     failures = [(wid, failure) for wid, failure in results if failure]
     for wid, failure in results:
         typer.echo(f"{'FAIL' if failure else 'ok  '} {wid}{': ' + failure if failure else ''}")

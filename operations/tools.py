@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from temporalio.client import Client, WorkflowHistory
+from temporalio.runtime import Runtime
 from temporalio.worker import Replayer
 
 from domain import order_actions as msg
@@ -53,9 +54,9 @@ def load_history(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(path.stem, path.read_text())
 
 
-async def replay(histories: list[WorkflowHistory], data_converter) -> list[tuple[str, str | None]]:
+async def replay(histories: list[WorkflowHistory], data_converter, runtime: Runtime | None = None) -> list[tuple[str, str | None]]:
     """Replay each history against the current workflow code: (workflow id, failure or None)."""
-    replayer = Replayer(workflows=[OrderWorkflow], data_converter=data_converter)
+    replayer = Replayer(workflows=[OrderWorkflow], data_converter=data_converter, runtime=runtime)
     results = []
     for history in histories:
         result = await replayer.replay_workflow(history, raise_on_replay_failure=False)

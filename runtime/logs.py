@@ -1,7 +1,7 @@
 """Structured JSON logs: every line carries the order id and workflow id when there is one, and the API's lines the
 request id (api/log_context.py).
 
-Used by the worker (configure()) and by the uvicorn processes (`--log-config logging.json`).
+Used by the worker (configure()) and by `settlement api` and `settlement simulators` (their uvicorn logging config).
 """
 
 import contextvars

@@ -9,35 +9,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.order_request import PlacementPolicy
-
-MIN_SECRET_BYTES = 32
-# Every secret value this repository has ever printed (old defaults, test fixtures): public, so never accepted.
-PUBLISHED_SECRETS = frozenset({
-    "dev-only-jwt-secret-change-me-0123456789",
-    "dev-only-webhook-secret-change-me",
-    "integration-jwt-secret-0123456789abcdef",
-    "integration-webhook-secret",
-    "test-jwt-secret-0123456789abcdef0123456789",
-})
-GENERATE = "generate one with `openssl rand -hex 32`"
-
-
-def check_secret(name: str, value: str) -> str:
-    """A secret's rules: at least 32 bytes, and not a value printed in the repository."""
-    if value.strip() in PUBLISHED_SECRETS:
-        raise ValueError(f"{name} is a value published in the source repository; {GENERATE}")
-    if len(value.encode()) < MIN_SECRET_BYTES:
-        raise ValueError(f"{name} must be at least {MIN_SECRET_BYTES} bytes; {GENERATE}")
-    return value
-
-
-def check_secret_list(name: str, value: str) -> str:
-    """`new,old` during a rotation: each listed secret must pass the rules."""
-    listed = [s.strip() for s in value.split(",")]
-    for n, secret in enumerate(listed, start=1):
-        check_secret(name if len(listed) == 1 else f"{name} (secret #{n})", secret)
-    return value
-
+from domain.secrets import GENERATE, check_secret, check_secret_list, configuration_error
 
 def origin(url: str) -> str:
     """The browser origin of a URL: scheme://host[:port]."""
@@ -194,16 +166,6 @@ class Settings(LocalData):
     @property
     def codec_anonymous(self) -> bool:
         return self.settlement_local_mode and self.settlement_codec_allow_anonymous
-
-
-def configuration_error(err: ValidationError) -> str:
-    """One line naming each invalid setting and what to do, never the values given."""
-    problems = []
-    for error in err.errors():
-        message = error["msg"].removeprefix("Value error, ")
-        field = ".".join(str(part) for part in error["loc"]).upper()
-        problems.append(message if not field or field in message else f"{field}: {message}")
-    return "settlement: refusing to start: " + "; ".join(problems)
 
 
 def load_settings(**overrides) -> Settings:

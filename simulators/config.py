@@ -1,9 +1,9 @@
-"""The simulators' own settings (they import nothing of the engine but domain, and the secret rules of settings)."""
+"""The simulators' own settings (like every simulator, they import nothing of the engine but domain)."""
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from runtime.settings import check_secret_list, configuration_error
+from domain.secrets import check_secret_list, configuration_error
 from simulators.reference_rates import DEFAULT_SPREAD_BPS
 
 

@@ -42,8 +42,8 @@ class CancelBody(BaseModel):
 
 
 def view(request: Request, state: OrderState) -> OrderView:
-    s = request.app.state.settings
-    return OrderView.of(state, s.temporal_ui_url, s.temporal_namespace)
+    orders = request.app.state.orders
+    return OrderView.of(state, request.app.state.settings.temporal_ui_url, orders.client.namespace)
 
 
 def _may_see(principal: Principal, state: OrderState) -> bool:

@@ -12,7 +12,8 @@ import pytest
 from pydantic import ValidationError
 
 from runtime import launcher
-from runtime.settings import PUBLISHED_SECRETS, LocalData, Settings, check_secret, load_settings
+from domain.secrets import PUBLISHED_SECRETS, check_secret
+from runtime.settings import LocalData, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = secrets.token_hex(32)
@@ -117,8 +118,8 @@ def start(command: list[str], **env) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=60)
 
 
-@pytest.mark.parametrize("command", [[sys.executable, "-m", "worker"],
-                                     [sys.executable, "-m", "uvicorn", "api.main:app", "--port", "1"]],
+@pytest.mark.parametrize("command", [[sys.executable, "-m", "operations.cli", "worker"],
+                                     [sys.executable, "-m", "operations.cli", "api", "--port", "1"]],
                          ids=["worker", "api"])
 def test_the_worker_and_the_api_refuse_to_start_with_one_line(command):
     result = start(command, SETTLEMENT_JWT_SECRET=GOOD, SETTLEMENT_WEBHOOK_SECRET=OLD_DEFAULTS[1])

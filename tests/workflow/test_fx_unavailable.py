@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 from activities.fx import FxActivities
 from adapters.errors import ProviderRejected
 from domain import activity_names as act
+from domain import order_steps as steps
 from domain.fees import compute_fees
 from domain.fx import FxQuote
 from domain.providers import FxLockRequest
@@ -45,7 +46,7 @@ def fx_source() -> ScriptedFxSource:
 @pytest.fixture
 async def worker(env, providers, fx_source):
     """The fake providers, with the real FX activity over the scripted source in place of the fake one."""
-    activities = [a for a in providers.activities() if a.__name__ != "lock_fx_rate"] + [FxActivities(fx_source).lock_fx_rate]
+    activities = [a for a in providers.activities() if a.__name__ != act.LOCK_FX_RATE] + [FxActivities(fx_source).lock_fx_rate]
     async with Worker(env.client, task_queue=TASK_QUEUE, workflows=[OrderWorkflow], activities=activities):
         yield
 
@@ -56,14 +57,14 @@ async def test_a_pair_without_a_rate_parks_at_the_fx_step_then_an_operator_retry
     await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
     await send_event(handle, order, "shipped", "ev-ship", now, tracking="TRK1")
     state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
-    assert state.attention.step == "lock_fx_rate"
+    assert state.attention.step == steps.LOCK_FX.label
     assert "no reference rate for USD/NGN" in state.attention.reason
     assert state.attention.resume_status == OrderStatus.AWAITING_SHIPMENT
     assert not state.attention.cancellable
     assert state.fx is None and state.amounts.captured == 0
     assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING  # parked, not failed
     assert len(fx_source.requests) == 1  # refused for good: not retried
-    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, "capture")]
+    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, steps.CAPTURE.key)]
 
     fx_source.pairs[("USD", "NGN")] = Decimal("1500")
     await retry(handle)
@@ -72,7 +73,7 @@ async def test_a_pair_without_a_rate_parks_at_the_fx_step_then_an_operator_retry
     await confirm(handle)
     result = await handle.result()
     assert result.status == OrderStatus.SETTLED
-    assert [r.idempotency_key for r in fx_source.requests] == [key(order, "fx-lock")] * 2  # the same key both times
+    assert [r.idempotency_key for r in fx_source.requests] == [key(order, steps.LOCK_FX.key)] * 2  # the same key both times
     assert result.fx is not None and result.fx.rate == Decimal("1500")
     payout = providers.request(act.PAYOUT_SELLER)
     assert payout.currency == "NGN" and payout.amount == (3500 - order.fees.total) * 1500
