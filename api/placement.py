@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from api.problems import field_error
 from domain.after_sales import AfterSalesPolicy
+from domain.currency import convertible
 from domain.fees import compute_fees
 from domain.order_request import DEFAULT_POLICY, OrderRequest, PlacementPolicy, RetryBudget, resolve_deadlines
 from domain.order_state import OrderInput
@@ -39,7 +40,9 @@ def request_fingerprint(request: OrderRequest) -> str:
 
 
 def order_input(request: OrderRequest, placed_at: datetime, policy: PlacementPolicy, fingerprint: str) -> OrderInput:
-    settlement_currency = request.settlement_currency or request.currency  # any tradeable pair: the FX step gets its rate
+    settlement_currency = request.settlement_currency or request.currency
+    if not convertible(request.currency, settlement_currency):
+        raise field_error("settlement_currency", f"the engine does not convert {request.currency} to {settlement_currency}")
     try:
         ship_by, deliver_by, window = resolve_deadlines(request, placed_at, policy)
     except ValueError as err:

@@ -19,10 +19,11 @@ Policy (documented in the README):
 
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
-from domain.json_schema import variants, whole_number
+from domain.json_schema import WHOLE_NUMBER, variants
 from domain.text import FreeText
 
 
@@ -88,7 +89,7 @@ class Resolution(BaseModel):
 
     outcome: DisputeOutcome
     # At most an order's largest total (domain.order_request.MAX_ORDER_TOTAL): no escrow holds more.
-    refund_amount: whole_number(gt=0, le=10**15) | None = Field(None, description="minor units; partial_refund only")
+    refund_amount: Annotated[StrictInt, Field(gt=0, le=10**15), WHOLE_NUMBER] | None = Field(None, description="minor units; partial_refund only")
     note: FreeText = Field("", max_length=2000)
 
     @model_validator(mode="after")

@@ -35,4 +35,15 @@ def exponent(code: str) -> int:
     return _EXPONENTS[code]
 
 
+# The currencies the engine converts between when it settles a seller in another currency than the order's. A
+# business choice, not the rate source's: the FX source in use must quote every pair of them (the simulated one
+# does: tests/unit/test_reference_rates.py). An order outside them settles in its own currency.
+CONVERTIBLE = frozenset({"USD", "EUR", "GBP", "CHF", "JPY", "CAD", "AUD", "SEK", "PLN", "KWD", "BHD", "INR", "CNY", "KRW", "MXN", "BRL"})
+
+
+def convertible(base: str, quote: str) -> bool:
+    """Whether an order in `base` may settle in `quote`."""
+    return base == quote or (base in CONVERTIBLE and quote in CONVERTIBLE)
+
+
 CurrencyCode = Annotated[str, AfterValidator(validate_currency)]  # a model field holding a tradeable code

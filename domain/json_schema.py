@@ -6,9 +6,9 @@ judge a branch on its own.
 """
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BeforeValidator, Field, StrictInt
+from pydantic import BeforeValidator
 
 Variant = tuple[dict[str, dict[str, Any]], set[str]]  # narrowed properties, required properties
 
@@ -30,18 +30,15 @@ def variants(combinator: str, *choices: Variant) -> Callable[[dict[str, Any]], N
     return extra
 
 
-_EXACT_IN_A_FLOAT = 2**53  # JSON numbers are read as floats when written with a fraction or an exponent
+EXACT_IN_A_FLOAT = 2**53  # JSON numbers are read as floats when written with a fraction or an exponent
 
 
 def _whole(value: Any) -> Any:
-    exact = isinstance(value, float) and value.is_integer() and abs(value) <= _EXACT_IN_A_FLOAT
+    exact = isinstance(value, float) and value.is_integer() and abs(value) <= EXACT_IN_A_FLOAT
     return int(value) if exact else value
 
 
-def whole_number(*, le: int, **constraints: Any) -> Any:
-    """A JSON Schema `integer`: any number without a fraction (2.0 and 2e3 are integers), never a string or a
-    boolean. The upper bound keeps every such number exact; the constraints stay on the integer, where its
-    schema shows them."""
-    if le > _EXACT_IN_A_FLOAT:
-        raise ValueError(f"{le} exceeds what a JSON number read as a float holds exactly")
-    return Annotated[StrictInt, Field(le=le, **constraints), BeforeValidator(_whole)]
+# A JSON Schema `integer`: any number without a fraction (2.0 and 2e3 are integers), never a string or a boolean.
+# Written `Annotated[StrictInt, Field(..., le=...), WHOLE_NUMBER]`: the constraints before it stay on the integer,
+# where its schema shows them; every upper bound must keep the number exact in a float (EXACT_IN_A_FLOAT).
+WHOLE_NUMBER = BeforeValidator(_whole)

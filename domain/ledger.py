@@ -14,6 +14,7 @@ order's escrow can therefore be disbursed only once: a second, different outcome
 refused before any provider call.
 """
 
+from typing import Any
 from collections import defaultdict
 from enum import StrEnum
 
@@ -63,7 +64,7 @@ class EntryRequest(BaseModel):
     order_id: str
     kind: EntryKind
     postings: list[Posting] = Field(min_length=2)
-    memo: dict | None = Field(None, description="context recorded with the entry, e.g. the locked FX quote")
+    memo: dict[str, Any] | None = Field(None, description="context recorded with the entry, e.g. the locked FX quote")
 
     def unbalanced_currencies(self) -> list[str]:
         sums: dict[str, int] = defaultdict(int)
@@ -137,7 +138,7 @@ def _to_seller(seller_id: str, amount: int, currency: str, fx: FxQuote | None) -
     return [Posting(account=account, amount=value) for account, value in candidates if value]
 
 
-def _fx_memo(fx: FxQuote | None) -> dict | None:
+def _fx_memo(fx: FxQuote | None) -> dict[str, Any] | None:
     return {"fx": fx.model_dump(mode="json")} if fx is not None and fx.base != fx.quote else None
 
 

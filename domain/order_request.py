@@ -3,14 +3,15 @@ of every request."""
 
 import re
 from datetime import datetime, timedelta
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from iso4217 import Currency
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, model_validator
 
 from domain.after_sales import AfterSalesPolicy
-from domain.currency import CurrencyCode, is_tradeable
-from domain.json_schema import whole_number
+from domain.currency import CONVERTIBLE, CurrencyCode, is_tradeable
+from domain.json_schema import WHOLE_NUMBER, variants
 
 # ASCII letters, digits and a little punctuation only: no control characters, nothing PostgreSQL cannot store.
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
@@ -18,7 +19,7 @@ IDENTIFIER_DESCRIPTION = "1-64 letters, digits, '_', '-', '.', ':'"
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN, description=IDENTIFIER_DESCRIPTION)]
 
 
-def _written_as(grammar: re.Pattern, what: str, built: type):
+def _written_as(grammar: re.Pattern[str], what: str, built: type) -> Callable[[Any], Any]:
     """Only text in the grammar the JSON schema's `format` names (pydantic alone also takes numbers, and other
     spellings); values built in Python (of type `built`) pass."""
 
@@ -62,6 +63,9 @@ MAX_ORDER_TOTAL = 10**15
 # alike (a pair the FX source cannot quote parks the order at the FX step).
 _TRADEABLE = sorted(c.code for c in Currency if is_tradeable(c.code))
 OrderCurrency = Annotated[CurrencyCode, Field(json_schema_extra={"enum": _TRADEABLE})]
+SettlementCurrency = Annotated[CurrencyCode, Field(json_schema_extra={"enum": sorted(CONVERTIBLE)})]
+# Left out (or null), the seller is settled in the order currency; named, both currencies must be convertible.
+_SETTLEMENT_NEEDS_A_RATE = variants("anyOf", ({"settlement_currency": {"type": "null"}}, set()), ({"currency": {"enum": sorted(CONVERTIBLE)}}, set()))
 
 
 class RetryBudget(BaseModel):
@@ -95,8 +99,8 @@ class Item(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     sku: Identifier
-    quantity: whole_number(gt=0, le=10_000)
-    unit_price: whole_number(gt=0, le=10**12, description="minor units of the order currency")
+    quantity: Annotated[StrictInt, Field(gt=0, le=10_000), WHOLE_NUMBER]
+    unit_price: Annotated[StrictInt, Field(gt=0, le=10**12, description="minor units of the order currency"), WHOLE_NUMBER]
 
 
 class OrderRequest(BaseModel):
@@ -105,7 +109,7 @@ class OrderRequest(BaseModel):
     (7 days), `deliver_by` after `ship_by` and at most 60 days after it; `confirmation_window` is positive and at
     most 90 days."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_SETTLEMENT_NEEDS_A_RATE)
 
     order_id: Identifier
     buyer_id: Identifier
@@ -113,9 +117,9 @@ class OrderRequest(BaseModel):
     marketplace: Identifier
     currency: OrderCurrency
     items: Annotated[list[Item], Field(min_length=1, max_length=100)]
-    shipping_fee: whole_number(ge=0, le=10**12) = 0
+    shipping_fee: Annotated[StrictInt, Field(ge=0, le=10**12), WHOLE_NUMBER] = 0
     payment_method: Annotated[str, Field(pattern=r"^pm_[A-Za-z0-9_]{1,64}$")]
-    settlement_currency: OrderCurrency | None = Field(None, description="default: the order currency")
+    settlement_currency: SettlementCurrency | None = Field(None, description="default: the order currency")
     ship_by: Timestamp | None = Field(None, description=f"default: placement + {_days(DEFAULT_POLICY.ship_within)} (SETTLEMENT_DEFAULT_SHIP_WITHIN); "
                                      f"at most placement + {_days(DEFAULT_POLICY.authorization_life)}")
     deliver_by: Timestamp | None = Field(None, description=f"default: ship_by + {_days(DEFAULT_POLICY.deliver_within_after_ship_by)} "

@@ -1,6 +1,7 @@
 """The order workflow's whole state: one pydantic model, exposed by a query and mirrored in the read model."""
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
@@ -127,7 +128,7 @@ class OrderState(OrderProgress):
 
     @model_validator(mode="before")
     @classmethod
-    def _settlement_of_older_documents(cls, data):
+    def _settlement_of_older_documents(cls, data: Any) -> Any:
         """Orders recorded before settlement amounts existed were settled in their own currency."""
         if isinstance(data, dict) and "settlement" not in data:
             amounts = data.get("amounts") or {}

@@ -7,6 +7,7 @@ settles in another currency, the release shows an `fx_conversion` pair: the shar
 currency and what it became in the settlement currency.
 """
 
+from typing import Any
 from datetime import datetime
 from itertools import groupby
 
@@ -25,12 +26,12 @@ class StatementLine(BaseModel):
     entry_id: int
 
 
-def _line(row: dict, kind: str, amount: int, effect: int) -> StatementLine:
+def _line(row: dict[str, Any], kind: str, amount: int, effect: int) -> StatementLine:
     return StatementLine(at=row["created_at"], order_id=row["order_id"], kind=kind, amount=amount, currency=row["currency"],
                          seller_effect=effect, entry_id=row["entry_id"])
 
 
-def statement_lines(postings: list[dict]) -> list[StatementLine]:
+def statement_lines(postings: list[dict[str, Any]]) -> list[StatementLine]:
     """postings: rows with entry_id, kind, order_id, created_at, account, amount, currency, in entry order."""
     lines = []
     for _, entry in groupby(postings, key=lambda p: p["entry_id"]):
@@ -41,7 +42,7 @@ def statement_lines(postings: list[dict]) -> list[StatementLine]:
 LINE_ORDER = ["sale", "refund", "referral_fee", "fulfillment_fee", "fx_conversion", "reimbursement", "late_delivery_compensation", "payout"]
 
 
-def _entry_lines(postings: list[dict]) -> list[StatementLine]:
+def _entry_lines(postings: list[dict[str, Any]]) -> list[StatementLine]:
     converted = any(p["account"].startswith("fx:position:") for p in postings)
     lines = []
     for p in postings:

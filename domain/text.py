@@ -6,6 +6,7 @@ refuse unpaired surrogates and every control character (C0, DEL, C1) but a text'
 """
 
 import re
+from collections.abc import Callable
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -18,7 +19,7 @@ _UNFIT_IN_FREE_TEXT = re.compile(f"[{_CONTROLS_IN_FREE_TEXT}\ud800-\udfff]")
 _UNFIT_IN_LINE = re.compile(f"[{_CONTROLS_IN_LINE}\ud800-\udfff]")
 
 
-def _refusing(unfit: re.Pattern, allowed: str):
+def _refusing(unfit: re.Pattern[str], allowed: str) -> Callable[[str], str]:
     def check(value: str) -> str:
         if found := unfit.search(value):
             what = "unpaired surrogate" if "\ud800" <= found.group() <= "\udfff" else "control character"
@@ -32,7 +33,8 @@ def _documented(controls: str) -> FieldInfo:
     """The same rule in the JSON schema, for clients and fuzzers. The pattern leaves surrogates out: a JSON
     Schema string holds Unicode scalar values only (an unpaired surrogate is not one), and regex engines
     such as Rust's refuse surrogate escapes."""
-    return Field(json_schema_extra={"pattern": f"^[^{controls}]*$"})
+    documented: FieldInfo = Field(json_schema_extra={"pattern": f"^[^{controls}]*$"})
+    return documented
 
 
 FreeText = Annotated[

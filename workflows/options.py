@@ -1,17 +1,23 @@
 """Activity options used by the workflows: timeouts and retry budgets."""
 
 from datetime import timedelta
+from typing import TypedDict
 
 from temporalio.common import RetryPolicy
 
 from domain import failures
-from domain.order_state import RetryBudget
+from domain.order_request import RetryBudget
 
 
-def provider_call(budget: RetryBudget) -> dict:
+class ActivityOptions(TypedDict):
+    start_to_close_timeout: timedelta
+    retry_policy: RetryPolicy
+
+
+def provider_call(budget: RetryBudget) -> ActivityOptions:
     """A provider call: retried with backoff within the order's budget (by default 10 attempts, about five
     minutes), then the order needs attention."""
-    return dict(
+    return ActivityOptions(
         start_to_close_timeout=timedelta(seconds=30),
         retry_policy=RetryPolicy(
             initial_interval=budget.initial_interval,
@@ -24,7 +30,7 @@ def provider_call(budget: RetryBudget) -> dict:
 
 # Our own database: retried while it is away, never when it refuses the write itself (a ledger conflict, data
 # it cannot store): then the workflow parks the order for an operator.
-BOOKKEEPING = dict(
+BOOKKEEPING = ActivityOptions(
     start_to_close_timeout=timedelta(seconds=20),
     retry_policy=RetryPolicy(
         initial_interval=timedelta(milliseconds=500),

@@ -115,10 +115,12 @@ class OrderSteps:
             await self.ledger_step(step.settle.label, legacy)
 
     async def _provider(self, activity: str, request: Any, result_type: type[T]) -> T:
-        return await workflow.execute_activity(activity, request, result_type=result_type, **provider_call(self.order.provider_retry))
+        result: T = await workflow.execute_activity(activity, request, result_type=result_type, **provider_call(self.order.provider_retry))
+        return result
 
     async def _post(self, entry: ledger.EntryRequest) -> int:
-        return await workflow.execute_activity(act.POST_LEDGER_ENTRY, entry, result_type=int, **BOOKKEEPING)
+        entry_id: int = await workflow.execute_activity(act.POST_LEDGER_ENTRY, entry, result_type=int, **BOOKKEEPING)
+        return entry_id
 
     async def transition(self, status: OrderStatus, detail: str, record: bool = True) -> None:
         self.state.status = status

@@ -56,11 +56,11 @@ def refused_curls(block: Block) -> list[str]:
 @dataclass
 class Terminal:
     """A reader's terminal: a working directory with the checkout's `.venv` (and `make run`'s `.data`), the
-    environment `make run` would give the CLIs, and README addresses rewritten to the test stack's."""
+    environment `make run` would give the CLIs, and README addresses (and order ids) rewritten to the test stack's."""
 
     cwd: Path
     env: dict[str, str]
-    addresses: dict[str, str]
+    rewrites: dict[str, str]
 
     @property
     def state(self) -> Path:
@@ -74,8 +74,8 @@ class Terminal:
             text = text.replace(placeholder, value)
         left = PLACEHOLDER.findall(text)
         assert not left, f"the test does not know how to fill {left} in:\n{block.text}"
-        for readme_address, stack_address in self.addresses.items():
-            text = text.replace(readme_address, stack_address)
+        for in_readme, here in self.rewrites.items():
+            text = text.replace(in_readme, here)
         names = " ".join(dict.fromkeys(ASSIGNED.findall(text)))
         script = f"set -euo pipefail\n[ -f {self.state.name} ] && source {self.state.name}\n{text}\n"
         if names:

@@ -85,7 +85,8 @@ async def test_roles_are_enforced(engine):
         ({"confirmation_window": "P400D"}, ""),  # a rule between fields names the body as a whole: no field
         ({"ship_by": "2020-01-01T00:00:00Z"}, "ship_by"),
         ({"ship_by": "2030-01-01T00:00:00Z", "deliver_by": "2029-01-01T00:00:00Z"}, ""),
-        ({"settlement_currency": "XAU"}, "settlement_currency"),  # not a tradeable currency (any tradeable pair is placed)
+        ({"settlement_currency": "XAU"}, "settlement_currency"),  # not a tradeable currency
+        ({"settlement_currency": "NGN"}, "settlement_currency"),  # tradeable, but not one the engine converts to
         ({"unexpected": 1}, "unexpected"),
         ({"items": [{"sku": "a", "quantity": 10_000, "unit_price": 10**12}]}, ""),  # total beyond 10**15
         ({"ship_by": _in_days(2), "deliver_by": _in_days(70)}, "deliver_by"),  # more than 60 days in transit

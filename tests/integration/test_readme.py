@@ -19,7 +19,8 @@ from tests.integration.readme_shell import Terminal, refused_curls, shell_blocks
 from tests.integration.stack import PAYLOAD_KEYS, Engine, token
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-WALK = "walk-1"  # the walkthrough's order
+README_WALK = "walk-1"  # the walkthrough's order, as the README names it
+WALK = f"walk-{uuid.uuid4().hex[:8]}"  # as this run names it: other tests of the session may have used walk-1
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +32,13 @@ async def terminal(services, database_url, temporal, tmp_path_factory) -> Termin
     (cwd / ".data").mkdir()
     (cwd / ".data" / "payload-keys").write_text(PAYLOAD_KEYS)
     env = {**services.child_env(), "DATABASE_URL": database_url, "SETTLEMENT_DATA_DIR": str(cwd / ".data")}
-    addresses = {
+    rewrites = {
         "http://127.0.0.1:8000": services.api_url,
         "http://127.0.0.1:8100": services.sim_url,
         "127.0.0.1:7233": temporal.client.service_client.config.target_host,
+        README_WALK: WALK,
     }
-    return Terminal(cwd, env, addresses)
+    return Terminal(cwd, env, rewrites)
 
 
 @dataclass
@@ -106,7 +108,7 @@ async def run_walkthrough(terminal: Terminal, engine: Engine) -> None:
 
     await run_section(terminal, "Walkthrough", [
         Step("token --role marketplace"),
-        Step(f'"order_id": "{WALK}"', check=created),
+        Step(f'"order_id": "{README_WALK}"', check=created),
         Step('# "status": "awaiting_confirmation"', prepare=carrier_delivers, check=status_is("awaiting_confirmation")),
         Step("confirm-receipt", check=status_is("payout_pending")),
         Step('# "status": "settled"', prepare=settled, check=paid_and_balanced),

@@ -3,8 +3,14 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from pydantic import ValidationError
+from typing import get_args
 
+from pydantic import ValidationError
+from pydantic.fields import FieldInfo
+
+from domain.after_sales import Resolution
+from domain.currency import CONVERTIBLE, convertible
+from domain.json_schema import EXACT_IN_A_FLOAT, WHOLE_NUMBER
 from domain.order_request import Item, OrderRequest, PlacementPolicy, resolve_deadlines
 
 PLACED_AT = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -76,14 +82,19 @@ def test_unknown_settlement_currency_is_rejected():
     assert ("settlement_currency",) in error_locations(exc.value)
 
 
-@pytest.mark.parametrize(("currency", "settlement_currency"), [("USD", "NGN"), ("NGN", "EUR"), ("XOF", "KWD")])
-def test_any_pair_of_tradeable_currencies_is_a_valid_request(currency, settlement_currency):
-    """Whether a rate exists is the FX step's question (an unquoted pair parks the order there), not the request's."""
-    request = OrderRequest.model_validate(request_data(currency=currency, settlement_currency=settlement_currency))
-    assert (request.currency, request.settlement_currency) == (currency, settlement_currency)
+def test_the_schema_names_the_currencies_an_order_may_settle_in():
+    """Placement refuses a pair the engine does not convert (api/placement.py); the schema says the same: the
+    settlement currency left out, or both currencies among those the engine converts."""
     schema = OrderRequest.model_json_schema()
-    assert "anyOf" not in schema
-    assert {currency, settlement_currency} <= set(schema["properties"]["currency"]["enum"])
+    assert schema["properties"]["settlement_currency"]["anyOf"][0]["enum"] == sorted(CONVERTIBLE)
+    narrowed = [{name: spec["allOf"][1] for name, spec in variant["properties"].items() if "allOf" in spec} for variant in schema["anyOf"]]
+    assert narrowed == [{"settlement_currency": {"type": "null"}}, {"currency": {"enum": sorted(CONVERTIBLE)}}]
+
+
+@pytest.mark.parametrize(("currency", "settlement_currency", "allowed"),
+                         [("USD", "EUR", True), ("NGN", "NGN", True), ("USD", "NGN", False), ("NGN", "EUR", False)])
+def test_an_order_settles_in_its_own_currency_or_converts_between_the_engine_s_currencies(currency, settlement_currency, allowed):
+    assert convertible(currency, settlement_currency) is allowed
 
 
 def test_empty_items_are_rejected():
@@ -203,3 +214,19 @@ def test_an_item_refuses_unknown_properties():
     with pytest.raises(ValidationError) as exc:
         Item.model_validate({"sku": "a", "quantity": 1, "unit_price": 100, "discount": 5})
     assert ("discount",) in error_locations(exc.value)
+
+
+
+def _constraints(field: FieldInfo) -> list:
+    """A field's metadata, and that of the Annotated types in its union (e.g. `... | None`), FieldInfos unpacked."""
+    found = list(field.metadata) + [m for arg in get_args(field.annotation) for m in getattr(arg, "__metadata__", ())]
+    return [inner for m in found for inner in (m.metadata if isinstance(m, FieldInfo) else [m])]
+
+
+@pytest.mark.parametrize("model", [Item, OrderRequest, Resolution])
+def test_every_whole_number_has_an_upper_bound_a_float_holds_exactly(model):
+    whole_numbers = {name: _constraints(field) for name, field in model.model_fields.items() if WHOLE_NUMBER in _constraints(field)}
+    assert whole_numbers, f"{model.__name__} has no whole-number field"
+    for name, constraints in whole_numbers.items():
+        bounds = [c.le for c in constraints if getattr(c, "le", None) is not None]
+        assert bounds and max(bounds) <= EXACT_IN_A_FLOAT, f"{model.__name__}.{name}"

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from domain.currency import CONVERTIBLE
 from simulators.reference_rates import client_rate, has_rate, mid_rate
 
 
@@ -19,3 +20,7 @@ def test_cross_rates_go_through_usd():
 def test_the_source_quotes_only_the_currencies_of_its_table():
     assert has_rate("EUR", "JPY") and has_rate("NGN", "NGN")
     assert not has_rate("USD", "NGN") and not has_rate("NGN", "USD")
+
+
+def test_the_source_quotes_every_pair_the_engine_converts():
+    assert all(has_rate(base, quote) for base in CONVERTIBLE for quote in CONVERTIBLE)

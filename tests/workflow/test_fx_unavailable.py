@@ -1,7 +1,7 @@
-"""A currency pair the FX source cannot quote is the FX step's problem, not the API's: the order is placed,
-and when locking the rate fails for good (at capture) the order parks in needs_attention instead of failing;
-once the source quotes the pair, an operator's retry settles it. The real FX activity runs here, over a
-scripted source, so the adapter's refusal is classified as in production."""
+"""An FX source that cannot quote when the payment is captured does not fail the order: it parks in
+needs_attention at lock_fx_rate; once the source quotes again, an operator's retry settles it at the rate then
+locked. The real FX activity runs here, over a scripted source, so the adapter's refusal is classified as in
+production. (Placement only accepts pairs the engine converts, domain/currency.py.)"""
 
 from datetime import datetime, timezone
 from decimal import Decimal
