@@ -16,7 +16,11 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/settlement run
 
+# Lint, format and types first (seconds), then the whole suite.
 test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
 bench: $(STAMP)

@@ -17,8 +17,8 @@ from adapters.fx import SimulatedFxRates
 from adapters.payments import SimulatedPaymentGateway
 from db.dsn import database_url
 from db.pool import create_pool
-from runtime.settings import Settings, get_settings
 from runtime import logs, tracing
+from runtime.settings import Settings, get_settings
 from runtime.temporal_connection import connect
 from runtime.worker_metrics import publish_orders_by_status, runtime_with_prometheus
 from workflows.order import OrderWorkflow

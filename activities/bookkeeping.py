@@ -10,7 +10,6 @@ from domain import failures
 from domain.ledger import EntryRequest
 from domain.order_state import OrderState
 
-
 # The database refuses the write itself (bad data, a constraint, a trigger, a privilege, a size limit):
 # retrying cannot help, so the workflow parks the order instead of retrying forever.
 PERMANENT_DATABASE_ERRORS = (
@@ -45,7 +44,9 @@ class BookkeepingActivities:
         try:
             await read_model.record_order(self._pool, state, run_id=activity.info().workflow_run_id)
         except PERMANENT_DATABASE_ERRORS as err:
-            raise ApplicationError(f"the read model refused order {state.order_id}: {err}", type=failures.READ_MODEL_REJECTED, non_retryable=True) from err
+            raise ApplicationError(
+                f"the read model refused order {state.order_id}: {err}", type=failures.READ_MODEL_REJECTED, non_retryable=True
+            ) from err
 
 
 def _count_money_moved(entry: EntryRequest) -> None:

@@ -3,6 +3,7 @@
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from opentelemetry.sdk.trace import TracerProvider
 
 from api import idempotency, log_context, metrics, openapi, problems
 from api.body_limit import BodyLimit
@@ -10,12 +11,10 @@ from api.order_workflows import OrderWorkflows
 from api.placement import placement_policy
 from api.routers import codec as codec_router
 from api.routers import disputes, health, orders, sellers, webhooks
-from runtime.codec import EncryptionCodec, parse_keys
 from db.dsn import database_url
 from db.pool import create_pool
-from opentelemetry.sdk.trace import TracerProvider
-
 from runtime import tracing
+from runtime.codec import EncryptionCodec, parse_keys
 from runtime.settings import Settings, get_settings
 from runtime.temporal_connection import connect
 

@@ -15,9 +15,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, ValidationError
 
 from api.problems import Problem
-from runtime.settings import Settings
 from domain.order_actions import Role
 from domain.text import SingleLine
+from runtime.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False)
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -58,11 +58,19 @@ def mint_token(settings: Settings, sub: str, role: Role, ttl: timedelta | None =
     if ttl <= timedelta(0):
         raise TokenRefused("a token's lifetime must be positive")
     if role == Role.OPERATOR and ttl > max_operator_ttl and not allow_long_lived:
-        raise TokenRefused(f"operator tokens live at most {max_operator_ttl.total_seconds() / 3600:g} h (SETTLEMENT_OPERATOR_TOKEN_MAX_TTL); "
-                           "allow a longer one explicitly (`settlement token --allow-long-lived`)")
+        raise TokenRefused(
+            f"operator tokens live at most {max_operator_ttl.total_seconds() / 3600:g} h (SETTLEMENT_OPERATOR_TOKEN_MAX_TTL); "
+            "allow a longer one explicitly (`settlement token --allow-long-lived`)"
+        )
     now = int(time.time())
-    claims = {"sub": sub, "role": role.value, "iat": now, "exp": now + int(ttl.total_seconds()),
-              "iss": settings.settlement_jwt_issuer, "aud": settings.settlement_jwt_audience}
+    claims = {
+        "sub": sub,
+        "role": role.value,
+        "iat": now,
+        "exp": now + int(ttl.total_seconds()),
+        "iss": settings.settlement_jwt_issuer,
+        "aud": settings.settlement_jwt_audience,
+    }
     return jwt.encode(claims, settings.settlement_jwt_secret, algorithm="HS256")
 
 
@@ -88,9 +96,15 @@ def decode_token(settings: Settings, token: str) -> Principal:
             key, algorithms = _jwks_client(settings.settlement_jwt_jwks_url).get_signing_key_from_jwt(token).key, ["RS256"]
         else:
             key, algorithms = settings.settlement_jwt_secret, ["HS256"]
-        claims = jwt.decode(token, key, algorithms=algorithms, audience=settings.settlement_jwt_audience,
-                            issuer=settings.settlement_jwt_issuer, leeway=CLOCK_SKEW_SECONDS,
-                            options={"require": list(REQUIRED_CLAIMS)})
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=algorithms,
+            audience=settings.settlement_jwt_audience,
+            issuer=settings.settlement_jwt_issuer,
+            leeway=CLOCK_SKEW_SECONDS,
+            options={"require": list(REQUIRED_CLAIMS)},
+        )
     except jwt.PyJWKClientConnectionError as err:
         raise Problem(503, "the identity provider's signing keys are unavailable; try again", headers={"Retry-After": "5"}) from err
     except jwt.PyJWTError as err:

@@ -79,8 +79,12 @@ async def idempotency_key(request: Request, key: KeyHeader = None, principal: Pr
     if recorded is not None and recorded.fingerprint != fingerprint:
         raise Problem(409, f"this {HEADER} was used for another request", kind="idempotency-key-reused")
     if recorded is None or recorded.status is None:
-        raise Problem(409, f"the first request with this {HEADER} is still running; try again shortly", kind="idempotency-key-in-progress",
-                      headers={"Retry-After": "1"})
+        raise Problem(
+            409,
+            f"the first request with this {HEADER} is still running; try again shortly",
+            kind="idempotency-key-in-progress",
+            headers={"Retry-After": "1"},
+        )
     raise _Replay(recorded)
 
 

@@ -26,7 +26,7 @@ _DESCRIPTIONS = {
     403: "The caller's role may not do this",
     404: "No such resource, or not one the caller may see",
     409: "The request conflicts with the resource's state (an order's status, an existing order with another payload, "
-         "an `Idempotency-Key` used for another request or still running)",
+    "an `Idempotency-Key` used for another request or still running)",
     413: f"The body exceeds {MAX_BODY_BYTES} bytes",
     422: "Invalid input, malformed JSON included; `errors` names each field (an empty `field`: the body as a whole)",
     503: "A backing service (Temporal, PostgreSQL, the identity provider) is unavailable; try again after `Retry-After` seconds",

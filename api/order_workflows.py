@@ -31,12 +31,14 @@ class OrderWorkflows:
 
     async def start(self, order: OrderInput, request_hash: str) -> bool:
         """Start the order's workflow; False when one exists already (whatever its payload)."""
-        attributes = TypedSearchAttributes([
-            SearchAttributePair(sa.ORDER_STATUS, OrderStatus.PAYMENT_PENDING.value),
-            SearchAttributePair(sa.SELLER_ID, order.seller_id),
-            SearchAttributePair(sa.BUYER_ID, order.buyer_id),
-            SearchAttributePair(sa.MARKETPLACE, order.marketplace),
-        ])
+        attributes = TypedSearchAttributes(
+            [
+                SearchAttributePair(sa.ORDER_STATUS, OrderStatus.PAYMENT_PENDING.value),
+                SearchAttributePair(sa.SELLER_ID, order.seller_id),
+                SearchAttributePair(sa.BUYER_ID, order.buyer_id),
+                SearchAttributePair(sa.MARKETPLACE, order.marketplace),
+            ]
+        )
         try:
             await self.client.start_workflow(
                 msg.WORKFLOW_TYPE,

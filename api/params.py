@@ -1,6 +1,6 @@
 """Ids in paths and query strings, held to the same rule as ids in request bodies, and the listing's cursor."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Path, Query
@@ -15,7 +15,7 @@ QueryId = Annotated[str | None, Query(pattern=IDENTIFIER_PATTERN, description=ID
 CURSOR_PATTERN = r"^[0-9]{1,16}~" + IDENTIFIER_PATTERN.removeprefix("^")
 Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="`next_cursor` of the previous page")]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 

@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from api.problems import field_error
 from domain.after_sales import AfterSalesPolicy

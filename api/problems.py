@@ -16,9 +16,19 @@ from temporalio.service import RPCError, RPCStatusCode
 log = logging.getLogger("settlement.api")
 
 PROBLEM_JSON = "application/problem+json"
-TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
-          409: "Conflict", 413: "Content too large", 415: "Unsupported media type", 422: "Unprocessable content", 500: "Internal server error",
-          503: "Service unavailable"}
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
 
 
 class FieldError(BaseModel):
@@ -46,17 +56,29 @@ class Problem(Exception):
         self.status, self.detail, self.kind, self.errors, self.headers = status, detail, kind, errors, headers
 
 
-def problem_response(request: Request, status: int, detail: str, kind: str | None = None, errors: list[dict] | None = None,
-                     headers: dict | None = None) -> JSONResponse:
-    body = ProblemDocument(type=f"/problems/{kind}" if kind else "about:blank", title=TITLES.get(status, "Error"), status=status,
-                           detail=detail, instance=request.url.path, request_id=correlation_id.get(), errors=errors or None)
+def problem_response(
+    request: Request, status: int, detail: str, kind: str | None = None, errors: list[dict] | None = None, headers: dict | None = None
+) -> JSONResponse:
+    body = ProblemDocument(
+        type=f"/problems/{kind}" if kind else "about:blank",
+        title=TITLES.get(status, "Error"),
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        request_id=correlation_id.get(),
+        errors=errors or None,
+    )
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def validation_problem(errors: list[dict]) -> Problem:
     """422 listing each field and what is wrong with it."""
-    return Problem(422, "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors), kind="validation-error",
-                   errors=errors)
+    return Problem(
+        422,
+        "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors),
+        kind="validation-error",
+        errors=errors,
+    )
 
 
 def field_error(field: str, message: str) -> Problem:
@@ -74,7 +96,9 @@ def _location(loc: tuple) -> str:
 
 def _allowed_methods(request: Request) -> str:
     routes = iter_route_contexts(request.app.routes)
-    return ", ".join(sorted({method for route in routes if route.matches(request.scope)[0] != Match.NONE for method in route.methods or ()}))
+    return ", ".join(
+        sorted({method for route in routes if route.matches(request.scope)[0] != Match.NONE for method in route.methods or ()})
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -114,5 +138,6 @@ def install(app: FastAPI) -> None:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         # Answered outside every middleware (Starlette's error middleware): the request id header is set here.
         request_id = correlation_id.get()
-        return problem_response(request, 500, "an unexpected error occurred; it has been logged",
-                                headers={"X-Request-ID": request_id} if request_id else None)
+        return problem_response(
+            request, 500, "an unexpected error occurred; it has been logged", headers={"X-Request-ID": request_id} if request_id else None
+        )

@@ -6,7 +6,6 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.params import CURSOR_PATTERN
-
 from domain.order_state import OrderProgress, OrderState
 
 

@@ -28,7 +28,9 @@ async def _ledger_round(pool) -> float:
     for _ in range(ENTRIES // 2):
         order_id = uuid.uuid4().hex[:12]
         await post_entry(pool, ledger.capture_entry(f"order-{order_id}", order_id, 3000, "USD"))
-        await post_entry(pool, ledger.release_entry(f"order-{order_id}", order_id, "bench_seller", 3000, compute_fees(3000, 2, "USD"), "USD"))
+        await post_entry(
+            pool, ledger.release_entry(f"order-{order_id}", order_id, "bench_seller", 3000, compute_fees(3000, 2, "USD"), "USD")
+        )
     return time.perf_counter() - started
 
 

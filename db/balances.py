@@ -26,4 +26,12 @@ async def seller_balance(pool: asyncpg.Pool, seller_id: str) -> list[dict]:
         """,
         seller_id,
     )
-    return [{"currency": r["currency"].strip(), "in_escrow": int(r["in_escrow"]), "available": int(r["available"]), "paid_out": int(r["paid_out"])} for r in rows]
+    return [
+        {
+            "currency": r["currency"].strip(),
+            "in_escrow": int(r["in_escrow"]),
+            "available": int(r["available"]),
+            "paid_out": int(r["paid_out"]),
+        }
+        for r in rows
+    ]

@@ -27,7 +27,10 @@ async def claim(pool: asyncpg.Pool, caller: str, key: str, fingerprint: str, aba
             AND idempotent_requests.claimed_at < now() - $4::interval
         RETURNING claimed_at
         """,
-        caller, key, fingerprint, abandoned_after,
+        caller,
+        key,
+        fingerprint,
+        abandoned_after,
     )
 
 
@@ -40,14 +43,21 @@ async def recorded(pool: asyncpg.Pool, caller: str, key: str) -> Recorded | None
     return Recorded(row["fingerprint"], row["status"], row["response_headers"] or {}, row["response_body"] or b"")
 
 
-async def complete(pool: asyncpg.Pool, caller: str, key: str, claimed_at: datetime, status: int, headers: dict[str, str], body: bytes) -> None:
+async def complete(
+    pool: asyncpg.Pool, caller: str, key: str, claimed_at: datetime, status: int, headers: dict[str, str], body: bytes
+) -> None:
     """Keep the claim's answer (a claim taken over meanwhile is left alone)."""
     await pool.execute(
         """
         UPDATE idempotent_requests SET status = $4, response_headers = $5, response_body = $6, completed_at = now()
         WHERE caller = $1 AND key = $2 AND claimed_at = $3 AND status IS NULL
         """,
-        caller, key, claimed_at, status, headers, body,
+        caller,
+        key,
+        claimed_at,
+        status,
+        headers,
+        body,
     )
 
 

@@ -36,8 +36,12 @@ async def _entries_balance(pool: asyncpg.Pool) -> list[str]:
         "SELECT e.idempotency_key, p.currency, sum(p.amount) AS s FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.id "
         "GROUP BY e.idempotency_key, p.currency HAVING sum(p.amount) <> 0"
     )
-    empty = await pool.fetch("SELECT idempotency_key FROM ledger_entries e WHERE NOT EXISTS (SELECT 1 FROM ledger_postings p WHERE p.entry_id = e.id)")
-    return [f"entry {r['idempotency_key']} sums to {r['s']} {r['currency']}" for r in rows] + [f"entry {r['idempotency_key']} has no postings" for r in empty]
+    empty = await pool.fetch(
+        "SELECT idempotency_key FROM ledger_entries e WHERE NOT EXISTS (SELECT 1 FROM ledger_postings p WHERE p.entry_id = e.id)"
+    )
+    return [f"entry {r['idempotency_key']} sums to {r['s']} {r['currency']}" for r in rows] + [
+        f"entry {r['idempotency_key']} has no postings" for r in empty
+    ]
 
 
 async def _balances_match_postings(pool: asyncpg.Pool) -> list[str]:
@@ -77,7 +81,9 @@ async def _terminal_orders_hold_nothing(pool: asyncpg.Pool) -> list[str]:
         if r["captured"] != a["captured"]:
             violations.append(f"order {r['order_id']} captured {a['captured']} but the ledger captured {r['captured']}")
         if a["captured"] != a["paid_out"] + a["fees"] + a["refunded"]:
-            violations.append(f"order {r['order_id']} captured {a['captured']} but paid out, took as fees and refunded {a['paid_out'] + a['fees'] + a['refunded']}")
+            violations.append(
+                f"order {r['order_id']} captured {a['captured']} but paid out, took as fees and refunded {a['paid_out'] + a['fees'] + a['refunded']}"
+            )
     return violations
 
 
@@ -92,7 +98,9 @@ async def _reconciles_with_provider(pool: asyncpg.Pool, records: Sequence[Provid
     made twice) is a drift, caught while the order is still open."""
     performed = [r for r in records if r.outcome == SUCCEEDED and r.order_id is not None]
     counts = Counter((r.order_id, r.operation) for r in performed if r.operation in ONCE_PER_ORDER)
-    violations = [f"order {order}: {n} successful {operation} operations at the provider" for (order, operation), n in counts.items() if n > 1]
+    violations = [
+        f"order {order}: {n} successful {operation} operations at the provider" for (order, operation), n in counts.items() if n > 1
+    ]
     moved: dict[tuple[str, str], int] = defaultdict(int)
     for r in performed:
         if r.operation in MONEY_MOVED:

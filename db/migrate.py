@@ -36,12 +36,17 @@ async def ensure_engine_login(owner_url: str, engine_url: str) -> None:
         async with conn.transaction():
             existing = await conn.fetchrow(
                 "SELECT r.rolsuper OR pg_has_role(r.oid, c.relowner, 'MEMBER') AS privileged "
-                "FROM pg_roles r, pg_class c WHERE r.rolname = $1 AND c.oid = 'public.ledger_entries'::regclass", role)
+                "FROM pg_roles r, pg_class c WHERE r.rolname = $1 AND c.oid = 'public.ledger_entries'::regclass",
+                role,
+            )
             if existing and existing["privileged"]:
                 raise ValueError(f"database role {role!r} is a superuser or owns the ledger: the engine needs a restricted role")
             verb = "ALTER" if existing else "CREATE"
             for statement in (f"{verb} ROLE %I LOGIN PASSWORD %L", "GRANT %3$I TO %1$I", "GRANT CONNECT ON DATABASE %4$I TO %1$I"):
-                await conn.execute(await conn.fetchval(
-                    "SELECT format($1, $2::text, $3::text, $4::text, current_database())", statement, role, password, ENGINE_GROUP))
+                await conn.execute(
+                    await conn.fetchval(
+                        "SELECT format($1, $2::text, $3::text, $4::text, current_database())", statement, role, password, ENGINE_GROUP
+                    )
+                )
     finally:
         await conn.close()

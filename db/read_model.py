@@ -88,7 +88,9 @@ async def list_orders(
         clauses.append(f"(placed_at, order_id) < (${len(args) - 1}, ${len(args)})")
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     args.append(limit + 1)
-    rows = await pool.fetch(f"SELECT placed_at, order_id, state FROM orders {where} ORDER BY placed_at DESC, order_id DESC LIMIT ${len(args)}", *args)
+    rows = await pool.fetch(
+        f"SELECT placed_at, order_id, state FROM orders {where} ORDER BY placed_at DESC, order_id DESC LIMIT ${len(args)}", *args
+    )
     return [OrderState.model_validate(r["state"]) for r in rows[:limit]], len(rows) > limit
 
 

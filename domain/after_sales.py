@@ -64,11 +64,14 @@ class DisputeRequest(BaseModel):
 
 
 class SellerResponse(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra=variants(
-        "oneOf",
-        ({"accept_refund": {"const": True}, "evidence": {"type": "null"}}, {"accept_refund"}),
-        ({"accept_refund": {"const": False}, "evidence": {"type": "string"}}, {"evidence"}),
-    ))
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=variants(
+            "oneOf",
+            ({"accept_refund": {"const": True}, "evidence": {"type": "null"}}, {"accept_refund"}),
+            ({"accept_refund": {"const": False}, "evidence": {"type": "string"}}, {"evidence"}),
+        ),
+    )
 
     accept_refund: StrictBool = False
     evidence: FreeText | None = Field(None, min_length=1, max_length=5000)
@@ -81,15 +84,23 @@ class SellerResponse(BaseModel):
 
 
 class Resolution(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra=variants(
-        "oneOf",
-        ({"outcome": {"const": DisputeOutcome.PARTIAL_REFUND}, "refund_amount": {"type": "integer"}}, {"refund_amount"}),
-        ({"outcome": {"enum": [o for o in DisputeOutcome if o != DisputeOutcome.PARTIAL_REFUND]}, "refund_amount": {"type": "null"}}, set()),
-    ))
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=variants(
+            "oneOf",
+            ({"outcome": {"const": DisputeOutcome.PARTIAL_REFUND}, "refund_amount": {"type": "integer"}}, {"refund_amount"}),
+            (
+                {"outcome": {"enum": [o for o in DisputeOutcome if o != DisputeOutcome.PARTIAL_REFUND]}, "refund_amount": {"type": "null"}},
+                set(),
+            ),
+        ),
+    )
 
     outcome: DisputeOutcome
     # At most an order's largest total (domain.order_request.MAX_ORDER_TOTAL): no escrow holds more.
-    refund_amount: Annotated[StrictInt, Field(gt=0, le=10**15), WHOLE_NUMBER] | None = Field(None, description="minor units; partial_refund only")
+    refund_amount: Annotated[StrictInt, Field(gt=0, le=10**15), WHOLE_NUMBER] | None = Field(
+        None, description="minor units; partial_refund only"
+    )
     note: FreeText = Field("", max_length=2000)
 
     @model_validator(mode="after")

@@ -20,7 +20,9 @@ def variants(combinator: str, *choices: Variant) -> Callable[[dict[str, Any]], N
         schema[combinator] = [
             {
                 "type": "object",
-                "properties": {name: {"allOf": [spec, narrowed[name]]} if name in narrowed else spec for name, spec in schema["properties"].items()},
+                "properties": {
+                    name: {"allOf": [spec, narrowed[name]]} if name in narrowed else spec for name, spec in schema["properties"].items()
+                },
                 "required": sorted({*schema.get("required", ()), *required}),
                 "additionalProperties": False,
             }

@@ -14,9 +14,9 @@ order's escrow can therefore be disbursed only once: a second, different outcome
 refused before any provider call.
 """
 
-from typing import Any
 from collections import defaultdict
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -172,7 +172,11 @@ def release_entry(
     if seller_share:
         postings.extend(_to_seller(seller_id, seller_share, currency, fx))
     return EntryRequest(
-        idempotency_key=entry_key(workflow_id, steps.RELEASE.key), order_id=order_id, kind=EntryKind.RELEASE, postings=postings, memo=_fx_memo(fx)
+        idempotency_key=entry_key(workflow_id, steps.RELEASE.key),
+        order_id=order_id,
+        kind=EntryKind.RELEASE,
+        postings=postings,
+        memo=_fx_memo(fx),
     )
 
 
@@ -202,7 +206,9 @@ def refund_entry(workflow_id: str, order_id: str, amount: int, currency: str, st
     )
 
 
-def reimbursement_entry(workflow_id: str, order_id: str, seller_id: str, amount: int, currency: str, fx: FxQuote | None = None) -> EntryRequest:
+def reimbursement_entry(
+    workflow_id: str, order_id: str, seller_id: str, amount: int, currency: str, fx: FxQuote | None = None
+) -> EntryRequest:
     """The fulfillment network makes the seller whole for goods it lost or damaged."""
     return EntryRequest(
         idempotency_key=entry_key(workflow_id, steps.REIMBURSEMENT.key),
@@ -242,7 +248,9 @@ class Disbursement(BaseModel):
 SETTLED_SUFFIX = ":settled"
 
 
-def _disbursement(workflow_id: str, order_id: str, kind: EntryKind, step: str, source: AccountSpec, destination: AccountSpec, amount: int) -> Disbursement:
+def _disbursement(
+    workflow_id: str, order_id: str, kind: EntryKind, step: str, source: AccountSpec, destination: AccountSpec, amount: int
+) -> Disbursement:
     on_its_way = pending(order_id, kind, destination.currency)
     return Disbursement(
         reserve=EntryRequest(
@@ -265,7 +273,9 @@ def refund_disbursement(workflow_id: str, order_id: str, amount: int, currency: 
     return _disbursement(workflow_id, order_id, EntryKind.REFUND, step, escrow(order_id, currency), external_buyers(currency), amount)
 
 
-def payout_disbursement(workflow_id: str, order_id: str, seller_id: str, amount: int, currency: str, step: str = steps.PAYOUT.key) -> Disbursement:
+def payout_disbursement(
+    workflow_id: str, order_id: str, seller_id: str, amount: int, currency: str, step: str = steps.PAYOUT.key
+) -> Disbursement:
     """The seller's available balance goes to their bank account."""
     return _disbursement(
         workflow_id, order_id, EntryKind.PAYOUT, step, seller_available(seller_id, currency), external_payouts(currency), amount
@@ -275,5 +285,11 @@ def payout_disbursement(workflow_id: str, order_id: str, seller_id: str, amount:
 def compensation_disbursement(workflow_id: str, order_id: str, amount: int, currency: str) -> Disbursement:
     """The fulfillment network compensates the buyer for late delivery (credited to the buyer's card)."""
     return _disbursement(
-        workflow_id, order_id, EntryKind.COMPENSATION, steps.LATE_DELIVERY_COMPENSATION.key, fulfillment_reimbursements(currency), external_buyers(currency), amount
+        workflow_id,
+        order_id,
+        EntryKind.COMPENSATION,
+        steps.LATE_DELIVERY_COMPENSATION.key,
+        fulfillment_reimbursements(currency),
+        external_buyers(currency),
+        amount,
     )

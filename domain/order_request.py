@@ -2,8 +2,8 @@
 of every request."""
 
 import re
-from datetime import datetime, timedelta
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from iso4217 import Currency
@@ -65,7 +65,9 @@ _TRADEABLE = sorted(c.code for c in Currency if is_tradeable(c.code))
 OrderCurrency = Annotated[CurrencyCode, Field(json_schema_extra={"enum": _TRADEABLE})]
 SettlementCurrency = Annotated[CurrencyCode, Field(json_schema_extra={"enum": sorted(CONVERTIBLE)})]
 # Left out (or null), the seller is settled in the order currency; named, both currencies must be convertible.
-_SETTLEMENT_NEEDS_A_RATE = variants("anyOf", ({"settlement_currency": {"type": "null"}}, set()), ({"currency": {"enum": sorted(CONVERTIBLE)}}, set()))
+_SETTLEMENT_NEEDS_A_RATE = variants(
+    "anyOf", ({"settlement_currency": {"type": "null"}}, set()), ({"currency": {"enum": sorted(CONVERTIBLE)}}, set())
+)
 
 
 class RetryBudget(BaseModel):
@@ -120,12 +122,21 @@ class OrderRequest(BaseModel):
     shipping_fee: Annotated[StrictInt, Field(ge=0, le=10**12), WHOLE_NUMBER] = 0
     payment_method: Annotated[str, Field(pattern=r"^pm_[A-Za-z0-9_]{1,64}$")]
     settlement_currency: SettlementCurrency | None = Field(None, description="default: the order currency")
-    ship_by: Timestamp | None = Field(None, description=f"default: placement + {_days(DEFAULT_POLICY.ship_within)} (SETTLEMENT_DEFAULT_SHIP_WITHIN); "
-                                     f"at most placement + {_days(DEFAULT_POLICY.authorization_life)}")
-    deliver_by: Timestamp | None = Field(None, description=f"default: ship_by + {_days(DEFAULT_POLICY.deliver_within_after_ship_by)} "
-                                        f"(SETTLEMENT_DEFAULT_DELIVER_WITHIN); at most ship_by + {_days(MAX_DELIVERY_TIME)}")
-    confirmation_window: Duration | None = Field(None, description=f"e.g. P7D; at most {_days(MAX_CONFIRMATION_WINDOW)}; default "
-                                                     f"{_days(DEFAULT_POLICY.confirmation_window)} (SETTLEMENT_DEFAULT_CONFIRMATION_WINDOW)")
+    ship_by: Timestamp | None = Field(
+        None,
+        description=f"default: placement + {_days(DEFAULT_POLICY.ship_within)} (SETTLEMENT_DEFAULT_SHIP_WITHIN); "
+        f"at most placement + {_days(DEFAULT_POLICY.authorization_life)}",
+    )
+    deliver_by: Timestamp | None = Field(
+        None,
+        description=f"default: ship_by + {_days(DEFAULT_POLICY.deliver_within_after_ship_by)} "
+        f"(SETTLEMENT_DEFAULT_DELIVER_WITHIN); at most ship_by + {_days(MAX_DELIVERY_TIME)}",
+    )
+    confirmation_window: Duration | None = Field(
+        None,
+        description=f"e.g. P7D; at most {_days(MAX_CONFIRMATION_WINDOW)}; default "
+        f"{_days(DEFAULT_POLICY.confirmation_window)} (SETTLEMENT_DEFAULT_CONFIRMATION_WINDOW)",
+    )
 
     @model_validator(mode="after")
     def _check_relations(self) -> "OrderRequest":

@@ -123,7 +123,9 @@ class OrderState(OrderProgress):
     network_fault: FulfillmentEvent | None = None
     request_fingerprint: str = ""
     seen_event_ids: list[str] = []
-    deferred_events: list[FulfillmentEvent] = Field([], description="fulfillment events kept until the order reaches a status where they apply")
+    deferred_events: list[FulfillmentEvent] = Field(
+        [], description="fulfillment events kept until the order reaches a status where they apply"
+    )
     parcel_progress: int = 0
 
     @model_validator(mode="before")

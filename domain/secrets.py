@@ -5,13 +5,15 @@ from pydantic import ValidationError
 
 MIN_SECRET_BYTES = 32
 # Every secret value this repository has ever printed (old defaults, test fixtures): public, so never accepted.
-PUBLISHED_SECRETS = frozenset({
-    "dev-only-jwt-secret-change-me-0123456789",
-    "dev-only-webhook-secret-change-me",
-    "integration-jwt-secret-0123456789abcdef",
-    "integration-webhook-secret",
-    "test-jwt-secret-0123456789abcdef0123456789",
-})
+PUBLISHED_SECRETS = frozenset(
+    {
+        "dev-only-jwt-secret-change-me-0123456789",
+        "dev-only-webhook-secret-change-me",
+        "integration-jwt-secret-0123456789abcdef",
+        "integration-webhook-secret",
+        "test-jwt-secret-0123456789abcdef0123456789",
+    }
+)
 GENERATE = "generate one with `openssl rand -hex 32`"
 
 

@@ -7,9 +7,9 @@ settles in another currency, the release shows an `fx_conversion` pair: the shar
 currency and what it became in the settlement currency.
 """
 
-from typing import Any
 from datetime import datetime
 from itertools import groupby
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -27,8 +27,15 @@ class StatementLine(BaseModel):
 
 
 def _line(row: dict[str, Any], kind: str, amount: int, effect: int) -> StatementLine:
-    return StatementLine(at=row["created_at"], order_id=row["order_id"], kind=kind, amount=amount, currency=row["currency"],
-                         seller_effect=effect, entry_id=row["entry_id"])
+    return StatementLine(
+        at=row["created_at"],
+        order_id=row["order_id"],
+        kind=kind,
+        amount=amount,
+        currency=row["currency"],
+        seller_effect=effect,
+        entry_id=row["entry_id"],
+    )
 
 
 def statement_lines(postings: list[dict[str, Any]]) -> list[StatementLine]:

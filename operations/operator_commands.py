@@ -13,11 +13,14 @@ PANEL = "Tokens and books"
 
 
 @app.command(rich_help_panel=PANEL)
-def token(role: Role = typer.Option(..., help="buyer, seller, operator or marketplace"),
-          sub: str = typer.Option(..., help="the buyer, seller or service id"),
-          ttl_seconds: int | None = typer.Option(
-              None, help="lifetime of the token; default: SETTLEMENT_OPERATOR_TOKEN_MAX_TTL for operators, 24 h for the others"),
-          allow_long_lived: bool = typer.Option(False, help="allow an operator token longer than SETTLEMENT_OPERATOR_TOKEN_MAX_TTL")) -> None:
+def token(
+    role: Role = typer.Option(..., help="buyer, seller, operator or marketplace"),
+    sub: str = typer.Option(..., help="the buyer, seller or service id"),
+    ttl_seconds: int | None = typer.Option(
+        None, help="lifetime of the token; default: SETTLEMENT_OPERATOR_TOKEN_MAX_TTL for operators, 24 h for the others"
+    ),
+    allow_long_lived: bool = typer.Option(False, help="allow an operator token longer than SETTLEMENT_OPERATOR_TOKEN_MAX_TTL"),
+) -> None:
     """Mint a JWT signed with SETTLEMENT_JWT_SECRET (make run's, under .data, when unset)."""
     ttl = timedelta(seconds=ttl_seconds) if ttl_seconds is not None else None
     try:
@@ -28,8 +31,12 @@ def token(role: Role = typer.Option(..., help="buyer, seller, operator or market
 
 
 @app.command("check-invariants", rich_help_panel=PANEL)
-def check_invariants(simulator: bool = typer.Option(
-        True, help="also reconcile the ledger with the payment provider's records, as the simulated provider at SETTLEMENT_SIM_URL lists them")) -> None:
+def check_invariants(
+    simulator: bool = typer.Option(
+        True,
+        help="also reconcile the ledger with the payment provider's records, as the simulated provider at SETTLEMENT_SIM_URL lists them",
+    ),
+) -> None:
     """Check the ledger invariants against DATABASE_URL; exits 1 when any is violated."""
     from operations.reconciliation import check_books_at
 

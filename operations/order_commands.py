@@ -12,8 +12,9 @@ PANEL = "Orders"
 
 
 @app.command(rich_help_panel=PANEL)
-def find(query: str = typer.Argument('OrderStatus = "needs_attention"', help="a Temporal visibility query"),
-         limit: int = typer.Option(100)) -> None:
+def find(
+    query: str = typer.Argument('OrderStatus = "needs_attention"', help="a Temporal visibility query"), limit: int = typer.Option(100)
+) -> None:
     """List the orders whose workflows match a visibility query (default: the stuck ones)."""
     from operations.tools import find_orders
 
@@ -53,9 +54,11 @@ def refresh(order_id: str) -> None:
 
 
 @app.command("export-history", rich_help_panel=PANEL)
-def export_history(workflow_id: list[str] = typer.Option([], "--workflow-id", help="repeatable"),
-                   query: str | None = typer.Option(None, help="a visibility query, e.g. 'OrderStatus = \"settled\"'"),
-                   out: Path = typer.Option(Path("histories"), help="directory to write <workflow id>.json into")) -> None:
+def export_history(
+    workflow_id: list[str] = typer.Option([], "--workflow-id", help="repeatable"),
+    query: str | None = typer.Option(None, help="a visibility query, e.g. 'OrderStatus = \"settled\"'"),
+    out: Path = typer.Option(Path("histories"), help="directory to write <workflow id>.json into"),
+) -> None:
     """Save workflow histories as JSON (the Temporal CLI's format), e.g. to commit under tests/histories."""
     from operations.tools import export_history as export
     from operations.tools import fetch_histories
@@ -67,9 +70,11 @@ def export_history(workflow_id: list[str] = typer.Option([], "--workflow-id", he
 
 
 @app.command(rich_help_panel=PANEL)
-def replay(workflow_id: list[str] = typer.Option([], "--workflow-id", help="repeatable"),
-           query: str | None = typer.Option(None, help="a visibility query selecting the histories to replay"),
-           path: list[Path] = typer.Option([], "--file", help="history JSON files (repeatable)")) -> None:
+def replay(
+    workflow_id: list[str] = typer.Option([], "--workflow-id", help="repeatable"),
+    query: str | None = typer.Option(None, help="a visibility query selecting the histories to replay"),
+    path: list[Path] = typer.Option([], "--file", help="history JSON files (repeatable)"),
+) -> None:
     """Replay histories from the server (or files) against the current code; exits 1 on any nondeterminism."""
     from operations.tools import fetch_histories, load_history
     from operations.tools import replay as replay_histories

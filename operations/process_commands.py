@@ -29,13 +29,15 @@ def serve(asgi_app: str, host: str, port: int) -> None:
 
     from runtime.logs import CONFIG_FILE
 
-    uvicorn.run(asgi_app, host=host, port=port, log_config=str(CONFIG_FILE), access_log=False,
-                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
+    uvicorn.run(
+        asgi_app, host=host, port=port, log_config=str(CONFIG_FILE), access_log=False, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS
+    )
 
 
 @app.command(rich_help_panel=PANEL)
-def run(api_port: int = port_option("settlement_api_port", "the API"),
-        sim_port: int = port_option("settlement_sim_port", "the simulators")) -> None:
+def run(
+    api_port: int = port_option("settlement_api_port", "the API"), sim_port: int = port_option("settlement_sim_port", "the simulators")
+) -> None:
     """Everything on this machine (what `make run` does): embedded PostgreSQL and the Temporal dev server unless
     DATABASE_URL and TEMPORAL_ADDRESS are set, the migrations, then the simulators, the worker and the API on
     127.0.0.1, until Ctrl-C stops them all."""

@@ -51,15 +51,19 @@ def local_secret(path: Path, make: Callable[[], str]) -> str:
 
 def local_secrets(local: LocalData) -> dict[str, str]:
     """make run's JWT and webhook secrets and payload key, by setting name: those the environment does not set."""
-    return {name: local_secret(path, GENERATORS[name]) for name, path in local.local_secret_files.items()
-            if not os.environ.get(name.upper())}
+    return {
+        name: local_secret(path, GENERATORS[name]) for name, path in local.local_secret_files.items() if not os.environ.get(name.upper())
+    }
 
 
 def child_environment(settings: Settings, owner_url: str, engine_url: str) -> dict[str, str]:
     """The simulators', worker's and API's environment: local mode, the secrets, the engine's restricted DSN."""
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_OWNER_URL"}
-    given = {"SETTLEMENT_JWT_SECRET": settings.settlement_jwt_secret, "SETTLEMENT_WEBHOOK_SECRET": settings.settlement_webhook_secret,
-             "SETTLEMENT_PAYLOAD_KEYS": settings.settlement_payload_keys}
+    given = {
+        "SETTLEMENT_JWT_SECRET": settings.settlement_jwt_secret,
+        "SETTLEMENT_WEBHOOK_SECRET": settings.settlement_webhook_secret,
+        "SETTLEMENT_PAYLOAD_KEYS": settings.settlement_payload_keys,
+    }
     env.update({key: value for key, value in given.items() if value})
     env.update({"SETTLEMENT_LOCAL_MODE": "true", "DATABASE_URL": engine_url, "SETTLEMENT_SIM_DATABASE_URL": owner_url})
     env.setdefault("SETTLEMENT_CODEC_ALLOW_ANONYMOUS", "true")  # the local Temporal UI decodes through the API
@@ -100,9 +104,9 @@ def banner(settings: Settings, api_url: str) -> str:
         "",
         "Create an order:",
         f"  curl -s -X POST {api_url}/v1/orders -H 'Authorization: Bearer {tokens[Role.MARKETPLACE]}' \\",
-        "    -H 'Content-Type: application/json' -d '{\"order_id\": \"demo-1\", \"buyer_id\": \"buyer_demo\", \"seller_id\": \"seller_demo\",",
-        "    \"marketplace\": \"demo_market\", \"currency\": \"USD\", \"items\": [{\"sku\": \"mug\", \"quantity\": 2, \"unit_price\": 1250}],",
-        "    \"payment_method\": \"pm_card_visa\", \"confirmation_window\": \"PT1M\"}'",
+        '    -H \'Content-Type: application/json\' -d \'{"order_id": "demo-1", "buyer_id": "buyer_demo", "seller_id": "seller_demo",',
+        '    "marketplace": "demo_market", "currency": "USD", "items": [{"sku": "mug", "quantity": 2, "unit_price": 1250}],',
+        '    "payment_method": "pm_card_visa", "confirmation_window": "PT1M"}\'',
         "",
         "Operators: `.venv/bin/settlement --help` (find stuck orders, retry, replay); runbook in the README.",
         "Ctrl-C stops everything.",
@@ -124,7 +128,9 @@ async def main(api_port: int, sim_port: int) -> None:
     env = child_environment(settings, owner_url, engine_url)
     async with AsyncExitStack() as stack:
         env["TEMPORAL_ADDRESS"] = settings.temporal_address or await start_temporal_dev_server(stack, data_dir, settings)
-        services = ServiceProcesses(env=env, api_port=settings.settlement_api_port, sim_port=settings.settlement_sim_port, log_dir=data_dir / "logs")
+        services = ServiceProcesses(
+            env=env, api_port=settings.settlement_api_port, sim_port=settings.settlement_sim_port, log_dir=data_dir / "logs"
+        )
         stack.callback(services.stop)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -45,9 +45,7 @@ class ServiceProcesses:
         if name != "simulators":
             env.pop("SETTLEMENT_SIM_DATABASE_URL", None)  # the owner's address: the API and worker never see it
         with open(self.log_dir / f"{name}.log", "ab") as log:
-            self.processes[name] = subprocess.Popen(
-                command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
+            self.processes[name] = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def restart(self, name: str) -> None:
         """Kill one child with SIGKILL (a crash: nothing drains) and start it again with the same command."""

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from domain.order_request import PlacementPolicy
 from domain.secrets import GENERATE, check_secret, check_secret_list, configuration_error
 
+
 def origin(url: str) -> str:
     """The browser origin of a URL: scheme://host[:port]."""
     parts = urlsplit(url)
@@ -62,11 +63,14 @@ class LocalData(BaseSettings):
 # Every policy default is written once, in the domain; a setting only lets a deployment change it.
 _POLICY = PlacementPolicy()
 
+
 class Settings(LocalData):
     database_url: str | None = Field(
-        None, description="the engine's PostgreSQL DSN (API, worker): a restricted role; unset: the launcher starts embedded PostgreSQL")
+        None, description="the engine's PostgreSQL DSN (API, worker): a restricted role; unset: the launcher starts embedded PostgreSQL"
+    )
     database_owner_url: str | None = Field(
-        None, description="the owner's DSN: migrations and make run's creation of the engine's login role; unset: DATABASE_URL")
+        None, description="the owner's DSN: migrations and make run's creation of the engine's login role; unset: DATABASE_URL"
+    )
     # The processes connect through Temporal's environment configuration (runtime/temporal_connection.py), which reads
     # the same TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE; these two tell make run whether to start the dev server and
     # which namespace it serves and the UI links name.
@@ -81,9 +85,11 @@ class Settings(LocalData):
     settlement_jwt_issuer: str = Field("settlement-local", description="the `iss` every token must carry")
     settlement_jwt_audience: str = Field("settlement-api", description="the `aud` every token must carry")
     settlement_jwt_jwks_url: str | None = Field(
-        None, description="an identity provider's JWKS: tokens are then RS256, verified against it, and HS256 is off")
+        None, description="an identity provider's JWKS: tokens are then RS256, verified against it, and HS256 is off"
+    )
     settlement_operator_token_max_ttl: timedelta = Field(
-        timedelta(hours=12), gt=timedelta(0), description="longest lifetime `settlement token` gives an operator token")
+        timedelta(hours=12), gt=timedelta(0), description="longest lifetime `settlement token` gives an operator token"
+    )
     settlement_webhook_secret: str | None = Field(None, description="webhook signing secret; `new,old` during a rotation")
     settlement_webhook_tolerance_seconds: int = 300
 
@@ -91,7 +97,9 @@ class Settings(LocalData):
         None, description="AES-256-GCM keys for Temporal payloads, 'kid2:BASE64,kid1:BASE64' (first encrypts); unset: no encryption"
     )
     settlement_codec_ui_origin: str | None = Field(
-        None, description="origin of the Temporal UI that calls the codec endpoint; unset: the endpoint is off (make run: TEMPORAL_UI_URL's)")
+        None,
+        description="origin of the Temporal UI that calls the codec endpoint; unset: the endpoint is off (make run: TEMPORAL_UI_URL's)",
+    )
     settlement_codec_allow_anonymous: bool = Field(False, description="make run only: the local UI decodes without a token")
 
     settlement_api_port: int = 8000
@@ -104,18 +112,34 @@ class Settings(LocalData):
     settlement_sim_ship_after_seconds: float = 5.0
     settlement_sim_deliver_after_seconds: float = 10.0
 
-    settlement_seller_response_window: timedelta = Field(_POLICY.after_sales.seller_response_window, description="seller's time to answer a dispute")
-    settlement_resolution_window: timedelta = Field(_POLICY.after_sales.resolution_window, description="operator's time to decide a dispute")
+    settlement_seller_response_window: timedelta = Field(
+        _POLICY.after_sales.seller_response_window, description="seller's time to answer a dispute"
+    )
+    settlement_resolution_window: timedelta = Field(
+        _POLICY.after_sales.resolution_window, description="operator's time to decide a dispute"
+    )
     settlement_return_window: timedelta = Field(_POLICY.after_sales.return_window, description="time for a return to ship")
-    settlement_return_transit_window: timedelta = Field(_POLICY.after_sales.return_transit_window, description="time for a shipped return to arrive")
-    settlement_late_delivery_compensation_bps: int = Field(_POLICY.after_sales.late_delivery_compensation_bps, ge=0, le=10_000, description="buyer's compensation for late delivery")
-    settlement_lost_after_late: timedelta = Field(_POLICY.after_sales.lost_after_late, description="after deliver_by, when a parcel counts as lost")
+    settlement_return_transit_window: timedelta = Field(
+        _POLICY.after_sales.return_transit_window, description="time for a shipped return to arrive"
+    )
+    settlement_late_delivery_compensation_bps: int = Field(
+        _POLICY.after_sales.late_delivery_compensation_bps, ge=0, le=10_000, description="buyer's compensation for late delivery"
+    )
+    settlement_lost_after_late: timedelta = Field(
+        _POLICY.after_sales.lost_after_late, description="after deliver_by, when a parcel counts as lost"
+    )
 
-    settlement_provider_max_attempts: int = Field(_POLICY.provider_retry.maximum_attempts, ge=1, le=100, description="provider call attempts before needs_attention")
-    settlement_provider_max_backoff: timedelta = Field(_POLICY.provider_retry.maximum_interval, description="longest wait between provider attempts")
+    settlement_provider_max_attempts: int = Field(
+        _POLICY.provider_retry.maximum_attempts, ge=1, le=100, description="provider call attempts before needs_attention"
+    )
+    settlement_provider_max_backoff: timedelta = Field(
+        _POLICY.provider_retry.maximum_interval, description="longest wait between provider attempts"
+    )
 
     settlement_default_ship_within: timedelta = Field(_POLICY.ship_within, description="ship_by when the order gives none (ISO 8601)")
-    settlement_default_deliver_within: timedelta = Field(_POLICY.deliver_within_after_ship_by, description="deliver_by after ship_by when none is given")
+    settlement_default_deliver_within: timedelta = Field(
+        _POLICY.deliver_within_after_ship_by, description="deliver_by after ship_by when none is given"
+    )
     settlement_default_confirmation_window: timedelta = Field(_POLICY.confirmation_window, description="buyer's confirmation window")
 
     @field_validator("settlement_jwt_secret")
@@ -152,8 +176,9 @@ class Settings(LocalData):
         if self.settlement_webhook_secret is None:
             raise ValueError(f"set SETTLEMENT_WEBHOOK_SECRET; {GENERATE}")
         if self.settlement_codec_allow_anonymous and not self.settlement_local_mode:
-            raise ValueError("SETTLEMENT_CODEC_ALLOW_ANONYMOUS works only under make run; unset it "
-                             "(the codec endpoint decodes for operator tokens)")
+            raise ValueError(
+                "SETTLEMENT_CODEC_ALLOW_ANONYMOUS works only under make run; unset it (the codec endpoint decodes for operator tokens)"
+            )
         return self
 
     @property

@@ -73,8 +73,12 @@ def stop(provider: TracerProvider | None) -> None:
 def instrument_app(app: FastAPI, provider: TracerProvider | None) -> None:
     """A server span for every request but the probes' and the scrapes' (OTEL_PYTHON_FASTAPI_EXCLUDED_URLS changes which)."""
     if provider is not None:
-        FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, exclude_spans=["receive", "send"],
-                                           excluded_urls=os.environ.get("OTEL_PYTHON_FASTAPI_EXCLUDED_URLS", UNTRACED_PATHS))
+        FastAPIInstrumentor.instrument_app(
+            app,
+            tracer_provider=provider,
+            exclude_spans=["receive", "send"],
+            excluded_urls=os.environ.get("OTEL_PYTHON_FASTAPI_EXCLUDED_URLS", UNTRACED_PATHS),
+        )
 
 
 def temporal_interceptors(provider: TracerProvider | None) -> list[TracingInterceptor]:

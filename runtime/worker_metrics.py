@@ -30,5 +30,5 @@ async def publish_orders_by_status(runtime: Runtime, pool: asyncpg.Pool, stop: a
             log.exception("could not refresh settlement_orders")
         try:
             await asyncio.wait_for(stop.wait(), REFRESH_SECONDS)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass

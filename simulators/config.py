@@ -10,8 +10,10 @@ from simulators.reference_rates import DEFAULT_SPREAD_BPS
 class SimulatorSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
-    database_url: str = Field(validation_alias=AliasChoices("settlement_sim_database_url", "database_url"),
-                              description="the simulators' own access (they stand in for outside parties), not the engine's role")
+    database_url: str = Field(
+        validation_alias=AliasChoices("settlement_sim_database_url", "database_url"),
+        description="the simulators' own access (they stand in for outside parties), not the engine's role",
+    )
     settlement_api_url: str = "http://127.0.0.1:8000"
     settlement_webhook_secret: str = Field(description="the network signs with the first of `new,old`")
     settlement_sim_carrier: str = Field("auto", pattern="^(auto|manual)$")

@@ -4,7 +4,7 @@ import asyncio
 import json
 import logging
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
@@ -27,17 +27,27 @@ async def deliver_due(pool: asyncpg.Pool, client: httpx.AsyncClient, secret: str
             )
             for row in rows:
                 body = json.dumps(
-                    {"event_id": row["event_id"], "order_id": row["order_id"], "type": row["type"], "occurred_at": row["due_at"].isoformat(), "tracking": row["tracking"]}
+                    {
+                        "event_id": row["event_id"],
+                        "order_id": row["order_id"],
+                        "type": row["type"],
+                        "occurred_at": row["due_at"].isoformat(),
+                        "tracking": row["tracking"],
+                    }
                 ).encode()
                 error = await _post(client, body, secret)
                 if error is None:
-                    await conn.execute("UPDATE sim.webhook_outbox SET delivered_at = now(), attempts = attempts + 1 WHERE event_id = $1", row["event_id"])
+                    await conn.execute(
+                        "UPDATE sim.webhook_outbox SET delivered_at = now(), attempts = attempts + 1 WHERE event_id = $1", row["event_id"]
+                    )
                     delivered += 1
                 else:
                     backoff = timedelta(seconds=min(2 ** row["attempts"], MAX_BACKOFF_SECONDS))
                     await conn.execute(
                         "UPDATE sim.webhook_outbox SET attempts = attempts + 1, last_error = $2, due_at = $3 WHERE event_id = $1",
-                        row["event_id"], error, datetime.now(timezone.utc) + backoff,
+                        row["event_id"],
+                        error,
+                        datetime.now(UTC) + backoff,
                     )
     return delivered
 
@@ -60,5 +70,5 @@ async def run(pool: asyncpg.Pool, api_url: str, secret: str, stop: asyncio.Event
                 log.exception("webhook dispatch failed")
             try:
                 await asyncio.wait_for(stop.wait(), POLL_SECONDS)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass

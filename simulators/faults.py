@@ -11,7 +11,7 @@ import asyncio
 import json
 import logging
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -72,12 +72,23 @@ async def injected_faults(request: Request) -> InjectedFaults:
 
 def _is_provider_call(scope) -> bool:
     path = scope.get("path", "")
-    return scope["type"] == "http" and scope["method"] == "POST" and path.startswith(PROVIDER_PREFIXES) and not path.endswith(CARRIER_DRIVER_SUFFIX)
+    return (
+        scope["type"] == "http"
+        and scope["method"] == "POST"
+        and path.startswith(PROVIDER_PREFIXES)
+        and not path.endswith(CARRIER_DRIVER_SUFFIX)
+    )
 
 
 async def _answer_503(send, detail: str) -> None:
     body = json.dumps({"detail": detail}).encode()
-    await send({"type": "http.response.start", "status": 503, "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -95,7 +106,7 @@ class FaultInjection:
         injected: InjectedFaults = state.injected_faults
         if faults.latency_ms:
             await asyncio.sleep(faults.latency_ms / 1000)
-        if faults.outage_until and datetime.now(timezone.utc) < faults.outage_until:
+        if faults.outage_until and datetime.now(UTC) < faults.outage_until:
             injected.outage += 1
             return await _answer_503(send, "provider outage (simulated)")
         if faults.failure_rate and random.random() < faults.failure_rate:

@@ -7,7 +7,7 @@ Either way, events reach the engine as signed webhooks from the outbox (see disp
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
@@ -39,7 +39,11 @@ async def enqueue(conn, order_id: str, type_: str, due_at: datetime, tracking: s
     event_id = f"evt_{uuid.uuid4().hex}"
     await conn.execute(
         "INSERT INTO sim.webhook_outbox (event_id, order_id, type, due_at, tracking) VALUES ($1, $2, $3, $4, $5)",
-        event_id, order_id, type_, due_at, tracking,
+        event_id,
+        order_id,
+        type_,
+        due_at,
+        tracking,
     )
     return event_id
 
@@ -52,17 +56,22 @@ async def create_order(body: FulfillmentOrderBody, request: Request) -> dict:
             inserted = await conn.fetchval(
                 "INSERT INTO sim.fulfillment_orders (order_id, idempotency_key, seller_id, items, status) VALUES ($1, $2, $3, $4, 'open') "
                 "ON CONFLICT (order_id) DO NOTHING RETURNING order_id",
-                body.order_id, body.idempotency_key, body.seller_id, json.loads(json.dumps(body.items)),
+                body.order_id,
+                body.idempotency_key,
+                body.seller_id,
+                json.loads(json.dumps(body.items)),
             )
             if inserted is None:
                 existing = await conn.fetchval("SELECT idempotency_key FROM sim.fulfillment_orders WHERE order_id = $1", body.order_id)
                 if existing != body.idempotency_key:
                     raise HTTPException(409, detail="a fulfillment order exists for this order under another key")
             elif settings.settlement_sim_carrier == "auto":
-                now = datetime.now(timezone.utc)
+                now = datetime.now(UTC)
                 tracking = f"SIM{uuid.uuid4().hex[:10].upper()}"
                 await enqueue(conn, body.order_id, "shipped", now + timedelta(seconds=settings.settlement_sim_ship_after_seconds), tracking)
-                await enqueue(conn, body.order_id, "delivered", now + timedelta(seconds=settings.settlement_sim_deliver_after_seconds), tracking)
+                await enqueue(
+                    conn, body.order_id, "delivered", now + timedelta(seconds=settings.settlement_sim_deliver_after_seconds), tracking
+                )
     return {"fulfillment_order_id": f"fo_{body.order_id}"}
 
 
@@ -75,7 +84,9 @@ async def cancel_order(order_id: str, body: CancelBody, request: Request) -> dic
                 return {"cancelled": False, "detail": "no such fulfillment order"}
             if status == "cancelled":
                 return {"cancelled": True, "detail": "already cancelled"}
-            shipped = await conn.fetchval("SELECT 1 FROM sim.webhook_outbox WHERE order_id = $1 AND type = 'shipped' AND delivered_at IS NOT NULL", order_id)
+            shipped = await conn.fetchval(
+                "SELECT 1 FROM sim.webhook_outbox WHERE order_id = $1 AND type = 'shipped' AND delivered_at IS NOT NULL", order_id
+            )
             if shipped:
                 return {"cancelled": False, "shipped": True, "detail": "already shipped"}
             await conn.execute("UPDATE sim.fulfillment_orders SET status = 'cancelled' WHERE order_id = $1", order_id)
@@ -100,7 +111,7 @@ async def request_return(order_id: str, body: ReturnBody, request: Request) -> d
             if status != "return_requested":
                 await conn.execute("UPDATE sim.fulfillment_orders SET status = 'return_requested' WHERE order_id = $1", order_id)
                 if settings.settlement_sim_carrier == "auto":
-                    now = datetime.now(timezone.utc)
+                    now = datetime.now(UTC)
                     await enqueue(conn, order_id, "return_shipped", now + timedelta(seconds=settings.settlement_sim_ship_after_seconds))
                     await enqueue(conn, order_id, "return_received", now + timedelta(seconds=settings.settlement_sim_deliver_after_seconds))
     return {"return_id": f"ret_{order_id}"}
@@ -112,6 +123,6 @@ async def post_event(order_id: str, body: EventBody, request: Request) -> dict:
     async with request.app.state.pool.acquire() as conn:
         if not await conn.fetchval("SELECT 1 FROM sim.fulfillment_orders WHERE order_id = $1", order_id):
             raise HTTPException(404, detail="no such fulfillment order")
-        due = datetime.now(timezone.utc) + timedelta(seconds=body.delay_seconds)
+        due = datetime.now(UTC) + timedelta(seconds=body.delay_seconds)
         event_id = await enqueue(conn, order_id, body.type.value, due, body.tracking)
     return {"event_id": event_id}

@@ -30,12 +30,22 @@ async def lock_quote(body: QuoteBody, request: Request) -> dict:
         await conn.execute(
             "INSERT INTO sim.fx_quotes (idempotency_key, base, quote, mid_rate, rate, spread_bps) VALUES ($1, $2, $3, $4, $5, $6) "
             "ON CONFLICT (idempotency_key) DO NOTHING",
-            body.idempotency_key, body.base, body.quote, mid, reference_rates.client_rate(mid, spread), spread,
+            body.idempotency_key,
+            body.base,
+            body.quote,
+            mid,
+            reference_rates.client_rate(mid, spread),
+            spread,
         )
         row = await conn.fetchrow("SELECT * FROM sim.fx_quotes WHERE idempotency_key = $1", body.idempotency_key)
     if (row["base"], row["quote"]) != (body.base, body.quote):
         raise HTTPException(409, detail=f"idempotency key {body.idempotency_key} was used for another currency pair")
     return {
-        "base": row["base"], "quote": row["quote"], "mid_rate": str(row["mid_rate"]), "rate": str(row["rate"]),
-        "spread_bps": row["spread_bps"], "source": SOURCE, "locked_at": row["locked_at"].isoformat(),
+        "base": row["base"],
+        "quote": row["quote"],
+        "mid_rate": str(row["mid_rate"]),
+        "rate": str(row["rate"]),
+        "spread_bps": row["spread_bps"],
+        "source": SOURCE,
+        "locked_at": row["locked_at"].isoformat(),
     }

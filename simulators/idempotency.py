@@ -13,7 +13,9 @@ def request_hash(operation: str, body: dict) -> str:
 
 async def replay(conn: asyncpg.Connection, key: str, operation: str, body: dict) -> dict | None:
     """The stored result for this key, or None when the key is new."""
-    row = await conn.fetchrow("SELECT operation, request, outcome, reference, detail FROM sim.psp_operations WHERE idempotency_key = $1", key)
+    row = await conn.fetchrow(
+        "SELECT operation, request, outcome, reference, detail FROM sim.psp_operations WHERE idempotency_key = $1", key
+    )
     if row is None:
         return None
     if row["operation"] != operation or row["request"] != body:
@@ -21,11 +23,29 @@ async def replay(conn: asyncpg.Connection, key: str, operation: str, body: dict)
     return {"outcome": row["outcome"], "reference": row["reference"], "decline_code": row["detail"]}
 
 
-async def store(conn: asyncpg.Connection, key: str, operation: str, order_id: str | None, body: dict, outcome: str, reference: str | None,
-                amount: int | None = None, currency: str | None = None, detail: str | None = None) -> dict:
+async def store(
+    conn: asyncpg.Connection,
+    key: str,
+    operation: str,
+    order_id: str | None,
+    body: dict,
+    outcome: str,
+    reference: str | None,
+    amount: int | None = None,
+    currency: str | None = None,
+    detail: str | None = None,
+) -> dict:
     await conn.execute(
         "INSERT INTO sim.psp_operations (idempotency_key, operation, order_id, request, outcome, reference, amount, currency, detail) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        key, operation, order_id, body, outcome, reference, amount, currency, detail,
+        key,
+        operation,
+        order_id,
+        body,
+        outcome,
+        reference,
+        amount,
+        currency,
+        detail,
     )
     return {"outcome": outcome, "reference": reference, "decline_code": detail}

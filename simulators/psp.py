@@ -98,7 +98,11 @@ async def _authorization(conn, authorization_id: str):
 
 
 async def _voided(conn, authorization_id: str) -> bool:
-    return bool(await conn.fetchval("SELECT 1 FROM sim.psp_operations WHERE operation = 'void' AND request->>'authorization_id' = $1", authorization_id))
+    return bool(
+        await conn.fetchval(
+            "SELECT 1 FROM sim.psp_operations WHERE operation = 'void' AND request->>'authorization_id' = $1", authorization_id
+        )
+    )
 
 
 @router.post("/authorizations")
@@ -107,8 +111,12 @@ async def authorize(body: AuthorizeBody, request: Request) -> dict:
 
     async def perform(conn):
         if body.payment_method == DECLINED_METHOD:
-            return await idempotency.store(conn, body.idempotency_key, "authorize", body.order_id, data, "declined", None, detail="card_declined")
-        return await idempotency.store(conn, body.idempotency_key, "authorize", body.order_id, data, "succeeded", _ref("auth"), body.amount, body.currency)
+            return await idempotency.store(
+                conn, body.idempotency_key, "authorize", body.order_id, data, "declined", None, detail="card_declined"
+            )
+        return await idempotency.store(
+            conn, body.idempotency_key, "authorize", body.order_id, data, "succeeded", _ref("auth"), body.amount, body.currency
+        )
 
     return await _once(request, "authorize", body.idempotency_key, data, perform)
 
@@ -125,10 +133,14 @@ async def capture(body: CaptureBody, request: Request) -> dict:
             raise HTTPException(422, detail="capture refused by the card issuer")
         if body.amount > auth["amount"] or body.currency != auth["currency"].strip():
             raise HTTPException(422, detail="capture exceeds the authorization")
-        captured = await conn.fetchval("SELECT 1 FROM sim.psp_operations WHERE operation = 'capture' AND request->>'authorization_id' = $1", body.authorization_id)
+        captured = await conn.fetchval(
+            "SELECT 1 FROM sim.psp_operations WHERE operation = 'capture' AND request->>'authorization_id' = $1", body.authorization_id
+        )
         if captured:
             raise HTTPException(422, detail="authorization already captured")
-        return await idempotency.store(conn, body.idempotency_key, "capture", auth["order_id"], data, "succeeded", _ref("cap"), body.amount, body.currency)
+        return await idempotency.store(
+            conn, body.idempotency_key, "capture", auth["order_id"], data, "succeeded", _ref("cap"), body.amount, body.currency
+        )
 
     return await _once(request, "capture", body.idempotency_key, data, perform)
 
@@ -153,7 +165,9 @@ async def payout(body: PayoutBody, request: Request) -> dict:
         rejects = override if override is not None else body.seller_id.startswith(PAYOUT_REJECT_PREFIX)
         if rejects:
             raise HTTPException(422, detail=f"payout account of {body.seller_id} rejects payouts")
-        return await idempotency.store(conn, body.idempotency_key, "payout", body.order_id, data, "succeeded", _ref("po"), body.amount, body.currency)
+        return await idempotency.store(
+            conn, body.idempotency_key, "payout", body.order_id, data, "succeeded", _ref("po"), body.amount, body.currency
+        )
 
     return await _once(request, "payout", body.idempotency_key, data, perform)
 
@@ -171,11 +185,16 @@ async def refund(body: RefundBody, request: Request) -> dict:
             raise HTTPException(422, detail=f"unknown capture {body.capture_id}")
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", body.capture_id)
         refunded = await conn.fetchval(
-            "SELECT coalesce(sum(amount), 0) FROM sim.psp_operations WHERE operation = 'refund' AND request->>'capture_id' = $1", body.capture_id
+            "SELECT coalesce(sum(amount), 0) FROM sim.psp_operations WHERE operation = 'refund' AND request->>'capture_id' = $1",
+            body.capture_id,
         )
         if body.currency != captured["currency"].strip() or refunded + body.amount > captured["amount"]:
-            raise HTTPException(422, detail=f"refund of {body.amount} exceeds what remains of the capture ({captured['amount'] - refunded})")
-        return await idempotency.store(conn, body.idempotency_key, "refund", captured["order_id"], data, "succeeded", _ref("re"), body.amount, body.currency)
+            raise HTTPException(
+                422, detail=f"refund of {body.amount} exceeds what remains of the capture ({captured['amount'] - refunded})"
+            )
+        return await idempotency.store(
+            conn, body.idempotency_key, "refund", captured["order_id"], data, "succeeded", _ref("re"), body.amount, body.currency
+        )
 
     return await _once(request, "refund", body.idempotency_key, data, perform)
 
@@ -186,7 +205,9 @@ async def credit(body: CreditBody, request: Request) -> dict:
     data = body.model_dump()
 
     async def perform(conn):
-        return await idempotency.store(conn, body.idempotency_key, "credit", body.order_id, data, "succeeded", _ref("cr"), body.amount, body.currency)
+        return await idempotency.store(
+            conn, body.idempotency_key, "credit", body.order_id, data, "succeeded", _ref("cr"), body.amount, body.currency
+        )
 
     return await _once(request, "credit", body.idempotency_key, data, perform)
 
@@ -221,6 +242,11 @@ async def list_operations(
         "SELECT reference AS id, idempotency_key, operation, order_id, outcome, amount, currency, created_at FROM sim.psp_operations "
         "WHERE ($1::text IS NULL OR order_id = $1) AND ($2::timestamptz IS NULL OR created_at >= $2) AND ($3::timestamptz IS NULL OR created_at < $3) "
         "AND ($4::timestamptz IS NULL OR (created_at, idempotency_key) > ($4, $5::text)) ORDER BY created_at, idempotency_key LIMIT $6",
-        order_id, created_from, created_until, after and after["created_at"], after and after["idempotency_key"], limit + 1,
+        order_id,
+        created_from,
+        created_until,
+        after and after["created_at"],
+        after and after["idempotency_key"],
+        limit + 1,
     )
     return {"data": [dict(row) for row in rows[:limit]], "has_more": len(rows) > limit}

@@ -11,7 +11,17 @@ async def entries_for_order(pool: asyncpg.Pool, order_id: str) -> list[dict]:
     )
     entries: dict[int, dict] = {}
     for r in rows:
-        e = entries.setdefault(r["id"], {"id": r["id"], "idempotency_key": r["idempotency_key"], "kind": r["kind"], "created_at": r["created_at"], "memo": r["memo"], "postings": []})
+        e = entries.setdefault(
+            r["id"],
+            {
+                "id": r["id"],
+                "idempotency_key": r["idempotency_key"],
+                "kind": r["kind"],
+                "created_at": r["created_at"],
+                "memo": r["memo"],
+                "postings": [],
+            },
+        )
         e["postings"].append({"account": r["account"], "amount": r["amount"], "currency": r["currency"].strip()})
     return list(entries.values())
 

@@ -32,7 +32,13 @@ class AfterSales:
         amount = percentage_of(o.total, o.after_sales.late_delivery_compensation_bps)
         if amount > 0:
             step = steps.LATE_DELIVERY_COMPENSATION
-            request = CreditRequest(idempotency_key=self.steps.key(step.key), order_id=o.order_id, payment_method=o.payment_method, amount=amount, currency=o.currency)
+            request = CreditRequest(
+                idempotency_key=self.steps.key(step.key),
+                order_id=o.order_id,
+                payment_method=o.payment_method,
+                amount=amount,
+                currency=o.currency,
+            )
             await self.steps.disburse(
                 step,
                 request,
@@ -40,7 +46,9 @@ class AfterSales:
                 legacy=ledger.compensation_entry(s.workflow_id, o.order_id, amount, o.currency),
             )
             s.amounts.compensated = amount
-        await self.steps.transition(s.status, f"deliver-by lapsed before delivery; buyer compensated {amount} {o.currency} by the fulfillment network")
+        await self.steps.transition(
+            s.status, f"deliver-by lapsed before delivery; buyer compensated {amount} {o.currency} by the fulfillment network"
+        )
 
     # ---- the fulfillment network's fault --------------------------------------------------------
 
@@ -85,16 +93,26 @@ class AfterSales:
         assert d is not None
         s.deadlines.seller_response_by, s.deadlines.resolution_by = d.seller_response_by, d.resolution_by
         await self.steps.transition(OrderStatus.DISPUTED, f"dispute opened by the buyer: {d.reason}")
-        await self.steps.wait_until(lambda: d.seller_response is not None or d.resolution is not None or self.network_at_fault(), d.seller_response_by)
+        await self.steps.wait_until(
+            lambda: d.seller_response is not None or d.resolution is not None or self.network_at_fault(), d.seller_response_by
+        )
         if not self.network_at_fault() and d.resolution is None:
             if d.seller_response is None:
-                self.decide(Resolution(outcome=DisputeOutcome.REFUND, note="the seller did not answer in time; the buyer's claim is granted"), "policy")
+                self.decide(
+                    Resolution(outcome=DisputeOutcome.REFUND, note="the seller did not answer in time; the buyer's claim is granted"),
+                    "policy",
+                )
             elif d.seller_response.accept_refund:
                 self.decide(Resolution(outcome=DisputeOutcome.REFUND, note="the seller accepted the refund"), "seller")
             else:
                 await self.steps.wait_until(lambda: d.resolution is not None or self.network_at_fault(), d.resolution_by)
                 if d.resolution is None and not self.network_at_fault():
-                    self.decide(Resolution(outcome=DisputeOutcome.REFUND, note="resolution deadline lapsed; escalated to a full refund (buyer protection)"), "policy")
+                    self.decide(
+                        Resolution(
+                            outcome=DisputeOutcome.REFUND, note="resolution deadline lapsed; escalated to a full refund (buyer protection)"
+                        ),
+                        "policy",
+                    )
         if self.network_at_fault():
             await self.resolve_network_fault()
             return
@@ -116,7 +134,10 @@ class AfterSales:
                 await self.steps.release_and_pay_out()
             case DisputeOutcome.REFUND:
                 await self.steps.refund(held, steps.REFUND)
-                await self.steps.transition(OrderStatus.REFUNDED, f"dispute resolved: refunded ({resolution.note})" if resolution.note else "dispute resolved: refunded")
+                await self.steps.transition(
+                    OrderStatus.REFUNDED,
+                    f"dispute resolved: refunded ({resolution.note})" if resolution.note else "dispute resolved: refunded",
+                )
             case DisputeOutcome.PARTIAL_REFUND:
                 amount = min(resolution.refund_amount or 0, held)
                 await self.steps.refund(amount, steps.PARTIAL_REFUND)

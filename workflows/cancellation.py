@@ -96,7 +96,9 @@ class Cancellation:
             await workflow.wait_condition(lambda: s.status.is_terminal)
             return s
         parked_before = s.attention
-        await workflow.wait_condition(lambda: s.status.is_terminal or requests.cancel_refused is not None or self._parked_anew(parked_before))
+        await workflow.wait_condition(
+            lambda: s.status.is_terminal or requests.cancel_refused is not None or self._parked_anew(parked_before)
+        )
         if requests.cancel_refused is not None and not s.status.is_terminal:
             raise rejected(requests.cancel_refused)
         return s

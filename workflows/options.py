@@ -28,6 +28,7 @@ def provider_call(budget: RetryBudget) -> ActivityOptions:
         ),
     )
 
+
 # Our own database: retried while it is away, never when it refuses the write itself (a ledger conflict, data
 # it cannot store): then the workflow parks the order for an operator.
 BOOKKEEPING = ActivityOptions(
@@ -36,7 +37,11 @@ BOOKKEEPING = ActivityOptions(
         initial_interval=timedelta(milliseconds=500),
         maximum_interval=timedelta(seconds=30),
         non_retryable_error_types=[
-            failures.LEDGER_CONFLICT, failures.LEDGER_UNBALANCED, failures.LEDGER_OVERDRAWN, failures.LEDGER_REJECTED, failures.READ_MODEL_REJECTED,
+            failures.LEDGER_CONFLICT,
+            failures.LEDGER_UNBALANCED,
+            failures.LEDGER_OVERDRAWN,
+            failures.LEDGER_REJECTED,
+            failures.READ_MODEL_REJECTED,
         ],
     ),
 )

@@ -91,7 +91,11 @@ class OrderWorkflow:
     async def _authorize(self) -> bool:
         o = self.order
         request = AuthorizeRequest(
-            idempotency_key=self.steps.key(steps.AUTHORIZE.key), order_id=o.order_id, amount=o.total, currency=o.currency, payment_method=o.payment_method
+            idempotency_key=self.steps.key(steps.AUTHORIZE.key),
+            order_id=o.order_id,
+            amount=o.total,
+            currency=o.currency,
+            payment_method=o.payment_method,
         )
         result = await self.steps.provider_step(steps.AUTHORIZE, request, AuthorizationResult)
         if not result.approved:
@@ -106,14 +110,21 @@ class OrderWorkflow:
 
     async def _create_fulfillment_order(self) -> None:
         o = self.order
-        request = FulfillmentOrderRequest(idempotency_key=self.steps.key(steps.CREATE_FULFILLMENT.key), order_id=o.order_id, seller_id=o.seller_id, items=o.items)
+        request = FulfillmentOrderRequest(
+            idempotency_key=self.steps.key(steps.CREATE_FULFILLMENT.key), order_id=o.order_id, seller_id=o.seller_id, items=o.items
+        )
         self.requests.fulfillment_requested = True
         ref = await self.steps.provider_step(steps.CREATE_FULFILLMENT, request, ProviderReference)
         self.state.fulfillment_order_id = ref.id
 
     async def _capture(self) -> None:
         o, s = self.order, self.state
-        request = CaptureRequest(idempotency_key=self.steps.key(steps.CAPTURE.key), authorization_id=s.authorization_id or "", amount=o.total, currency=o.currency)
+        request = CaptureRequest(
+            idempotency_key=self.steps.key(steps.CAPTURE.key),
+            authorization_id=s.authorization_id or "",
+            amount=o.total,
+            currency=o.currency,
+        )
         ref = await self.steps.provider_step(steps.CAPTURE, request, ProviderReference)
         s.capture_id = ref.id
         fx = await self.steps.lock_fx()
@@ -128,7 +139,10 @@ class OrderWorkflow:
             await self.after_sales.compensate_late_delivery()
             if not await self.steps.wait_until(arrived, deliver_by + self.order.after_sales.lost_after_late):
                 self.state.network_fault = FulfillmentEvent(
-                    event_id="policy:lost-after-late", order_id=self.order.order_id, type=FulfillmentEventType.LOST, occurred_at=workflow.now()
+                    event_id="policy:lost-after-late",
+                    order_id=self.order.order_id,
+                    type=FulfillmentEventType.LOST,
+                    occurred_at=workflow.now(),
                 )
         if self.after_sales.network_at_fault():
             await self.after_sales.resolve_network_fault()
@@ -151,7 +165,9 @@ class OrderWorkflow:
         elif s.dispute is not None:
             await self.after_sales.run_dispute()
         else:
-            await self.steps.transition(OrderStatus.PAYOUT_PENDING, "buyer confirmed receipt" if confirmed else "confirmation window lapsed; released automatically")
+            await self.steps.transition(
+                OrderStatus.PAYOUT_PENDING, "buyer confirmed receipt" if confirmed else "confirmation window lapsed; released automatically"
+            )
             await self.steps.release_and_pay_out()
 
     # ---- the fulfillment network's events ------------------------------------------------------
@@ -218,7 +234,12 @@ class OrderWorkflow:
     @confirm_receipt.validator
     def _validate_confirm_receipt(self, actor: msg.Actor) -> None:
         s = self.state
-        if s.status != OrderStatus.AWAITING_CONFIRMATION or self.requests.confirmed or s.dispute is not None or self.after_sales.network_at_fault():
+        if (
+            s.status != OrderStatus.AWAITING_CONFIRMATION
+            or self.requests.confirmed
+            or s.dispute is not None
+            or self.after_sales.network_at_fault()
+        ):
             raise rejected(f"the order is {self.state.status}, not awaiting confirmation")
 
     @workflow.update(name=msg.CANCEL)

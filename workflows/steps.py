@@ -2,9 +2,9 @@
 money steps that park in needs_attention when they fail for good. Each money movement is a provider call
 and a ledger entry, both keyed `order-<id>:<step key>` (domain/order_steps.py)."""
 
-import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -64,7 +64,7 @@ class OrderSteps:
             return condition()
         try:
             await workflow.wait_condition(condition, timeout=remaining)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         return condition()
 
@@ -100,7 +100,11 @@ class OrderSteps:
         await self.transition(resume, f"operator retried {label}", record=record)
 
     async def disburse(
-        self, step: steps.MoneyOut, request: Any, disbursement: ledger.Disbursement, legacy: ledger.EntryRequest,
+        self,
+        step: steps.MoneyOut,
+        request: Any,
+        disbursement: ledger.Disbursement,
+        legacy: ledger.EntryRequest,
         paid: Callable[[ProviderReference], None] = lambda _: None,
     ) -> None:
         """Money out: reserved in the ledger before the provider is called, settled once it has paid (`paid`
@@ -126,7 +130,9 @@ class OrderSteps:
         self.state.status = status
         self.state.timeline.append(TimelineEntry(at=workflow.now(), status=status, detail=detail))
         workflow.upsert_search_attributes([ORDER_STATUS.value_set(status.value)])
-        workflow.set_current_details(f"Order {self.state.order_id}: {self.state.amounts.total} {self.state.currency}, {status.value} ({detail})")
+        workflow.set_current_details(
+            f"Order {self.state.order_id}: {self.state.amounts.total} {self.state.currency}, {status.value} ({detail})"
+        )
         self._on_transition()
         if record:
             await self.record()
@@ -145,7 +151,9 @@ class OrderSteps:
 
     async def refund(self, amount: int, step: steps.MoneyOut) -> None:
         o, s = self.order, self.state
-        request = RefundRequest(idempotency_key=self.key(step.key), order_id=o.order_id, capture_id=s.capture_id or "", amount=amount, currency=o.currency)
+        request = RefundRequest(
+            idempotency_key=self.key(step.key), order_id=o.order_id, capture_id=s.capture_id or "", amount=amount, currency=o.currency
+        )
         await self.disburse(
             step,
             request,
@@ -158,7 +166,9 @@ class OrderSteps:
         """Lock the order-to-settlement rate once (at capture), when the seller settles in another currency."""
         o, s = self.order, self.state
         if s.fx is None and o.currency != o.settlement_currency:
-            request = FxLockRequest(idempotency_key=self.key(steps.LOCK_FX.key), order_id=o.order_id, base=o.currency, quote=o.settlement_currency)
+            request = FxLockRequest(
+                idempotency_key=self.key(steps.LOCK_FX.key), order_id=o.order_id, base=o.currency, quote=o.settlement_currency
+            )
             s.fx = await self.provider_step(steps.LOCK_FX, request, FxQuote)
         return s.fx
 
@@ -166,7 +176,9 @@ class OrderSteps:
         """Pay the seller `amount` of their settlement currency."""
         o, s = self.order, self.state
         currency = o.settlement_currency
-        request = PayoutRequest(idempotency_key=self.key(step.key), order_id=o.order_id, seller_id=o.seller_id, amount=amount, currency=currency)
+        request = PayoutRequest(
+            idempotency_key=self.key(step.key), order_id=o.order_id, seller_id=o.seller_id, amount=amount, currency=currency
+        )
 
         def paid(ref: ProviderReference) -> None:
             s.payout_id = s.payout_id or ref.id

@@ -89,15 +89,22 @@ def _answer(payloads: list[Payload]) -> PayloadsBody:
 
 
 # 404: the endpoint is off (no UI origin) or payload encryption is not configured.
-_CODEC_PROBLEMS = {**problems(403, 404), 400: problem(400, "The body is not UTF-8 text, or a payload is not a Temporal Payload or cannot be decrypted")}
+_CODEC_PROBLEMS = {
+    **problems(403, 404),
+    400: problem(400, "The body is not UTF-8 text, or a payload is not a Temporal Payload or cannot be decrypted"),
+}
 
 
-@router.post("/encode", response_model=PayloadsBody, dependencies=[Depends(authorize)], operation_id="encodePayloads", responses=_CODEC_PROBLEMS)
+@router.post(
+    "/encode", response_model=PayloadsBody, dependencies=[Depends(authorize)], operation_id="encodePayloads", responses=_CODEC_PROBLEMS
+)
 async def encode(body: PayloadsBody, request: Request) -> PayloadsBody:
     return _answer(await _codec(request).encode(_parse(body)))
 
 
-@router.post("/decode", response_model=PayloadsBody, dependencies=[Depends(authorize)], operation_id="decodePayloads", responses=_CODEC_PROBLEMS)
+@router.post(
+    "/decode", response_model=PayloadsBody, dependencies=[Depends(authorize)], operation_id="decodePayloads", responses=_CODEC_PROBLEMS
+)
 async def decode(body: PayloadsBody, request: Request) -> PayloadsBody:
     codec = _codec(request)
     try:
@@ -111,9 +118,12 @@ async def decode(body: PayloadsBody, request: Request) -> PayloadsBody:
 async def preflight(request: Request) -> Response:
     if not _cors_headers(request):
         raise Problem(403, "CORS origin not allowed; only the Temporal UI's (SETTLEMENT_CODEC_UI_ORIGIN) is")
-    return Response(status_code=204, headers={
-        "Access-Control-Allow-Methods": "POST, OPTIONS",
-        "Access-Control-Allow-Headers": "Content-Type, X-Namespace, Authorization",
-        "Access-Control-Allow-Credentials": "true",
-        "Access-Control-Max-Age": "600",
-    })
+    return Response(
+        status_code=204,
+        headers={
+            "Access-Control-Allow-Methods": "POST, OPTIONS",
+            "Access-Control-Allow-Headers": "Content-Type, X-Namespace, Authorization",
+            "Access-Control-Allow-Credentials": "true",
+            "Access-Control-Max-Age": "600",
+        },
+    )

@@ -1,6 +1,6 @@
 """Orders: create, read, list, and the buyer's and operator's actions."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
@@ -29,8 +29,14 @@ _LOCATION = {"Location": {"description": "the order's address, `/v1/orders/{orde
 ACTION_PROBLEMS = problems(403, 404, 409)
 
 _ORDER_EXAMPLE = {
-    "order_id": "walk-1", "buyer_id": "buyer_demo", "seller_id": "seller_demo", "marketplace": "demo_market", "currency": "USD",
-    "items": [{"sku": "mug", "quantity": 2, "unit_price": 1250}], "shipping_fee": 500, "payment_method": "pm_card_visa",
+    "order_id": "walk-1",
+    "buyer_id": "buyer_demo",
+    "seller_id": "seller_demo",
+    "marketplace": "demo_market",
+    "currency": "USD",
+    "items": [{"sku": "mug", "quantity": 2, "unit_price": 1250}],
+    "shipping_fee": 500,
+    "payment_method": "pm_card_visa",
     "confirmation_window": "P7D",
 }
 
@@ -79,20 +85,31 @@ async def act(request: Request, order_id: str, principal: Principal, name: str, 
         return view(request, await request.app.state.orders.update(order_id, name, argument))
     except NoRunningWorkflow as err:
         latest = await read_model.get_order(request.app.state.pool, order_id) or known
-        raise Problem(409, f"order {order_id} is {latest.status}: it has finished and takes no more actions", kind="invalid-transition") from err
+        raise Problem(
+            409, f"order {order_id} is {latest.status}: it has finished and takes no more actions", kind="invalid-transition"
+        ) from err
 
 
 def actor(principal: Principal) -> Actor:
     return Actor(role=principal.role, sub=principal.sub)
 
 
-@router.post("", status_code=201, response_model=OrderView, operation_id="createOrder", response_description="The order was created", responses={
-    201: {"headers": _LOCATION},
-    200: {"model": OrderView, "description": "An identical repeat: the order as it is now", "headers": _LOCATION},
-    **problems(403, 409),
-})
+@router.post(
+    "",
+    status_code=201,
+    response_model=OrderView,
+    operation_id="createOrder",
+    response_description="The order was created",
+    responses={
+        201: {"headers": _LOCATION},
+        200: {"model": OrderView, "description": "An identical repeat: the order as it is now", "headers": _LOCATION},
+        **problems(403, 409),
+    },
+)
 async def create_order(
-    body: Annotated[OrderRequest, Body(openapi_examples={"two mugs": {"value": _ORDER_EXAMPLE}})], request: Request, response: Response,
+    body: Annotated[OrderRequest, Body(openapi_examples={"two mugs": {"value": _ORDER_EXAMPLE}})],
+    request: Request,
+    response: Response,
     principal: Principal = Depends(require(Role.MARKETPLACE, Role.OPERATOR)),
 ) -> OrderView:
     if principal.role == Role.MARKETPLACE and body.marketplace != principal.sub:
@@ -102,7 +119,7 @@ async def create_order(
     # The read model keeps every order for good (Temporal may purge closed workflows), so it answers repeats first.
     existing = await read_model.get_order(request.app.state.pool, body.order_id)
     if existing is None:
-        order = order_input(body, datetime.now(timezone.utc), request.app.state.placement_policy, fingerprint)
+        order = order_input(body, datetime.now(UTC), request.app.state.placement_policy, fingerprint)
         if await request.app.state.orders.start(order, fingerprint):
             return view(request, OrderState.initial(order))
         recorded_fingerprint = await request.app.state.orders.request_hash(body.order_id)
@@ -137,8 +154,13 @@ async def list_orders(
     elif principal.role == Role.MARKETPLACE:
         marketplace = principal.sub
     states, more = await read_model.list_orders(
-        request.app.state.pool, status=status, seller_id=seller_id, buyer_id=buyer_id, marketplace=marketplace,
-        after=position_of(cursor) if cursor else None, limit=limit,
+        request.app.state.pool,
+        status=status,
+        seller_id=seller_id,
+        buyer_id=buyer_id,
+        marketplace=marketplace,
+        after=position_of(cursor) if cursor else None,
+        limit=limit,
     )
     next_cursor = cursor_of(states[-1].placed_at, states[-1].order_id) if more else None
     return OrderPage(orders=[view(request, s) for s in states], next_cursor=next_cursor)
@@ -151,7 +173,8 @@ async def confirm_receipt(order_id: PathId, request: Request, principal: Princip
 
 @router.post("/{order_id}/cancel", response_model=OrderView, operation_id="cancelOrder", responses=ACTION_PROBLEMS)
 async def cancel_order(
-    order_id: PathId, request: Request,
+    order_id: PathId,
+    request: Request,
     body: Annotated[CancelBody | None, Body(openapi_examples={"with a reason": {"value": {"reason": "bought it elsewhere"}}})] = None,
     principal: Principal = Depends(require(Role.BUYER, Role.OPERATOR)),
 ) -> OrderView:

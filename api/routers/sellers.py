@@ -3,7 +3,7 @@
 import csv
 import io
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -49,7 +49,9 @@ def _owner_or_operator(principal: Principal, seller_id: str) -> None:
 
 
 @router.get("/{seller_id}/balance", response_model=SellerBalance, operation_id="sellerBalance", responses=problems(403, 404))
-async def balance(seller_id: PathId, request: Request, principal: Principal = Depends(require(Role.SELLER, Role.OPERATOR))) -> SellerBalance:
+async def balance(
+    seller_id: PathId, request: Request, principal: Principal = Depends(require(Role.SELLER, Role.OPERATOR))
+) -> SellerBalance:
     _owner_or_operator(principal, seller_id)
     rows = await seller_balance(request.app.state.pool, seller_id)
     return SellerBalance(seller_id=seller_id, balances=[CurrencyBalance(**r) for r in rows])
@@ -60,8 +62,10 @@ async def balance(seller_id: PathId, request: Request, principal: Principal = De
     response_model=Statement,
     operation_id="sellerStatement",
     responses={
-        200: {"description": "JSON, or CSV when `Accept` names `text/csv`",
-              "content": {"text/csv": {"schema": {"type": "string", "description": "a header row, then one row per line"}}}},
+        200: {
+            "description": "JSON, or CSV when `Accept` names `text/csv`",
+            "content": {"text/csv": {"schema": {"type": "string", "description": "a header row, then one row per line"}}},
+        },
         **problems(403, 404),
     },
 )
@@ -73,13 +77,15 @@ async def statement(
     principal: Principal = Depends(require(Role.SELLER, Role.OPERATOR)),
 ):
     _owner_or_operator(principal, seller_id)
-    end = end or datetime.now(timezone.utc)
+    end = end or datetime.now(UTC)
     start = start or end - DEFAULT_PERIOD
     if start >= end:
         raise field_error("from", "must be before to")
     lines = statement_lines(await seller_postings(request.app.state.pool, seller_id, start, end))
     if "text/csv" in request.headers.get("accept", ""):
-        return Response(_csv(lines), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="statement-{seller_id}.csv"'})
+        return Response(
+            _csv(lines), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="statement-{seller_id}.csv"'}
+        )
     net: dict[str, int] = defaultdict(int)
     for line in lines:
         net[line.currency] += line.seller_effect

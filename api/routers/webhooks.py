@@ -6,7 +6,7 @@ It takes no `Idempotency-Key`: it has no bearer token to scope keys by, and the 
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from fastapi import APIRouter, Request
@@ -50,17 +50,42 @@ def occurred_at_error(occurred_at: datetime, placed_at: datetime, now: datetime)
 
 
 # The body is read raw (its signature is checked first), so the document describes it here rather than by a parameter.
-_EVENT = {"required": True, "content": {"application/json": {
-    "schema": FulfillmentEventBody.model_json_schema(ref_template=REF + "{model}"),
-    "examples": {"delivered": {"value": {"event_id": "evt-81", "order_id": "walk-1", "type": "delivered", "occurred_at": "2026-05-04T09:30:00Z",
-                                         "tracking": "SIM123456"}}},
-}}}
-_SIGNATURE = {"name": "X-Signature", "in": "header", "required": True, "schema": {"type": "string"},
-              "description": 't=<unix>,v1=<hex HMAC-SHA256 of "t.body">; several v1 allowed'}
+_EVENT = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": FulfillmentEventBody.model_json_schema(ref_template=REF + "{model}"),
+            "examples": {
+                "delivered": {
+                    "value": {
+                        "event_id": "evt-81",
+                        "order_id": "walk-1",
+                        "type": "delivered",
+                        "occurred_at": "2026-05-04T09:30:00Z",
+                        "tracking": "SIM123456",
+                    }
+                }
+            },
+        }
+    },
+}
+_SIGNATURE = {
+    "name": "X-Signature",
+    "in": "header",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": 't=<unix>,v1=<hex HMAC-SHA256 of "t.body">; several v1 allowed',
+}
 
 
-@router.post("/fulfillment", status_code=202, response_model=EventReceipt, operation_id="fulfillmentWebhook", responses=problems(401, 404, 422, 503),
-             openapi_extra={"requestBody": _EVENT, "parameters": [_SIGNATURE]})
+@router.post(
+    "/fulfillment",
+    status_code=202,
+    response_model=EventReceipt,
+    operation_id="fulfillmentWebhook",
+    responses=problems(401, 404, 422, 503),
+    openapi_extra={"requestBody": _EVENT, "parameters": [_SIGNATURE]},
+)
 async def fulfillment_webhook(request: Request) -> EventReceipt:
     settings = request.app.state.settings
     body = await request.body()
@@ -74,7 +99,7 @@ async def fulfillment_webhook(request: Request) -> EventReceipt:
     order = await find_order(request, event.order_id)
     if order is None:
         raise Problem(404, f"no order {event.order_id}")
-    if error := occurred_at_error(event.occurred_at, order.placed_at, datetime.now(timezone.utc)):
+    if error := occurred_at_error(event.occurred_at, order.placed_at, datetime.now(UTC)):
         raise field_error("occurred_at", error)
     try:
         await request.app.state.orders.deliver_event(event)

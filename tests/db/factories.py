@@ -1,15 +1,22 @@
 """Builders for read-model rows used by the database tests."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from domain.fees import compute_fees
 from domain.order_request import Item
 from domain.order_state import Amounts, Deadlines, OrderState, TimelineEntry, workflow_id_for
 from domain.statuses import OrderStatus
 
-PLACED_AT = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+PLACED_AT = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
-PATH = [OrderStatus.PAYMENT_PENDING, OrderStatus.AWAITING_SHIPMENT, OrderStatus.IN_TRANSIT, OrderStatus.AWAITING_CONFIRMATION, OrderStatus.PAYOUT_PENDING, OrderStatus.SETTLED]
+PATH = [
+    OrderStatus.PAYMENT_PENDING,
+    OrderStatus.AWAITING_SHIPMENT,
+    OrderStatus.IN_TRANSIT,
+    OrderStatus.AWAITING_CONFIRMATION,
+    OrderStatus.PAYOUT_PENDING,
+    OrderStatus.SETTLED,
+]
 
 
 def order_state(

@@ -126,7 +126,9 @@ async def test_a_claim_left_unanswered_by_a_dead_process_is_taken_over_but_a_fre
     await db_pool.execute(
         "INSERT INTO idempotent_requests (caller, key, fingerprint, claimed_at) VALUES ($1, 'stale', $2, now() - interval '1 hour'), "
         "($1, 'fresh', $3, now()), ($1, 'other', 'another request', now() - interval '1 hour')",
-        f"buyer:buyer-{uid}", await _fingerprint("/things/a", b"{}"), await _fingerprint("/things/b", b"{}"),
+        f"buyer:buyer-{uid}",
+        await _fingerprint("/things/a", b"{}"),
+        await _fingerprint("/things/b", b"{}"),
     )
 
     async def post(path: str, key: str) -> httpx.Response:

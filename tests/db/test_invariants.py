@@ -4,7 +4,7 @@ The payment provider's side is a listing of its records (what the payment adapte
 here in memory: the check reads no provider's tables.
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
@@ -30,8 +30,16 @@ class ProviderListing:
         self.by_key: dict[str, ProviderRecord] = {}
 
     def add(self, key: str, operation: str, order_id: str, amount: int, outcome: str = "succeeded") -> None:
-        self.by_key[key] = ProviderRecord(id=f"ref_{key}", idempotency_key=key, operation=operation, order_id=order_id, outcome=outcome,
-                                          amount=amount, currency="USD", created_at=datetime.now(timezone.utc))
+        self.by_key[key] = ProviderRecord(
+            id=f"ref_{key}",
+            idempotency_key=key,
+            operation=operation,
+            order_id=order_id,
+            outcome=outcome,
+            amount=amount,
+            currency="USD",
+            created_at=datetime.now(UTC),
+        )
 
     def remove(self, key: str) -> None:
         del self.by_key[key]
@@ -68,7 +76,9 @@ async def books(fresh_pool, provider):
     assert await check(fresh_pool, provider) == []  # an empty database is sound
     await settle(fresh_pool, provider, "settled-1", "seller-a")
     await settle(fresh_pool, provider, "settled-2", "seller-b")
-    await record_order(fresh_pool, order_state("open-1", seller_id="seller-a", steps=3, amounts=Amounts(total=TOTAL, authorized=TOTAL, captured=TOTAL)))
+    await record_order(
+        fresh_pool, order_state("open-1", seller_id="seller-a", steps=3, amounts=Amounts(total=TOTAL, authorized=TOTAL, captured=TOTAL))
+    )
     provider.add("order-open-1:capture", "capture", "open-1", TOTAL)
     await post_entry(fresh_pool, capture_entry("order-open-1", "open-1", TOTAL, "USD"))
     return fresh_pool
@@ -208,4 +218,6 @@ async def test_money_in_flight_on_an_open_order_is_not_a_drift(fresh_pool, provi
     await post_entry(fresh_pool, refund.settle)
     assert await check(fresh_pool, provider) == []
     provider.add(f"{wf}:refund:again", "refund", "open-2", TOTAL)  # the provider refunded twice
-    assert await check(fresh_pool, provider) == [f"order open-2: provider refund {2 * TOTAL} but the ledger reserved {TOTAL} and settled {TOTAL}"]
+    assert await check(fresh_pool, provider) == [
+        f"order open-2: provider refund {2 * TOTAL} but the ledger reserved {TOTAL} and settled {TOTAL}"
+    ]

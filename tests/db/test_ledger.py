@@ -182,9 +182,13 @@ async def test_postings_must_balance_at_commit_even_when_written_by_hand(db_pool
         async with db_pool.acquire() as conn:
             async with conn.transaction():
                 entry_id = await conn.fetchval(
-                    "INSERT INTO ledger_entries (idempotency_key, order_id, kind) VALUES ($1, $2, 'capture') RETURNING id", f"hand-{uid}", order
+                    "INSERT INTO ledger_entries (idempotency_key, order_id, kind) VALUES ($1, $2, 'capture') RETURNING id",
+                    f"hand-{uid}",
+                    order,
                 )
                 await conn.execute(
-                    "INSERT INTO ledger_postings (entry_id, account, amount, currency) VALUES ($1, $2, 5, 'USD')", entry_id, f"escrow:{order}:USD"
+                    "INSERT INTO ledger_postings (entry_id, account, amount, currency) VALUES ($1, $2, 5, 'USD')",
+                    entry_id,
+                    f"escrow:{order}:USD",
                 )
     assert await count_entries(db_pool, f"hand-{uid}") == 0

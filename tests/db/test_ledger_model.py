@@ -49,9 +49,11 @@ AMOUNTS = st.integers(-60, 60).filter(bool)
 def leg(currency: str) -> st.SearchStrategy[Draft]:
     """Postings on 2 or 3 distinct accounts of one currency that sum to zero."""
     return st.lists(st.sampled_from(accounts_in(currency)), min_size=2, max_size=3, unique=True).flatmap(
-        lambda names: st.lists(AMOUNTS, min_size=len(names) - 1, max_size=len(names) - 1)
-        .filter(lambda amounts: sum(amounts) != 0)
-        .map(lambda amounts: tuple(zip(names, [*amounts, -sum(amounts)])))
+        lambda names: (
+            st.lists(AMOUNTS, min_size=len(names) - 1, max_size=len(names) - 1)
+            .filter(lambda amounts: sum(amounts) != 0)
+            .map(lambda amounts: tuple(zip(names, [*amounts, -sum(amounts)], strict=True)))
+        )
     )
 
 
@@ -193,7 +195,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.tried.update((key, draft) for key, draft in batch if key not in self.tried)
         outcomes = self.loop.run(self.post_all(batch))
         after = self.model.after_concurrent(batch, outcomes)
-        assert after is not None, f"no serial order explains {list(zip(batch, outcomes))}"
+        assert after is not None, f"no serial order explains {list(zip(batch, outcomes, strict=True))}"
         self.model = after
 
     async def post_all(self, batch: list[tuple[str, Draft]]) -> list[Outcome]:

@@ -4,7 +4,7 @@ adapter's `records`, which reads every page of it (what the reconciliation compa
 import asyncio
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
@@ -37,12 +37,16 @@ async def provider(pg_server):
 
 
 async def pay(gateway: SimulatedPaymentGateway, order: str, method: str = "pm_card_visa") -> None:
-    auth = await gateway.authorize(AuthorizeRequest(idempotency_key=f"{order}:authorize", order_id=order, amount=3500, currency="EUR",
-                                                    payment_method=method))
+    auth = await gateway.authorize(
+        AuthorizeRequest(idempotency_key=f"{order}:authorize", order_id=order, amount=3500, currency="EUR", payment_method=method)
+    )
     if auth.approved:
-        capture = await gateway.capture(CaptureRequest(idempotency_key=f"{order}:capture", authorization_id=auth.authorization_id or "",
-                                                       amount=3500, currency="EUR"))
-        await gateway.refund(RefundRequest(idempotency_key=f"{order}:refund", order_id=order, capture_id=capture.id, amount=1000, currency="EUR"))
+        capture = await gateway.capture(
+            CaptureRequest(idempotency_key=f"{order}:capture", authorization_id=auth.authorization_id or "", amount=3500, currency="EUR")
+        )
+        await gateway.refund(
+            RefundRequest(idempotency_key=f"{order}:refund", order_id=order, capture_id=capture.id, amount=1000, currency="EUR")
+        )
 
 
 async def test_one_order_s_records_oldest_first(provider):
@@ -52,7 +56,10 @@ async def test_one_order_s_records_oldest_first(provider):
     await pay(gateway, other)
     records = await gateway.records(ProviderRecordQuery(order_id=order))
     assert [(r.operation, r.outcome, r.amount, r.currency, r.order_id) for r in records] == [
-        ("authorize", "succeeded", 3500, "EUR", order), ("capture", "succeeded", 3500, "EUR", order), ("refund", "succeeded", 1000, "EUR", order)]
+        ("authorize", "succeeded", 3500, "EUR", order),
+        ("capture", "succeeded", 3500, "EUR", order),
+        ("refund", "succeeded", 1000, "EUR", order),
+    ]
     assert [r.idempotency_key for r in records] == [f"{order}:authorize", f"{order}:capture", f"{order}:refund"]
     assert all(r.id for r in records)
 
@@ -83,17 +90,21 @@ async def test_a_page_and_its_cursor(provider):
     await pay(gateway, order)
     first = (await provider.get("/psp/operations", params={"order_id": order, "limit": 2})).json()
     assert [r["operation"] for r in first["data"]] == ["authorize", "capture"] and first["has_more"]
-    rest = (await provider.get("/psp/operations", params={"order_id": order, "limit": 2, "starting_after": first["data"][-1]["idempotency_key"]})).json()
+    rest = (
+        await provider.get(
+            "/psp/operations", params={"order_id": order, "limit": 2, "starting_after": first["data"][-1]["idempotency_key"]}
+        )
+    ).json()
     assert [r["operation"] for r in rest["data"]] == ["refund"] and not rest["has_more"]
     assert (await provider.get("/psp/operations", params={"starting_after": "no-such-key"})).status_code == 422
 
 
 async def test_a_period_s_records(provider):
     gateway = SimulatedPaymentGateway(provider)
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     order = f"o-{uuid.uuid4().hex[:8]}"
     await pay(gateway, order)
-    after = datetime.now(timezone.utc) + timedelta(seconds=1)
+    after = datetime.now(UTC) + timedelta(seconds=1)
     during = await gateway.records(ProviderRecordQuery(created_from=before, created_until=after))
     assert {r.idempotency_key for r in during} >= {f"{order}:authorize", f"{order}:capture", f"{order}:refund"}
     assert all(before <= r.created_at < after for r in during)

@@ -43,9 +43,13 @@ async def test_a_database_made_when_the_engine_created_the_sim_tables_is_adopted
             "outcome text NOT NULL, reference text, amount bigint, currency char(3), detail text, created_at timestamptz NOT NULL DEFAULT now())"
         )
         await conn.execute("CREATE INDEX psp_operations_order ON sim.psp_operations (order_id)")
-        await conn.execute("CREATE TABLE sim.fx_quotes (idempotency_key text PRIMARY KEY, base char(3) NOT NULL, quote char(3) NOT NULL, "
-                           "mid_rate numeric NOT NULL, rate numeric NOT NULL, spread_bps integer NOT NULL, locked_at timestamptz NOT NULL DEFAULT now())")
-        await conn.execute("INSERT INTO sim.psp_operations (idempotency_key, operation, request, outcome) VALUES ('k1', 'authorize', '{}', 'succeeded')")
+        await conn.execute(
+            "CREATE TABLE sim.fx_quotes (idempotency_key text PRIMARY KEY, base char(3) NOT NULL, quote char(3) NOT NULL, "
+            "mid_rate numeric NOT NULL, rate numeric NOT NULL, spread_bps integer NOT NULL, locked_at timestamptz NOT NULL DEFAULT now())"
+        )
+        await conn.execute(
+            "INSERT INTO sim.psp_operations (idempotency_key, operation, request, outcome) VALUES ('k1', 'authorize', '{}', 'succeeded')"
+        )
         await asyncio.to_thread(migrate.upgrade, uri)
         assert await _sim_tables(conn) == SIM_TABLES
         assert await conn.fetchval("SELECT idempotency_key FROM sim.psp_operations") == "k1"

@@ -7,16 +7,15 @@ import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from runtime.binaries import executable
 from adapters.payments import SimulatedPaymentGateway
 from db.migrate import upgrade
 from db.pool import create_pool
 from domain.search_attributes import ALL as SEARCH_ATTRIBUTES
 from operations.reconciliation import check_books
+from runtime.binaries import executable
 from runtime.services import ServiceProcesses
 from tests.embedded_pg import embedded_postgres_server
 from tests.integration.stack import JWT_SECRET, PAYLOAD_KEYS, WEBHOOK_SECRET, Engine, engine_database_url, free_port
-
 
 WORKER_METRICS_PORT = free_port()
 
@@ -102,7 +101,10 @@ async def pool(database_url):
 
 @pytest.fixture(scope="session")
 async def engine(services) -> Engine:
-    async with httpx.AsyncClient(base_url=services.api_url, timeout=30) as api, httpx.AsyncClient(base_url=services.sim_url, timeout=30) as sim:
+    async with (
+        httpx.AsyncClient(base_url=services.api_url, timeout=30) as api,
+        httpx.AsyncClient(base_url=services.sim_url, timeout=30) as sim,
+    ):
         yield Engine(api=api, sim=sim)
 
 

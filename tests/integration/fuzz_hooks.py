@@ -9,7 +9,7 @@ Invalid (negative) cases are left alone, and the contract tests cover these rule
 """
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import schemathesis
 from pydantic import TypeAdapter, ValidationError
@@ -33,7 +33,7 @@ def _within(value: str | None, earliest: datetime, latest: datetime) -> bool:
 def _order_within_rules(body: dict) -> None:
     if marketplace := os.environ.get("FUZZ_MARKETPLACE"):  # the caller's own marketplace, when it is one
         body["marketplace"] = marketplace
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if "ship_by" in body or "deliver_by" in body:
         if not _within(body.get("ship_by"), now, now + _AUTHORIZATION_LIFE):
             body["ship_by"] = (now + timedelta(days=3)).isoformat()
@@ -56,7 +56,7 @@ def _order_within_rules(body: dict) -> None:
 
 def _period_within_rules(query: dict) -> None:
     start, end = query.get("from"), query.get("to")
-    if start is not None and _time(start) >= (_time(end) if end is not None else datetime.now(timezone.utc) - _MARGIN):
+    if start is not None and _time(start) >= (_time(end) if end is not None else datetime.now(UTC) - _MARGIN):
         del query["from"]  # the default period, 31 days before `to`
 
 

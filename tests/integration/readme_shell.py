@@ -92,8 +92,14 @@ class Terminal:
 
     async def _bash(self, script: str) -> tuple[int, str, str]:
         process = await asyncio.create_subprocess_exec(
-            "bash", "-c", script, cwd=self.cwd, env=self.env, start_new_session=True,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            "bash",
+            "-c",
+            script,
+            cwd=self.cwd,
+            env=self.env,
+            start_new_session=True,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         try:
             out, err = await asyncio.wait_for(process.communicate(), BLOCK_TIMEOUT_SECONDS)

@@ -7,6 +7,7 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC
 
 import httpx
 
@@ -68,7 +69,9 @@ class Engine:
     created: list[str] = field(default_factory=list)
 
     async def create(self, **overrides) -> dict:
-        response = await self.api.post("/v1/orders", json=new_order(**overrides), headers=token("marketplace", overrides.get("marketplace", "market_a")))
+        response = await self.api.post(
+            "/v1/orders", json=new_order(**overrides), headers=token("marketplace", overrides.get("marketplace", "market_a"))
+        )
         assert response.status_code == 201, response.text
         self.created.append(response.json()["order_id"])
         return response.json()
@@ -89,8 +92,13 @@ class Engine:
         raise AssertionError(f"order {order_id} never reached {statuses}; last seen {last and last['status']}: {last and last['timeline']}")
 
     async def webhook(self, order_id: str, type_: str, event_id: str | None = None, **kwargs) -> httpx.Response:
-        event = {"event_id": event_id or f"evt-{uuid.uuid4().hex}", "order_id": order_id, "type": type_,
-                 "occurred_at": _now_iso(), "tracking": "TRACK1"}
+        event = {
+            "event_id": event_id or f"evt-{uuid.uuid4().hex}",
+            "order_id": order_id,
+            "type": type_,
+            "occurred_at": _now_iso(),
+            "tracking": "TRACK1",
+        }
         body, headers = signed(event, **kwargs)
         return await self.api.post("/v1/webhooks/fulfillment", content=body, headers=headers)
 
@@ -114,6 +122,6 @@ async def _sleep(seconds: float) -> None:
 
 
 def _now_iso() -> str:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()

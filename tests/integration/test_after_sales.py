@@ -1,20 +1,24 @@
 """After-sales end to end: disputes, returns, the network's faults and late delivery, through HTTP.
 The stack runs with a 5 s seller-response window and a 5 s return window (conftest.py)."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from tests.ledger_reads import entries_for_order
 from tests.integration.stack import token
+from tests.ledger_reads import entries_for_order
 
 BUYER, SELLER, OPERATOR = token("buyer", "buyer_a"), token("seller", "seller_a"), token("operator", "ops")
 
 
 async def _dispute(engine, order_id: str, reason: str = "damaged"):
-    return await engine.api.post(f"/v1/orders/{order_id}/disputes", json={"reason": reason, "description": "box crushed, mug broken"}, headers=BUYER)
+    return await engine.api.post(
+        f"/v1/orders/{order_id}/disputes", json={"reason": reason, "description": "box crushed, mug broken"}, headers=BUYER
+    )
 
 
 async def _resolve(engine, order_id: str, outcome: str, **extra):
-    return await engine.api.post(f"/v1/orders/{order_id}/disputes/resolution", json={"outcome": outcome, "note": "reviewed", **extra}, headers=OPERATOR)
+    return await engine.api.post(
+        f"/v1/orders/{order_id}/disputes/resolution", json={"outcome": outcome, "note": "reviewed", **extra}, headers=OPERATOR
+    )
 
 
 async def _kinds(pool, order_id: str) -> list[str]:
@@ -33,7 +37,9 @@ async def test_damaged_goods_evidence_then_operator_refunds(engine, pool):
     assert opened.status_code == 201, opened.text
     assert opened.json()["status"] == "disputed"
     assert opened.json()["deadlines"]["seller_response_by"] is not None
-    answered = await engine.api.post(f"/v1/orders/{order_id}/disputes/response", json={"evidence": "photos of careful packing"}, headers=SELLER)
+    answered = await engine.api.post(
+        f"/v1/orders/{order_id}/disputes/response", json={"evidence": "photos of careful packing"}, headers=SELLER
+    )
     assert answered.status_code == 200, answered.text
     assert answered.json()["dispute"]["seller_response"]["evidence"] == "photos of careful packing"
     resolved = await _resolve(engine, order_id, "refund")
@@ -113,9 +119,13 @@ async def test_seller_accepts_the_refund(engine):
 
 async def test_dispute_roles_and_window(engine):
     order_id = await _delivered_order(engine, confirmation_window="PT2S")
-    assert (await engine.api.post(f"/v1/orders/{order_id}/disputes", json={"reason": "damaged", "description": "x"}, headers=SELLER)).status_code == 403
+    assert (
+        await engine.api.post(f"/v1/orders/{order_id}/disputes", json={"reason": "damaged", "description": "x"}, headers=SELLER)
+    ).status_code == 403
     other_buyer = token("buyer", "buyer_b")
-    assert (await engine.api.post(f"/v1/orders/{order_id}/disputes", json={"reason": "damaged", "description": "x"}, headers=other_buyer)).status_code == 404
+    assert (
+        await engine.api.post(f"/v1/orders/{order_id}/disputes", json={"reason": "damaged", "description": "x"}, headers=other_buyer)
+    ).status_code == 404
     bad_reason = await engine.api.post(f"/v1/orders/{order_id}/disputes", json={"reason": "bored", "description": "x"}, headers=BUYER)
     assert bad_reason.status_code == 422
     await engine.wait_for(order_id, "settled", timeout=30)
@@ -142,13 +152,20 @@ async def test_lost_in_transit_refunds_the_buyer_and_the_network_reimburses_the_
     a = refunded["amounts"]
     assert a["refunded"] == 3000 and a["reimbursed"] == 3000 - created["fees"]["referral"] - created["fees"]["fulfillment"]
     assert refunded["dispute"]["fault"] == "fulfillment_network"
-    assert await _kinds(pool, order_id) == ["capture", "refund", "refund:settled", "reimbursement", "reimbursement-payout", "reimbursement-payout:settled"]
+    assert await _kinds(pool, order_id) == [
+        "capture",
+        "refund",
+        "refund:settled",
+        "reimbursement",
+        "reimbursement-payout",
+        "reimbursement-payout:settled",
+    ]
     balance = (await engine.api.get("/v1/sellers/seller_lost/balance", headers=token("seller", "seller_lost"))).json()
     assert balance["balances"] == [{"currency": "USD", "in_escrow": 0, "available": 0, "paid_out": a["reimbursed"]}]
 
 
 async def test_late_delivery_compensates_the_buyer_and_the_order_carries_on(engine, pool):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     created = await engine.create(ship_by=(now + timedelta(seconds=8)).isoformat(), deliver_by=(now + timedelta(seconds=12)).isoformat())
     order_id = created["order_id"]
     await engine.wait_for(order_id, "awaiting_shipment")
@@ -161,7 +178,14 @@ async def test_late_delivery_compensates_the_buyer_and_the_order_carries_on(engi
     await engine.api.post(f"/v1/orders/{order_id}/confirm-receipt", headers=BUYER)
     settled = await engine.wait_for(order_id, "settled")
     assert settled["amounts"]["compensated"] == 300
-    assert await _kinds(pool, order_id) == ["capture", "late-delivery-compensation", "late-delivery-compensation:settled", "release", "payout", "payout:settled"]
+    assert await _kinds(pool, order_id) == [
+        "capture",
+        "late-delivery-compensation",
+        "late-delivery-compensation:settled",
+        "release",
+        "payout",
+        "payout:settled",
+    ]
     credits = await pool.fetchval("SELECT count(*) FROM sim.psp_operations WHERE order_id = $1 AND operation = 'credit'", order_id)
     assert credits == 1
 
@@ -184,8 +208,12 @@ async def test_statement_lists_every_movement_as_json_and_csv(engine):
     await engine.wait_for(order_id, "settled")
     seller = token("seller", "seller_statement")
     body = (await engine.api.get("/v1/sellers/seller_statement/statement", headers=seller)).json()
-    assert [(l["kind"], l["amount"]) for l in body["lines"]] == [
-        ("sale", 3000), ("refund", 1000), ("referral_fee", 160), ("fulfillment_fee", 500), ("payout", 1340)
+    assert [(line["kind"], line["amount"]) for line in body["lines"]] == [
+        ("sale", 3000),
+        ("refund", 1000),
+        ("referral_fee", 160),
+        ("fulfillment_fee", 500),
+        ("payout", 1340),
     ]
     assert body["net_by_currency"] == {"USD": 0}
     csv_response = await engine.api.get("/v1/sellers/seller_statement/statement", headers={**seller, "Accept": "text/csv"})
@@ -194,5 +222,7 @@ async def test_statement_lists_every_movement_as_json_and_csv(engine):
     assert rows[0].startswith("at,order_id,kind,amount,currency,seller_effect")
     assert len(rows) == 6 and ",payout,1340,USD,-1340," in rows[-1]
     assert (await engine.api.get("/v1/sellers/seller_statement/statement", headers=token("seller", "nosy"))).status_code == 404
-    bad = await engine.api.get("/v1/sellers/seller_statement/statement", params={"from": "2030-01-01T00:00:00Z", "to": "2029-01-01T00:00:00Z"}, headers=seller)
+    bad = await engine.api.get(
+        "/v1/sellers/seller_statement/statement", params={"from": "2030-01-01T00:00:00Z", "to": "2029-01-01T00:00:00Z"}, headers=seller
+    )
     assert bad.status_code == 422

@@ -1,5 +1,7 @@
 """The API's contract: idempotent creation, roles and owners, problem documents, validation, listing."""
 
+from datetime import UTC
+
 import pytest
 
 from tests.integration.stack import new_order, token
@@ -8,9 +10,9 @@ MARKETPLACE = token("marketplace", "market_a")
 
 
 def _in_days(days: int) -> str:
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
-    return (datetime.now(timezone.utc) + timedelta(days=days)).isoformat()
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
 
 
 async def test_identical_repeat_is_200_and_conflicting_repeat_is_409(engine):

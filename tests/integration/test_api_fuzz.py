@@ -22,10 +22,23 @@ SECONDS = int(os.environ.get("FUZZ_SECONDS", "55"))
 async def test_the_api_keeps_its_openapi_contract(services, role, sub, tmp_path):
     schemathesis = Path(sys.executable).with_name("schemathesis")
     command = [
-        str(schemathesis), "--config-file", str(CONFIG), "run", f"{services.api_url}/openapi.json", "--max-time", str(SECONDS),
-        "--header", f"Authorization: {token(role, sub)['Authorization']}", "--seed", os.environ.get("FUZZ_SEED", "1"),
+        str(schemathesis),
+        "--config-file",
+        str(CONFIG),
+        "run",
+        f"{services.api_url}/openapi.json",
+        "--max-time",
+        str(SECONDS),
+        "--header",
+        f"Authorization: {token(role, sub)['Authorization']}",
+        "--seed",
+        os.environ.get("FUZZ_SEED", "1"),
         "--generation-deterministic" if os.environ.get("FUZZ_DETERMINISTIC") else "--workers=1",
-        "--no-color", "--report-dir", str(tmp_path), "--request-timeout", "30",
+        "--no-color",
+        "--report-dir",
+        str(tmp_path),
+        "--request-timeout",
+        "30",
     ]
     env = {**os.environ, "FUZZ_MARKETPLACE": sub if role == "marketplace" else ""}  # read by fuzz_hooks.py
     done = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=SECONDS * 3 + 120, cwd=ROOT, env=env)

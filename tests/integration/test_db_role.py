@@ -40,9 +40,17 @@ async def as_engine(engine_url):
 async def test_the_engine_logs_in_as_a_plain_member_of_the_group(as_engine):
     role = await as_engine.fetchrow(
         "SELECT current_user AS name, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls, pg_has_role(current_user, $1, 'MEMBER') AS member "
-        "FROM pg_roles WHERE rolname = current_user", ENGINE_GROUP)
-    assert dict(role) == {"name": ENGINE_LOGIN, "rolsuper": False, "rolcreaterole": False, "rolcreatedb": False,
-                          "rolbypassrls": False, "member": True}
+        "FROM pg_roles WHERE rolname = current_user",
+        ENGINE_GROUP,
+    )
+    assert dict(role) == {
+        "name": ENGINE_LOGIN,
+        "rolsuper": False,
+        "rolcreaterole": False,
+        "rolcreatedb": False,
+        "rolbypassrls": False,
+        "member": True,
+    }
     owner = await as_engine.fetchval("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = 'ledger_entries'::regclass")
     assert not await as_engine.fetchval("SELECT pg_has_role(current_user, $1, 'MEMBER')", owner)
 
@@ -67,7 +75,8 @@ async def test_the_engine_reads_the_ledger_and_opens_accounts_at_zero(as_engine)
 async def test_the_api_and_the_worker_connect_as_the_engine(services, pool):
     assert services.env["DATABASE_URL"].startswith(f"postgresql://{ENGINE_LOGIN}:")
     engine_connections = await pool.fetchval(
-        "SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND datname = current_database()", ENGINE_LOGIN)
+        "SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND datname = current_database()", ENGINE_LOGIN
+    )
     assert engine_connections >= 2, "the API's and the worker's pools"
 
 

@@ -1,8 +1,8 @@
 """From order to payout, through the HTTP API, the dev server, PostgreSQL and the simulators."""
 
 from domain import order_steps as steps
-from tests.ledger_reads import entries_for_order
 from tests.integration.stack import token
+from tests.ledger_reads import entries_for_order
 
 
 async def test_confirmed_order_is_paid_out_through_the_simulated_carrier(engine, pool):
@@ -25,15 +25,31 @@ async def test_confirmed_order_is_paid_out_through_the_simulated_carrier(engine,
     assert confirmed.status_code == 200, confirmed.text
     settled = await engine.wait_for(order_id, "settled")
     fees = settled["fees"]["referral"] + settled["fees"]["fulfillment"]
-    assert settled["amounts"] == {"total": 3000, "authorized": 3000, "captured": 3000, "refunded": 0, "fees": fees, "paid_out": 3000 - fees, "compensated": 0, "reimbursed": 0}
+    assert settled["amounts"] == {
+        "total": 3000,
+        "authorized": 3000,
+        "captured": 3000,
+        "refunded": 0,
+        "fees": fees,
+        "paid_out": 3000 - fees,
+        "compensated": 0,
+        "reimbursed": 0,
+    }
     assert [t["status"] for t in settled["timeline"]] == [
-        "payment_pending", "awaiting_shipment", "in_transit", "awaiting_confirmation", "payout_pending", "settled"
+        "payment_pending",
+        "awaiting_shipment",
+        "in_transit",
+        "awaiting_confirmation",
+        "payout_pending",
+        "settled",
     ]
     assert "buyer confirmed receipt" in settled["timeline"][4]["detail"]
 
     entries = await entries_for_order(pool, order_id)
     assert [(e["kind"], e["idempotency_key"]) for e in entries] == [
-        ("capture", f"order-{order_id}:capture"), ("release", f"order-{order_id}:release"), ("payout", f"order-{order_id}:payout"),
+        ("capture", f"order-{order_id}:capture"),
+        ("release", f"order-{order_id}:release"),
+        ("payout", f"order-{order_id}:payout"),
         ("payout", f"order-{order_id}:payout:settled"),
     ]
     pending = await pool.fetchval("SELECT balance FROM ledger_accounts WHERE code = $1", f"pending:payout:{order_id}:USD")

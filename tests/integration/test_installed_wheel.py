@@ -140,9 +140,11 @@ async def test_the_installed_wheel_runs_the_engine_from_anywhere(tmp_path, datab
     elsewhere.mkdir()
 
     # Every top-level name of the engine comes from the fresh environment, with the data files it reads at run time.
-    probe = ("import importlib.util, json, sys; from runtime.logs import CONFIG_FILE; from db.migrate import MIGRATIONS; "
-             "print(json.dumps({'prefix': sys.prefix, 'config': str(CONFIG_FILE), 'migrations': str(MIGRATIONS), "
-             f"'origins': {{name: importlib.util.find_spec(name).origin for name in {top_level!r}}}}}))")
+    probe = (
+        "import importlib.util, json, sys; from runtime.logs import CONFIG_FILE; from db.migrate import MIGRATIONS; "
+        "print(json.dumps({'prefix': sys.prefix, 'config': str(CONFIG_FILE), 'migrations': str(MIGRATIONS), "
+        f"'origins': {{name: importlib.util.find_spec(name).origin for name in {top_level!r}}}}}))"
+    )
     found = json.loads(run([str(python), "-c", probe], cwd=elsewhere, env=isolated_environment()))
     assert {"worker", "api", "operations", "runtime", "db", "workflows", "activities", "simulators"} <= set(top_level)
     prefix = Path(found["prefix"]).resolve()
@@ -165,26 +167,38 @@ async def test_the_installed_wheel_runs_the_engine_from_anywhere(tmp_path, datab
 
     api_port, sim_port, queue = free_port(), free_port(), f"installed-wheel-{uuid.uuid4().hex[:8]}"
     env = isolated_environment(
-        DATABASE_URL=engine_url, TEMPORAL_ADDRESS=temporal.client.service_client.config.target_host, TEMPORAL_TASK_QUEUE=queue,
-        SETTLEMENT_JWT_SECRET=JWT_SECRET, SETTLEMENT_WEBHOOK_SECRET=WEBHOOK_SECRET, SETTLEMENT_PAYLOAD_KEYS=PAYLOAD_KEYS,
-        SETTLEMENT_SIM_URL=f"http://127.0.0.1:{sim_port}", SETTLEMENT_API_URL=f"http://127.0.0.1:{api_port}",
-        SETTLEMENT_SIM_CARRIER="manual", SETTLEMENT_WORKER_METRICS_PORT=str(free_port()))
+        DATABASE_URL=engine_url,
+        TEMPORAL_ADDRESS=temporal.client.service_client.config.target_host,
+        TEMPORAL_TASK_QUEUE=queue,
+        SETTLEMENT_JWT_SECRET=JWT_SECRET,
+        SETTLEMENT_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        SETTLEMENT_PAYLOAD_KEYS=PAYLOAD_KEYS,
+        SETTLEMENT_SIM_URL=f"http://127.0.0.1:{sim_port}",
+        SETTLEMENT_API_URL=f"http://127.0.0.1:{api_port}",
+        SETTLEMENT_SIM_CARRIER="manual",
+        SETTLEMENT_WORKER_METRICS_PORT=str(free_port()),
+    )
     processes = Processes(tmp_path)
     try:
-        processes.start("simulators", [settlement, "simulators", "--port", str(sim_port)], elsewhere,
-                        {**env, "SETTLEMENT_SIM_DATABASE_URL": owner_url})
+        processes.start(
+            "simulators", [settlement, "simulators", "--port", str(sim_port)], elsewhere, {**env, "SETTLEMENT_SIM_DATABASE_URL": owner_url}
+        )
         worker = processes.start("worker", [settlement, "worker"], elsewhere, env)
         processes.start("api", [settlement, "api", "--port", str(api_port)], elsewhere, env)
 
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", timeout=10) as api:
+
             async def ready():
                 return (await api.get("/readyz")).status_code == 200 and (await api.get("/healthz")).status_code == 200
 
             await eventually(ready, "the API's /readyz and /healthz", processes)
 
             async def polling():
-                described = await temporal.client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
-                    namespace="default", task_queue=TaskQueue(name=queue), task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW))
+                described = await temporal.client.workflow_service.describe_task_queue(
+                    DescribeTaskQueueRequest(
+                        namespace="default", task_queue=TaskQueue(name=queue), task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW
+                    )
+                )
                 return [p.identity for p in described.pollers if p.identity.startswith(f"{worker.pid}@")]
 
             await eventually(polling, "the installed worker polling its task queue", processes)

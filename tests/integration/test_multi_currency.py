@@ -2,9 +2,9 @@
 
 from decimal import Decimal
 
-from tests.ledger_reads import entries_for_order
 from domain.fx import convert
 from tests.integration.stack import token
+from tests.ledger_reads import entries_for_order
 
 BUYER, OPERATOR = token("buyer", "buyer_a"), token("operator", "ops")
 
@@ -24,7 +24,11 @@ def _sums_by_currency(entry: dict) -> dict[str, int]:
 
 async def test_eur_order_settled_to_a_usd_seller(engine, pool):
     created = await engine.create(
-        currency="EUR", settlement_currency="USD", seller_id="seller_usd", items=[{"sku": "lamp", "quantity": 1, "unit_price": 4999}], shipping_fee=0
+        currency="EUR",
+        settlement_currency="USD",
+        seller_id="seller_usd",
+        items=[{"sku": "lamp", "quantity": 1, "unit_price": 4999}],
+        shipping_fee=0,
     )
     order_id = created["order_id"]
     assert created["settlement"] == {"currency": "USD", "paid_out": 0, "reimbursed": 0}
@@ -53,8 +57,13 @@ async def test_eur_order_settled_to_a_usd_seller(engine, pool):
     balance = (await engine.api.get("/v1/sellers/seller_usd/balance", headers=token("seller", "seller_usd"))).json()
     assert {"currency": "USD", "in_escrow": 0, "available": 0, "paid_out": settled["settlement"]["paid_out"]} in balance["balances"]
     statement = (await engine.api.get("/v1/sellers/seller_usd/statement", headers=token("seller", "seller_usd"))).json()
-    assert [(l["kind"], l["currency"]) for l in statement["lines"]] == [
-        ("sale", "EUR"), ("referral_fee", "EUR"), ("fulfillment_fee", "EUR"), ("fx_conversion", "EUR"), ("fx_conversion", "USD"), ("payout", "USD")
+    assert [(line["kind"], line["currency"]) for line in statement["lines"]] == [
+        ("sale", "EUR"),
+        ("referral_fee", "EUR"),
+        ("fulfillment_fee", "EUR"),
+        ("fx_conversion", "EUR"),
+        ("fx_conversion", "USD"),
+        ("payout", "USD"),
     ]
     assert statement["net_by_currency"] == {"EUR": 0, "USD": 0}
 
@@ -64,8 +73,12 @@ async def test_jpy_order_partly_refunded(engine, pool):
     order_id = created["order_id"]
     assert created["amounts"]["total"] == 4202
     await engine.ship_and_deliver(order_id)
-    await engine.api.post(f"/v1/orders/{order_id}/disputes", json={"reason": "missing_items", "description": "one tin missing"}, headers=BUYER)
-    resolved = await engine.api.post(f"/v1/orders/{order_id}/disputes/resolution", json={"outcome": "partial_refund", "refund_amount": 1234}, headers=OPERATOR)
+    await engine.api.post(
+        f"/v1/orders/{order_id}/disputes", json={"reason": "missing_items", "description": "one tin missing"}, headers=BUYER
+    )
+    resolved = await engine.api.post(
+        f"/v1/orders/{order_id}/disputes/resolution", json={"outcome": "partial_refund", "refund_amount": 1234}, headers=OPERATOR
+    )
     assert resolved.status_code == 200, resolved.text
     settled = await engine.wait_for(order_id, "settled")
     a = settled["amounts"]

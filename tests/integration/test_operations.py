@@ -3,6 +3,7 @@ outage, the UI link, and safe resets."""
 
 import base64
 import json
+from datetime import UTC
 
 from google.protobuf.json_format import MessageToDict
 from temporalio.api.sdk.v1 import WorkflowMetadata
@@ -39,12 +40,12 @@ async def test_outage_past_the_retry_budget_needs_attention_then_the_cli_retries
     import asyncio
     import subprocess
     import sys
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     created = await engine.create(seller_id="seller_outage")
     order_id = created["order_id"]
     await engine.wait_for(order_id, "awaiting_shipment")
-    outage_until = (datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat()
+    outage_until = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
     assert (await engine.sim.put("/sim/faults", json={"outage_until": outage_until})).status_code == 200
     try:
         await engine.webhook(order_id, "shipped")
@@ -55,12 +56,17 @@ async def test_outage_past_the_retry_budget_needs_attention_then_the_cli_retries
     assert "503" in stuck["attention"]["reason"]
     row = await pool.fetchrow("SELECT status FROM orders WHERE order_id = $1", order_id)
     assert row["status"] == "needs_attention"
-    found = [e.id async for e in temporal.client.list_workflows(f'OrderStatus = "needs_attention" AND SellerId = "seller_outage"')]
+    found = [e.id async for e in temporal.client.list_workflows('OrderStatus = "needs_attention" AND SellerId = "seller_outage"')]
     assert found == [f"order-{order_id}"]
 
     env = services.child_env()
     retried = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "operations.cli", "retry", order_id, "--operator", "it"], env=env, capture_output=True, text=True, timeout=60
+        subprocess.run,
+        [sys.executable, "-m", "operations.cli", "retry", order_id, "--operator", "it"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert retried.returncode == 0, retried.stderr
     assert f"{order_id}: awaiting_shipment" in retried.stdout  # back where the capture failed; it then runs again
@@ -78,7 +84,9 @@ async def test_search_attributes_ui_link_and_summary(engine, temporal, client):
     created = await engine.create(seller_id="seller_filter", buyer_id="buyer_filter", marketplace="market_filter")
     order_id = created["order_id"]
     await engine.wait_for(order_id, "awaiting_shipment")
-    query = 'OrderStatus = "awaiting_shipment" AND SellerId = "seller_filter" AND BuyerId = "buyer_filter" AND Marketplace = "market_filter"'
+    query = (
+        'OrderStatus = "awaiting_shipment" AND SellerId = "seller_filter" AND BuyerId = "buyer_filter" AND Marketplace = "market_filter"'
+    )
     for _ in range(50):  # visibility follows within moments
         found = [e.id async for e in temporal.client.list_workflows(query)]
         if found:
@@ -113,10 +121,14 @@ async def test_resetting_a_settled_order_to_before_the_payout_moves_no_money_twi
     handle = temporal.client.get_workflow_handle(f"order-{order_id}")
     history = await handle.fetch_history()
     payout_scheduled = next(
-        e.event_id for e in history.events
-        if e.HasField("activity_task_scheduled_event_attributes") and e.activity_task_scheduled_event_attributes.activity_type.name == "payout_seller"
+        e.event_id
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+        and e.activity_task_scheduled_event_attributes.activity_type.name == "payout_seller"
     )
-    reset_point = max(e.event_id for e in history.events if e.HasField("workflow_task_completed_event_attributes") and e.event_id < payout_scheduled)
+    reset_point = max(
+        e.event_id for e in history.events if e.HasField("workflow_task_completed_event_attributes") and e.event_id < payout_scheduled
+    )
     response = await temporal.client.workflow_service.reset_workflow_execution(
         ResetWorkflowExecutionRequest(
             namespace=temporal.client.namespace,
@@ -131,11 +143,15 @@ async def test_resetting_a_settled_order_to_before_the_payout_moves_no_money_twi
     rerun = await new_run.fetch_history()
     assert any(
         e.event_id > reset_point and e.activity_task_scheduled_event_attributes.activity_type.name == "payout_seller"
-        for e in rerun.events if e.HasField("activity_task_scheduled_event_attributes")
+        for e in rerun.events
+        if e.HasField("activity_task_scheduled_event_attributes")
     )  # the payout ran again in the new run...
     assert await _money_moved(pool, order_id) == before  # ...and moved nothing: same keys at the provider and in the ledger
     assert [e["idempotency_key"].split(":", 1)[1] for e in await entries_for_order(pool, order_id)] == [
-        "capture", "release", "payout", "payout:settled"
+        "capture",
+        "release",
+        "payout",
+        "payout:settled",
     ]
     assert (await engine.get(order_id)).json()["status"] == "settled"
 
@@ -145,7 +161,10 @@ async def _money_moved(pool, order_id: str) -> list:
         "SELECT operation, amount FROM sim.psp_operations WHERE order_id = $1 AND outcome = 'succeeded' ORDER BY idempotency_key", order_id
     )
     entries = await pool.fetch("SELECT idempotency_key FROM ledger_entries WHERE order_id = $1 ORDER BY id", order_id)
-    balances = await pool.fetch("SELECT code, balance FROM ledger_accounts WHERE code LIKE $1 OR code LIKE 'seller:seller_reset:%' ORDER BY code", f"escrow:{order_id}:%")
+    balances = await pool.fetch(
+        "SELECT code, balance FROM ledger_accounts WHERE code LIKE $1 OR code LIKE 'seller:seller_reset:%' ORDER BY code",
+        f"escrow:{order_id}:%",
+    )
     return [[tuple(r) for r in provider], [r[0] for r in entries], [tuple(r) for r in balances]]
 
 

@@ -1,6 +1,6 @@
 """What happens before the goods ship: declines, capture failures, cancellation and the ship-by deadline."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from domain import order_steps as steps
 from tests.integration.stack import token
@@ -32,7 +32,9 @@ async def test_capture_failure_needs_attention_and_an_operator_cancels(engine, p
 
     buyer_cancel = await engine.api.post(f"/v1/orders/{order_id}/cancel", headers=token("buyer", "buyer_a"))
     assert buyer_cancel.status_code == 409
-    cancelled = await engine.api.post(f"/v1/orders/{order_id}/cancel", json={"reason": "card cannot be captured"}, headers=token("operator", "ops"))
+    cancelled = await engine.api.post(
+        f"/v1/orders/{order_id}/cancel", json={"reason": "card cannot be captured"}, headers=token("operator", "ops")
+    )
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "cancelled"
     assert cancelled.json()["cancel_reason"] == "card cannot be captured"
@@ -40,7 +42,7 @@ async def test_capture_failure_needs_attention_and_an_operator_cancels(engine, p
 
 
 async def test_ship_by_lapsing_cancels_and_voids(engine, pool):
-    ship_by = (datetime.now(timezone.utc) + timedelta(seconds=3)).isoformat()
+    ship_by = (datetime.now(UTC) + timedelta(seconds=3)).isoformat()
     created = await engine.create(ship_by=ship_by)
     order_id = created["order_id"]
     cancelled = await engine.wait_for(order_id, "cancelled", timeout=30)

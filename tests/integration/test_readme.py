@@ -94,6 +94,7 @@ async def run_walkthrough(terminal: Terminal, engine: Engine) -> None:
     def status_is(expected):
         async def check(out, _):
             assert documents(out)[0]["status"] == expected, out
+
         return check
 
     async def settled():
@@ -106,13 +107,17 @@ async def run_walkthrough(terminal: Terminal, engine: Engine) -> None:
         assert balance["balances"] == [{"currency": "USD", "in_escrow": 0, "available": 0, "paid_out": 2260}]
         assert out.rstrip().endswith("ledger invariants hold")
 
-    await run_section(terminal, "Walkthrough", [
-        Step("token --role marketplace"),
-        Step(f'"order_id": "{README_WALK}"', check=created),
-        Step('# "status": "awaiting_confirmation"', prepare=carrier_delivers, check=status_is("awaiting_confirmation")),
-        Step("confirm-receipt", check=status_is("payout_pending")),
-        Step('# "status": "settled"', prepare=settled, check=paid_and_balanced),
-    ])
+    await run_section(
+        terminal,
+        "Walkthrough",
+        [
+            Step("token --role marketplace"),
+            Step(f'"order_id": "{README_WALK}"', check=created),
+            Step('# "status": "awaiting_confirmation"', prepare=carrier_delivers, check=status_is("awaiting_confirmation")),
+            Step("confirm-receipt", check=status_is("payout_pending")),
+            Step('# "status": "settled"', prepare=settled, check=paid_and_balanced),
+        ],
+    )
 
 
 async def test_walkthrough_takes_an_order_to_payout(terminal, engine):
@@ -152,6 +157,7 @@ async def test_runbook(terminal, engine, temporal, pool):
     def ends(status):
         async def check(_, fill):
             await engine.wait_for(fill["<order_id>"], status)
+
         return check
 
     async def retried(out, fill):
@@ -196,21 +202,25 @@ async def test_runbook(terminal, engine, temporal, pool):
         [decoded] = await codec.data_converter(await terminal.value("SETTLEMENT_PAYLOAD_KEYS")).payload_codec.decode([started])
         assert json.loads(decoded.data)["order_id"] == WALK  # histories written under the old key still decode
 
-    await run_section(terminal, "Runbook", [
-        Step("token --role operator"),
-        Step("settlement find", prepare=stuck_order, check=stuck_order_found),
-        Step("payout-accounts/<seller_id>", prepare=rejecting_seller, check=account_fixed),
-        Step("settlement retry <order_id>", prepare=fixed_payout, check=retried),
-        Step("/<order_id>/retry", prepare=fixed_payout, check=ends("settled")),
-        Step("/<order_id>/cancel", prepare=refused_capture, check=ends("cancelled")),
-        Step("temporal workflow show", prepare=settled_order, check=history_shown),
-        Step('<WorkflowTaskCompleted id> --reason "why"', prepare=settled_order, check=reset_moved_nothing),
-        Step("LastWorkflowTask", prepare=settled_order, check=reset_moved_nothing),
-        Step("--reapply-exclude Update", prepare=settled_order, check=reset_moved_nothing),
-        Step("settlement refresh", prepare=last_reset, check=refreshed),
-        Step("settlement replay", check=replayed),
-        Step("generate_key", check=rotated),
-    ])
+    await run_section(
+        terminal,
+        "Runbook",
+        [
+            Step("token --role operator"),
+            Step("settlement find", prepare=stuck_order, check=stuck_order_found),
+            Step("payout-accounts/<seller_id>", prepare=rejecting_seller, check=account_fixed),
+            Step("settlement retry <order_id>", prepare=fixed_payout, check=retried),
+            Step("/<order_id>/retry", prepare=fixed_payout, check=ends("settled")),
+            Step("/<order_id>/cancel", prepare=refused_capture, check=ends("cancelled")),
+            Step("temporal workflow show", prepare=settled_order, check=history_shown),
+            Step('<WorkflowTaskCompleted id> --reason "why"', prepare=settled_order, check=reset_moved_nothing),
+            Step("LastWorkflowTask", prepare=settled_order, check=reset_moved_nothing),
+            Step("--reapply-exclude Update", prepare=settled_order, check=reset_moved_nothing),
+            Step("settlement refresh", prepare=last_reset, check=refreshed),
+            Step("settlement replay", check=replayed),
+            Step("generate_key", check=rotated),
+        ],
+    )
     await engine.api.post(f"/v1/orders/{stuck['id']}/cancel", headers=token("operator", "ops"), json={"reason": "readme test done"})
     await engine.wait_for(stuck["id"], "cancelled")
 
@@ -251,8 +261,12 @@ class Orders:
     async def before_payout(self, order_id: str) -> int:
         """The last workflow task completed before the payout was scheduled: a reset point that re-runs it."""
         history = await self.temporal.client.get_workflow_handle(f"order-{order_id}").fetch_history()
-        payout = next(e.event_id for e in history.events if e.HasField("activity_task_scheduled_event_attributes")
-                      and e.activity_task_scheduled_event_attributes.activity_type.name == "payout_seller")
+        payout = next(
+            e.event_id
+            for e in history.events
+            if e.HasField("activity_task_scheduled_event_attributes")
+            and e.activity_task_scheduled_event_attributes.activity_type.name == "payout_seller"
+        )
         return max(e.event_id for e in history.events if e.HasField("workflow_task_completed_event_attributes") and e.event_id < payout)
 
     async def money_moved(self, pool, order_id: str) -> tuple:

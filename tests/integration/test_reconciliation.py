@@ -17,7 +17,10 @@ async def test_a_settled_order_reconciles_with_the_provider_s_listing(engine, po
     gateway = SimulatedPaymentGateway(engine.sim)
     records = await gateway.records(ProviderRecordQuery(order_id=order_id))
     assert [(r.operation, r.outcome, r.amount, r.currency) for r in records] == [
-        ("authorize", "succeeded", 3000, "USD"), ("capture", "succeeded", 3000, "USD"), ("payout", "succeeded", settled["amounts"]["paid_out"], "USD")]
+        ("authorize", "succeeded", 3000, "USD"),
+        ("capture", "succeeded", 3000, "USD"),
+        ("payout", "succeeded", settled["amounts"]["paid_out"], "USD"),
+    ]
     assert await check_books(pool, gateway) == []
     assert await check_books_at(database_url, services.sim_url) == []  # what `settlement check-invariants` runs
 
@@ -29,8 +32,10 @@ async def test_a_payout_the_ledger_never_made_is_a_drift(engine, pool):
     await engine.wait_for(order_id, "awaiting_shipment")
     gateway = SimulatedPaymentGateway(engine.sim)
     assert await check_books(pool, gateway) == []
-    paid = await engine.sim.post("/psp/payouts", json={"idempotency_key": f"rogue-{order_id}", "order_id": order_id, "seller_id": "seller_drift",
-                                                       "amount": 100, "currency": "USD"})
+    paid = await engine.sim.post(
+        "/psp/payouts",
+        json={"idempotency_key": f"rogue-{order_id}", "order_id": order_id, "seller_id": "seller_drift", "amount": 100, "currency": "USD"},
+    )
     assert paid.status_code == 200, paid.text
     assert await check_books(pool, gateway) == [f"order {order_id}: provider payout 100 but the ledger reserved 0 and settled 0"]
     # take the rogue payout back out of the provider's records, so that checks after this test see sound books

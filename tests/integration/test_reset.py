@@ -4,10 +4,10 @@ outcome before any provider call, the order parks with the reason, and the read 
 import asyncio
 import subprocess
 
-from runtime.binaries import executable
-from operations.tools import refresh_read_model
 from domain import order_steps as steps
 from domain.order_actions import RESOLVE_DISPUTE
+from operations.tools import refresh_read_model
+from runtime.binaries import executable
 from tests.integration.stack import token
 
 BUYER, SELLER, OPERATOR = token("buyer", "buyer_a"), token("seller", "seller_a"), token("operator", "ops")
@@ -16,15 +16,21 @@ BUYER, SELLER, OPERATOR = token("buyer", "buyer_a"), token("seller", "seller_a")
 async def _disputed_awaiting_decision(engine) -> str:
     order_id = (await engine.create())["order_id"]
     await engine.ship_and_deliver(order_id)
-    opened = await engine.api.post(f"/v1/orders/{order_id}/disputes", json={"reason": "damaged", "description": "box crushed"}, headers=BUYER)
+    opened = await engine.api.post(
+        f"/v1/orders/{order_id}/disputes", json={"reason": "damaged", "description": "box crushed"}, headers=BUYER
+    )
     assert opened.status_code == 201, opened.text
-    answered = await engine.api.post(f"/v1/orders/{order_id}/disputes/response", json={"evidence": "photos of careful packing"}, headers=SELLER)
+    answered = await engine.api.post(
+        f"/v1/orders/{order_id}/disputes/response", json={"evidence": "photos of careful packing"}, headers=SELLER
+    )
     assert answered.status_code == 200, answered.text
     return order_id
 
 
 async def _resolve(engine, order_id: str, outcome: str):
-    return await engine.api.post(f"/v1/orders/{order_id}/disputes/resolution", json={"outcome": outcome, "note": "reviewed"}, headers=OPERATOR)
+    return await engine.api.post(
+        f"/v1/orders/{order_id}/disputes/resolution", json={"outcome": outcome, "note": "reviewed"}, headers=OPERATOR
+    )
 
 
 async def _reset_to_before_the_decision(temporal, order_id: str) -> None:
@@ -32,15 +38,30 @@ async def _reset_to_before_the_decision(temporal, order_id: str) -> None:
     re-applying the update (so the order awaits a decision again)."""
     history = await temporal.client.get_workflow_handle(f"order-{order_id}").fetch_history()
     accepted = next(
-        e.event_id for e in history.events
+        e.event_id
+        for e in history.events
         if e.HasField("workflow_execution_update_accepted_event_attributes")
         and e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name == RESOLVE_DISPUTE
     )
-    reset_point = max(e.event_id for e in history.events if e.HasField("workflow_task_completed_event_attributes") and e.event_id < accepted)
+    reset_point = max(
+        e.event_id for e in history.events if e.HasField("workflow_task_completed_event_attributes") and e.event_id < accepted
+    )
     command = [
-        executable("temporal"), "workflow", "reset", "--address", temporal.client.service_client.config.target_host,
-        "--namespace", temporal.client.namespace, "--workflow-id", f"order-{order_id}", "--event-id", str(reset_point),
-        "--reapply-exclude", "Update", "--reason", "integration test: the operator changes the decision",
+        executable("temporal"),
+        "workflow",
+        "reset",
+        "--address",
+        temporal.client.service_client.config.target_host,
+        "--namespace",
+        temporal.client.namespace,
+        "--workflow-id",
+        f"order-{order_id}",
+        "--event-id",
+        str(reset_point),
+        "--reapply-exclude",
+        "Update",
+        "--reason",
+        "integration test: the operator changes the decision",
     ]
     done = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

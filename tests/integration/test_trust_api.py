@@ -4,11 +4,16 @@ absurd ids, signatures and event times (issue 8, items 1, 5, 6 and 10, API side)
 import asyncio
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tests.integration.stack import new_order, signed, token
 
-BUYER, SELLER, OPERATOR, MARKETPLACE = token("buyer", "buyer_a"), token("seller", "seller_a"), token("operator", "ops"), token("marketplace", "market_a")
+BUYER, SELLER, OPERATOR, MARKETPLACE = (
+    token("buyer", "buyer_a"),
+    token("seller", "seller_a"),
+    token("operator", "ops"),
+    token("marketplace", "market_a"),
+)
 JSON = {"Content-Type": "application/json"}
 
 
@@ -63,8 +68,12 @@ async def test_actions_on_a_finished_order_are_409_naming_its_status(engine):
     order_id = await _delivered_order(engine)
     assert (await engine.api.post(f"/v1/orders/{order_id}/confirm-receipt", headers=BUYER)).status_code == 200
     await engine.wait_for(order_id, "settled")
-    for path, headers, body in [("confirm-receipt", BUYER, None), ("retry", OPERATOR, None), ("cancel", OPERATOR, None),
-                                ("disputes", BUYER, {"reason": "damaged", "description": "too late"})]:
+    for path, headers, body in [
+        ("confirm-receipt", BUYER, None),
+        ("retry", OPERATOR, None),
+        ("cancel", OPERATOR, None),
+        ("disputes", BUYER, {"reason": "damaged", "description": "too late"}),
+    ]:
         response = await engine.api.post(f"/v1/orders/{order_id}/{path}", json=body, headers=headers)
         assert response.status_code == 409, (path, response.text)
         assert response.json()["detail"].startswith(f"order {order_id} is settled:"), path
@@ -114,10 +123,17 @@ async def test_absurd_ids_and_signature_timestamps_are_refused_never_500(engine)
         assert (await engine.api.get(path, headers=OPERATOR)).status_code == 422, path
     assert (await engine.api.get("/v1/orders", params={"buyer_id": "b\x00"}, headers=OPERATOR)).status_code == 422
     assert (await engine.api.post("/v1/orders/a%00b/retry", headers=OPERATOR)).status_code == 422
-    event = {"event_id": f"evt-{uuid.uuid4().hex}", "order_id": "no-such-order", "type": "shipped", "occurred_at": datetime.now(timezone.utc).isoformat()}
+    event = {
+        "event_id": f"evt-{uuid.uuid4().hex}",
+        "order_id": "no-such-order",
+        "type": "shipped",
+        "occurred_at": datetime.now(UTC).isoformat(),
+    }
     body = json.dumps(event).encode()
     for timestamp in ["9" * 5000, "9" * 40, "-1", "1e9"]:
-        response = await engine.api.post("/v1/webhooks/fulfillment", content=body, headers={**JSON, "X-Signature": f"t={timestamp},v1={'0' * 64}"})
+        response = await engine.api.post(
+            "/v1/webhooks/fulfillment", content=body, headers={**JSON, "X-Signature": f"t={timestamp},v1={'0' * 64}"}
+        )
         assert response.status_code == 401, timestamp
 
 
@@ -126,7 +142,7 @@ async def test_a_delivery_in_the_future_or_before_the_order_is_422_and_changes_n
     await engine.wait_for(order_id, "awaiting_shipment")
     assert (await engine.webhook(order_id, "shipped")).status_code == 202
     await engine.wait_for(order_id, "in_transit")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for occurred_at in [now - timedelta(days=3), now + timedelta(hours=1)]:
         event = {"event_id": f"evt-{uuid.uuid4().hex}", "order_id": order_id, "type": "delivered", "occurred_at": occurred_at.isoformat()}
         body, headers = signed(event)

@@ -44,7 +44,9 @@ async def test_rotated_secrets_any_v1_signature_is_accepted(engine):
     body, good = signed(event, secret=WEBHOOK_SECRET)
     _, old = signed(event, secret="retired-secret-retired")
     header = old["X-Signature"] + "," + good["X-Signature"].split(",", 1)[1]
-    response = await engine.api.post("/v1/webhooks/fulfillment", content=body, headers={"Content-Type": "application/json", "X-Signature": header})
+    response = await engine.api.post(
+        "/v1/webhooks/fulfillment", content=body, headers={"Content-Type": "application/json", "X-Signature": header}
+    )
     assert response.status_code == 202, response.text
     await engine.wait_for(order_id, "in_transit")
     await engine.webhook(order_id, "delivered")

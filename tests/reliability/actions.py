@@ -33,7 +33,9 @@ def next_action(path: Path, view: dict, took: Callable[[str], bool]) -> Action |
     if status == "awaiting_confirmation" and p.buyer == "confirm":
         return Action("confirm", "buyer", f"/v1/orders/{oid}/confirm-receipt")
     if status == "awaiting_confirmation" and p.buyer == "dispute":
-        return Action("dispute", "buyer", f"/v1/orders/{oid}/disputes", {"reason": "not_as_described", "description": "not what the listing showed"})
+        return Action(
+            "dispute", "buyer", f"/v1/orders/{oid}/disputes", {"reason": "not_as_described", "description": "not what the listing showed"}
+        )
     if status == "disputed":  # the read model shows a seller's answer only once it changes the status
         if p.seller_response and not took("respond"):
             return Action("respond", "seller", f"/v1/orders/{oid}/disputes/response", p.seller_response)

@@ -58,20 +58,28 @@ async def run(config: ChaosConfig) -> Outcome:
     print(f"chaos: {config}\n  logs in {log_dir}", flush=True)
     began = time.monotonic()
     async with running_cluster(log_dir, engine_settings(config)) as cluster:
-        async with httpx.AsyncClient(base_url=cluster.services.api_url, timeout=30) as api, \
-                httpx.AsyncClient(base_url=cluster.services.sim_url, timeout=30) as sim:
+        async with (
+            httpx.AsyncClient(base_url=cluster.services.api_url, timeout=30) as api,
+            httpx.AsyncClient(base_url=cluster.services.sim_url, timeout=30) as sim,
+        ):
             started = time.monotonic()
             prefix = f"chaos{config.seed}"
-            runs = [OrderRun(n, f"{prefix}-{n:04d}-{path.name}", path, order_body(f"{prefix}-{n:04d}-{path.name}", n, path, rng), started)
-                    for n, path in enumerate(assign(config.orders, rng))]
-            disruptions = Disruptions(cluster, config.kill_every, config.temporal_restarts, config.postgres_restarts, config.downtime, rng, started)
+            runs = [
+                OrderRun(n, f"{prefix}-{n:04d}-{path.name}", path, order_body(f"{prefix}-{n:04d}-{path.name}", n, path, rng), started)
+                for n, path in enumerate(assign(config.orders, rng))
+            ]
+            disruptions = Disruptions(
+                cluster, config.kill_every, config.temporal_restarts, config.postgres_restarts, config.downtime, rng, started
+            )
             disruptions.start(lambda: sum(r.done for r in runs) / len(runs))
             finished = await _drive_all(Endpoints(api, sim), runs, config, rng)
             await disruptions.finish(complete_restarts=finished)
             elapsed = time.monotonic() - started
             injected = (await sim.get("/sim/faults/injected")).json()
             problems, violations, operations = await verify(cluster.database_url, sim, runs)
-    return Outcome(config, runs, finished, elapsed, time.monotonic() - began, disruptions, injected, problems, violations, operations, log_dir)
+    return Outcome(
+        config, runs, finished, elapsed, time.monotonic() - began, disruptions, injected, problems, violations, operations, log_dir
+    )
 
 
 def main() -> int:
@@ -80,7 +88,9 @@ def main() -> int:
     try:
         outcome = asyncio.run(asyncio.wait_for(run(config), hard_limit))
     except TimeoutError:
-        print(f"chaos: FAILED: not over within {hard_limit:.0f} s (the time limit and {SETUP_AND_CHECKS_SECONDS} s to start, check and stop)")
+        print(
+            f"chaos: FAILED: not over within {hard_limit:.0f} s (the time limit and {SETUP_AND_CHECKS_SECONDS} s to start, check and stop)"
+        )
         return 1
     print(render(outcome), flush=True)
     return 0 if outcome.passed else 1

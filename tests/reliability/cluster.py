@@ -12,9 +12,9 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from runtime.binaries import executable
 from db.migrate import upgrade
 from domain.search_attributes import ALL as SEARCH_ATTRIBUTES
+from runtime.binaries import executable
 from runtime.services import ServiceProcesses
 from tests.embedded_pg import embedded_postgres_server
 from tests.integration.stack import JWT_SECRET, PAYLOAD_KEYS, WEBHOOK_SECRET, engine_database_url, free_port
@@ -35,8 +35,21 @@ class TemporalDevServer:
 
     async def start(self, timeout: float = 60.0) -> None:
         attributes = [arg for key in SEARCH_ATTRIBUTES for arg in ("--search-attribute", f"{key.name}=Keyword")]
-        command = [executable("temporal"), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(self.port), "--headless",
-                   "--db-filename", str(self.db_file), "--log-level", "warn", *attributes]
+        command = [
+            executable("temporal"),
+            "server",
+            "start-dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--headless",
+            "--db-filename",
+            str(self.db_file),
+            "--log-level",
+            "warn",
+            *attributes,
+        ]
         with open(self.log_file, "ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         async with asyncio.timeout(timeout):

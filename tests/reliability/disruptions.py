@@ -67,7 +67,9 @@ class Disruptions:
             await asyncio.sleep(0.5)
 
     async def _restarts(self, progress: Callable[[], float]) -> None:
-        plan = [("Temporal", self.cluster.restart_temporal)] * self.temporal_restarts + [("PostgreSQL", self.cluster.restart_postgres)] * self.postgres_restarts
+        plan = [("Temporal", self.cluster.restart_temporal)] * self.temporal_restarts + [
+            ("PostgreSQL", self.cluster.restart_postgres)
+        ] * self.postgres_restarts
         for i, (name, restart) in enumerate(plan):
             at = (i + 1) / (len(plan) + 2)
             while progress() < at:

@@ -52,12 +52,25 @@ PATHS = (
     Path("seller-refund", "refunded", REFUND, buyer="dispute", seller_response={"accept_refund": True}),
     Path("cancel", "cancelled", VOIDED, cancel_before_shipment=True),
     Path("declined", "payment_failed", {}, order={"payment_method": "pm_card_declined"}),
-    Path("capture-refused", "cancelled", VOIDED, order={"payment_method": "pm_card_capture_fails"}, attention={steps.CAPTURE.label: "cancel"}),
-    Path("payout-retry", "settled", SALE, order={"seller_id": "sim_payout_reject_{n}"}, attention={steps.PAYOUT.pay.label: "fix-account-and-retry"}),
+    Path(
+        "capture-refused", "cancelled", VOIDED, order={"payment_method": "pm_card_capture_fails"}, attention={steps.CAPTURE.label: "cancel"}
+    ),
+    Path(
+        "payout-retry",
+        "settled",
+        SALE,
+        order={"seller_id": "sim_payout_reject_{n}"},
+        attention={steps.PAYOUT.pay.label: "fix-account-and-retry"},
+    ),
     Path("fx-eur-usd", "settled", SALE, order={"currency": "EUR", "settlement_currency": "USD", "seller_id": "seller_usd"}),
     Path(
-        "fx-jpy-partial", "settled", PARTIAL_REFUND, order={"currency": "JPY", "settlement_currency": "EUR", "seller_id": "seller_eur"},
-        buyer="dispute", resolution="partial_refund", refund_share=Fraction(2, 5),
+        "fx-jpy-partial",
+        "settled",
+        PARTIAL_REFUND,
+        order={"currency": "JPY", "settlement_currency": "EUR", "seller_id": "seller_eur"},
+        buyer="dispute",
+        resolution="partial_refund",
+        refund_share=Fraction(2, 5),
     ),
 )
 

@@ -28,7 +28,11 @@ class Outcome:
     @property
     def missing_restarts(self) -> list[str]:
         planned = {"Temporal": self.config.temporal_restarts, "PostgreSQL": self.config.postgres_restarts}
-        return [f"{name}: {self.disruptions.restarts.get(name, 0)} of {n} restarts done" for name, n in planned.items() if self.disruptions.restarts.get(name, 0) < n]
+        return [
+            f"{name}: {self.disruptions.restarts.get(name, 0)} of {n} restarts done"
+            for name, n in planned.items()
+            if self.disruptions.restarts.get(name, 0) < n
+        ]
 
     @property
     def passed(self) -> bool:
@@ -43,7 +47,9 @@ def _paths_table(runs: list[OrderRun], problems: dict[str, list[str]]) -> list[s
             continue
         ended = Counter(r.status or "never seen" for r in mine)
         ok = sum(r.order_id not in problems for r in mine)
-        lines.append(f"  {path.name:<16}{path.outcome:<16}{len(mine):>7}{ok:>5}  " + ", ".join(f"{s} {n}" for s, n in sorted(ended.items())))
+        lines.append(
+            f"  {path.name:<16}{path.outcome:<16}{len(mine):>7}{ok:>5}  " + ", ".join(f"{s} {n}" for s, n in sorted(ended.items()))
+        )
     return lines
 
 
@@ -61,17 +67,23 @@ def _story(run: OrderRun, problems: list[str]) -> list[str]:
 def render(o: Outcome) -> str:
     d = o.disruptions
     lines = ["", f"chaos summary (seed {o.config.seed}, logs in {o.log_dir})"]
-    lines.append(f"  {len(o.runs)} orders in {o.elapsed:.0f} s (time limit {o.config.time_limit:.0f} s; wall time with start and stop {o.wall:.0f} s)")
+    lines.append(
+        f"  {len(o.runs)} orders in {o.elapsed:.0f} s (time limit {o.config.time_limit:.0f} s; wall time with start and stop {o.wall:.0f} s)"
+    )
     lines += _paths_table(o.runs, o.problems)
     lines.append("  faults injected: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in o.injected.items()))
-    lines.append(f"  worker killed with SIGKILL {d.worker_kills} times; processes that exited by themselves and were started again "
-                 f"(a worker started while a server is down exits): {d.unplanned_exits or 'none'}")
+    lines.append(
+        f"  worker killed with SIGKILL {d.worker_kills} times; processes that exited by themselves and were started again "
+        f"(a worker started while a server is down exits): {d.unplanned_exits or 'none'}"
+    )
     lines.append(f"  restarts: {d.restarts or 'none'}")
     lines += [f"    {e}" for e in d.events if "restart" in e or " back after " in e]
     server_errors = sum((r.server_errors for r in o.runs), Counter())
-    lines.append(f"  the runner: {sum(r.asked_again for r in o.runs)} actions asked again after an answer that did not say what happened; "
-                 f"5xx answers by status {dict(sorted(server_errors.items())) or 'none'}; "
-                 f"Idempotency-Keys stuck 'still running' for a minute: {sum(r.stuck_claims for r in o.runs)}")
+    lines.append(
+        f"  the runner: {sum(r.asked_again for r in o.runs)} actions asked again after an answer that did not say what happened; "
+        f"5xx answers by status {dict(sorted(server_errors.items())) or 'none'}; "
+        f"Idempotency-Keys stuck 'still running' for a minute: {sum(r.stuck_claims for r in o.runs)}"
+    )
     lines.append(f"  provider: {o.provider_operations} successful operations checked against each order's path")
     lines.append(f"  invariants: {'hold' if not o.violations else f'{len(o.violations)} violations'}")
     lines += [f"    {v}" for v in o.violations[:50]]

@@ -5,7 +5,7 @@ import base64
 import json
 import secrets
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -17,23 +17,33 @@ from api.order_workflows import NoRunningWorkflow
 from api.params import cursor_of, position_of
 from api.routers.webhooks import EVENT_CLOCK_SKEW, occurred_at_error
 from db import read_model
-from domain.order_state import OrderInput, OrderState
 from domain.fees import Fees
 from domain.order_request import Item
+from domain.order_state import OrderInput, OrderState
 from domain.statuses import OrderStatus
 from domain.webhook_signature import sign
 from runtime.settings import Settings
 
 # Fresh per run (a secret printed in the repository is refused); the JWT one is unused: tests give the principal.
 JWT_SECRET, WEBHOOK_SECRET = secrets.token_hex(32), secrets.token_hex(32)
-PLACED_AT = datetime.now(timezone.utc) - timedelta(days=1)
+PLACED_AT = datetime.now(UTC) - timedelta(days=1)
 
 
 def _order(order_id: str, status: OrderStatus) -> OrderState:
     order = OrderInput(
-        order_id=order_id, buyer_id="buyer_a", seller_id="seller_a", marketplace="market_a", currency="USD", settlement_currency="USD",
-        items=[Item(sku="mug", quantity=1, unit_price=1000)], shipping_fee=0, payment_method="pm_card_visa", placed_at=PLACED_AT,
-        ship_by=PLACED_AT + timedelta(days=5), deliver_by=PLACED_AT + timedelta(days=14), confirmation_window=timedelta(days=7),
+        order_id=order_id,
+        buyer_id="buyer_a",
+        seller_id="seller_a",
+        marketplace="market_a",
+        currency="USD",
+        settlement_currency="USD",
+        items=[Item(sku="mug", quantity=1, unit_price=1000)],
+        shipping_fee=0,
+        payment_method="pm_card_visa",
+        placed_at=PLACED_AT,
+        ship_by=PLACED_AT + timedelta(days=5),
+        deliver_by=PLACED_AT + timedelta(days=14),
+        confirmation_window=timedelta(days=7),
         fees=Fees(referral=80, fulfillment=250),
     )
     return OrderState.initial(order).model_copy(update={"status": status})
@@ -101,11 +111,17 @@ def _fields(response: httpx.Response) -> list[str]:
 
 
 @pytest.mark.parametrize("bad", ["a%00b", "%0A", "x" * 65, "has%20space", "%C3%BC", "-dash"])
-@pytest.mark.parametrize(("method", "path", "role"), [
-    ("GET", "/v1/orders/{}", "operator"), ("POST", "/v1/orders/{}/confirm-receipt", "buyer"), ("POST", "/v1/orders/{}/retry", "operator"),
-    ("POST", "/v1/orders/{}/disputes/resolution", "operator"), ("GET", "/v1/sellers/{}/balance", "operator"),
-    ("GET", "/v1/sellers/{}/statement", "operator"),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "role"),
+    [
+        ("GET", "/v1/orders/{}", "operator"),
+        ("POST", "/v1/orders/{}/confirm-receipt", "buyer"),
+        ("POST", "/v1/orders/{}/retry", "operator"),
+        ("POST", "/v1/orders/{}/disputes/resolution", "operator"),
+        ("GET", "/v1/sellers/{}/balance", "operator"),
+        ("GET", "/v1/sellers/{}/statement", "operator"),
+    ],
+)
 async def test_bad_ids_in_paths_are_422_naming_them(api, method, path, role, bad):
     response = await api.request(method, path.format(bad), headers=_as(role, "someone"))
     assert ("seller_id" if "sellers" in path else "order_id") in _fields(response)
@@ -116,17 +132,20 @@ async def test_bad_ids_in_list_filters_are_422(api, param):
     assert param in _fields(await api.get("/v1/orders", params={param: "a\x00b"}))
 
 
-@pytest.mark.parametrize("cursor", [
-    "1767225600000000~a\u0000b",  # an unstorable id
-    "17672256000000000~a",  # beyond the year 2286
-    base64.urlsafe_b64encode(json.dumps(["2026-01-01T00:00:00+00:00", "a"]).encode()).decode(),  # the former kind
-])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "1767225600000000~a\u0000b",  # an unstorable id
+        "17672256000000000~a",  # beyond the year 2286
+        base64.urlsafe_b64encode(json.dumps(["2026-01-01T00:00:00+00:00", "a"]).encode()).decode(),  # the former kind
+    ],
+)
 async def test_a_cursor_that_is_no_position_is_422(api, cursor):
     assert _fields(await api.get("/v1/orders", params={"cursor": cursor})) == ["cursor"]
 
 
 def test_a_cursor_names_a_position_exactly():
-    placed_at = datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
+    placed_at = datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
     assert position_of(cursor_of(placed_at, "ord:1")) == (placed_at, "ord:1")
 
 
@@ -202,8 +221,14 @@ async def test_an_action_on_someone_elses_finished_order_is_still_404(api):
 
 
 def _event(**overrides) -> dict:
-    return {"event_id": "evt-1", "order_id": "done-1", "type": "delivered", "occurred_at": datetime.now(timezone.utc).isoformat(),
-            "tracking": "T1", **overrides}
+    return {
+        "event_id": "evt-1",
+        "order_id": "done-1",
+        "type": "delivered",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "tracking": "T1",
+        **overrides,
+    }
 
 
 async def _webhook(api, body: bytes, signature: str | None = None) -> httpx.Response:
@@ -221,8 +246,11 @@ async def test_an_absurd_signature_timestamp_is_401(api, timestamp):
 
 @pytest.mark.parametrize(
     "when",
-    [lambda: datetime.now(timezone.utc) + EVENT_CLOCK_SKEW + timedelta(minutes=1), lambda: PLACED_AT - EVENT_CLOCK_SKEW - timedelta(minutes=1),
-     lambda: datetime(2000, 1, 1, tzinfo=timezone.utc)],
+    [
+        lambda: datetime.now(UTC) + EVENT_CLOCK_SKEW + timedelta(minutes=1),
+        lambda: PLACED_AT - EVENT_CLOCK_SKEW - timedelta(minutes=1),
+        lambda: datetime(2000, 1, 1, tzinfo=UTC),
+    ],
     ids=["future", "before-placement", "long-ago"],
 )
 async def test_an_event_in_the_future_or_before_the_order_is_422_naming_occurred_at(api, when):
@@ -233,7 +261,7 @@ async def test_an_event_in_the_future_or_before_the_order_is_422_naming_occurred
 
 
 def test_the_clock_skew_is_allowed_both_ways():
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     assert occurred_at_error(now + EVENT_CLOCK_SKEW, now, now) is None
     assert occurred_at_error(now - EVENT_CLOCK_SKEW, now, now) is None
     assert occurred_at_error(now + EVENT_CLOCK_SKEW + timedelta(seconds=1), now, now)
@@ -278,10 +306,19 @@ async def test_an_oversized_event_is_413(api):
 
 async def test_every_authenticated_post_documents_the_idempotency_key_and_the_webhook_does_not(api):
     spec = (await api.get("/openapi.json")).json()
-    posts = {path: op for path, item in spec["paths"].items() for method, op in item.items() if method == "post" and path.startswith("/v1/")}
-    assert {"/v1/orders", "/v1/orders/{order_id}/confirm-receipt", "/v1/orders/{order_id}/cancel", "/v1/orders/{order_id}/retry",
-            "/v1/orders/{order_id}/disputes", "/v1/orders/{order_id}/disputes/response",
-            "/v1/orders/{order_id}/disputes/resolution", "/v1/webhooks/fulfillment"} == set(posts)
+    posts = {
+        path: op for path, item in spec["paths"].items() for method, op in item.items() if method == "post" and path.startswith("/v1/")
+    }
+    assert {
+        "/v1/orders",
+        "/v1/orders/{order_id}/confirm-receipt",
+        "/v1/orders/{order_id}/cancel",
+        "/v1/orders/{order_id}/retry",
+        "/v1/orders/{order_id}/disputes",
+        "/v1/orders/{order_id}/disputes/response",
+        "/v1/orders/{order_id}/disputes/resolution",
+        "/v1/webhooks/fulfillment",
+    } == set(posts)
     for path, op in posts.items():
         keys = [p for p in op.get("parameters", []) if p["name"] == "Idempotency-Key"]
         assert len(keys) == (0 if path == "/v1/webhooks/fulfillment" else 1), path

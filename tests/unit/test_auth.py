@@ -16,16 +16,28 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import Depends, FastAPI
 from typer.testing import CliRunner
 
-from operations import cli
 from api import problems
 from api.auth import Principal, Role, TokenRefused, mint_token, require
+from operations import cli
 from runtime.settings import Settings
 
 SETTINGS = Settings(settlement_jwt_secret=secrets.token_hex(32), settlement_webhook_secret=secrets.token_hex(32))
-SAFE_DETAILS = {f"invalid bearer token: {reason}" for reason in (
-    "expired", "not valid yet", "wrong audience", "wrong issuer", "algorithm not allowed", "bad signature",
-    "unknown signing key", "malformed", "invalid", "unknown role or subject",
-    *(f"missing claim {claim}" for claim in ("sub", "role", "iat", "exp", "iss", "aud")))}
+SAFE_DETAILS = {
+    f"invalid bearer token: {reason}"
+    for reason in (
+        "expired",
+        "not valid yet",
+        "wrong audience",
+        "wrong issuer",
+        "algorithm not allowed",
+        "bad signature",
+        "unknown signing key",
+        "malformed",
+        "invalid",
+        "unknown role or subject",
+        *(f"missing claim {claim}" for claim in ("sub", "role", "iat", "exp", "iss", "aud")),
+    )
+}
 
 
 def make_app(settings: Settings = SETTINGS) -> FastAPI:
@@ -71,22 +83,30 @@ async def test_every_claim_is_required(missing):
     assert answer.json()["detail"] == f"invalid bearer token: missing claim {missing}"
 
 
-@pytest.mark.parametrize(("changes", "reason"), [
-    ({"exp": int(time.time()) - 3600}, "expired"),
-    ({"iat": int(time.time()) + 3600}, "not valid yet"),
-    ({"iss": "someone-else"}, "wrong issuer"),
-    ({"aud": "another-api"}, "wrong audience"),
-    ({"role": "admin"}, "unknown role or subject"),
-])
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"exp": int(time.time()) - 3600}, "expired"),
+        ({"iat": int(time.time()) + 3600}, "not valid yet"),
+        ({"iss": "someone-else"}, "wrong issuer"),
+        ({"aud": "another-api"}, "wrong audience"),
+        ({"role": "admin"}, "unknown role or subject"),
+    ],
+)
 async def test_refusals_give_our_reason_not_the_librarys(changes, reason):
     answer = await call(hs256(claims(**changes)))
     assert answer.status_code == 401
     assert answer.json()["detail"] == f"invalid bearer token: {reason}"
 
 
-@pytest.mark.parametrize("token", [
-    "not-a-jwt", hs256(claims(), secret=secrets.token_hex(32)), jwt.encode(claims(), None, algorithm="none"),
-])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "not-a-jwt",
+        hs256(claims(), secret=secrets.token_hex(32)),
+        jwt.encode(claims(), None, algorithm="none"),
+    ],
+)
 async def test_forged_or_garbled_tokens_are_refused_with_a_safe_detail(token):
     answer = await call(token)
     assert answer.status_code == 401 and answer.json()["detail"] in SAFE_DETAILS
@@ -150,6 +170,7 @@ def test_the_token_command_signs_with_make_runs_secret(monkeypatch, tmp_path):
 
 # ---- RS256 against an identity provider's JWKS, served on 127.0.0.1 ----------------------------------------------
 
+
 def rsa_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
@@ -180,8 +201,12 @@ def idp():
 
 
 def jwks_settings(url: str) -> Settings:
-    return Settings(settlement_jwt_jwks_url=url, settlement_webhook_secret=secrets.token_hex(32),
-                    settlement_jwt_issuer="https://idp.example", settlement_jwt_audience="settlement-api")
+    return Settings(
+        settlement_jwt_jwks_url=url,
+        settlement_webhook_secret=secrets.token_hex(32),
+        settlement_jwt_issuer="https://idp.example",
+        settlement_jwt_audience="settlement-api",
+    )
 
 
 def rs256(key: rsa.RSAPrivateKey, kid: str = "idp-1", **changes) -> str:
@@ -222,7 +247,6 @@ async def test_jwks_unreachable_is_a_503_not_a_401():
     answer = await call(rs256(rsa_key()), jwks_settings(f"http://127.0.0.1:{free_port()}/jwks.json"))
     assert answer.status_code == 503 and answer.headers["retry-after"]
     assert answer.json()["detail"] == "the identity provider's signing keys are unavailable; try again"
-
 
 
 @pytest.mark.parametrize("sub", ["", "buyer\x00a", "line\nbreak", "x" * 256])

@@ -16,8 +16,12 @@ def json_payload(text: str) -> Payload:
     return Payload(metadata={"encoding": b"json/plain"}, data=text.encode())
 
 
-PAYLOADS = [json_payload('{"order_id":"o-1","amount":2500}'), json_payload('"hello"'),
-            Payload(metadata={"encoding": b"binary/null"}), Payload(metadata={"encoding": b"binary/plain"}, data=bytes(range(256)))]
+PAYLOADS = [
+    json_payload('{"order_id":"o-1","amount":2500}'),
+    json_payload('"hello"'),
+    Payload(metadata={"encoding": b"binary/null"}),
+    Payload(metadata={"encoding": b"binary/plain"}, data=bytes(range(256))),
+]
 
 
 async def test_round_trip():
@@ -82,14 +86,17 @@ def test_parse_keys():
     assert keys == {"kid2": base64.b64decode(k2), "kid1": base64.b64decode(k1)}
 
 
-@pytest.mark.parametrize("spec, message", [
-    ("", "#1 must look like KEY_ID:BASE64KEY"),
-    ("kid1", "#1 must look like KEY_ID:BASE64KEY"),
-    (f"kid1:{base64.b64encode(KEY1).decode()},:abc", "#2 must look like"),
-    ("kid1:not base64!", "'kid1' is not valid base64"),
-    (f"kid1:{base64.b64encode(b'x' * 16).decode()}", "'kid1' must decode to 32 bytes, got 16"),
-    (f"a:{base64.b64encode(KEY1).decode()},a:{base64.b64encode(KEY2).decode()}", "'a' appears twice"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("", "#1 must look like KEY_ID:BASE64KEY"),
+        ("kid1", "#1 must look like KEY_ID:BASE64KEY"),
+        (f"kid1:{base64.b64encode(KEY1).decode()},:abc", "#2 must look like"),
+        ("kid1:not base64!", "'kid1' is not valid base64"),
+        (f"kid1:{base64.b64encode(b'x' * 16).decode()}", "'kid1' must decode to 32 bytes, got 16"),
+        (f"a:{base64.b64encode(KEY1).decode()},a:{base64.b64encode(KEY2).decode()}", "'a' appears twice"),
+    ],
+)
 def test_parse_keys_errors(spec, message):
     with pytest.raises(ValueError, match=message):
         parse_keys(spec)

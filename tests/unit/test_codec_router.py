@@ -5,8 +5,8 @@ import secrets
 import httpx
 import pytest
 from fastapi import FastAPI
-from pydantic import ValidationError
 from google.protobuf.json_format import MessageToDict
+from pydantic import ValidationError
 from temporalio.api.common.v1 import Payload
 
 from api import problems
@@ -16,10 +16,13 @@ from runtime.codec import EncryptionCodec
 from runtime.settings import Settings
 
 UI = "http://127.0.0.1:8233"
-SETTINGS = Settings(settlement_jwt_secret=secrets.token_hex(32), settlement_webhook_secret=secrets.token_hex(32),
-                    settlement_codec_ui_origin=UI + "/")
-PAYLOADS = [MessageToDict(Payload(metadata={"encoding": b"json/plain"}, data=b'{"order_id":"o-1"}')),
-            MessageToDict(Payload(metadata={"encoding": b"binary/null"}))]
+SETTINGS = Settings(
+    settlement_jwt_secret=secrets.token_hex(32), settlement_webhook_secret=secrets.token_hex(32), settlement_codec_ui_origin=UI + "/"
+)
+PAYLOADS = [
+    MessageToDict(Payload(metadata={"encoding": b"json/plain"}, data=b'{"order_id":"o-1"}')),
+    MessageToDict(Payload(metadata={"encoding": b"binary/null"})),
+]
 
 
 def make_app(settings: Settings = SETTINGS, codec: EncryptionCodec | None = EncryptionCodec("kid1", {"kid1": b"\x07" * 32})) -> FastAPI:
@@ -33,8 +36,16 @@ def make_app(settings: Settings = SETTINGS, codec: EncryptionCodec | None = Encr
 
 def local(**changes) -> Settings:
     """make run's settings: local mode, the UI origin from TEMPORAL_UI_URL, anonymous decoding allowed."""
-    return Settings(**{**SETTINGS.model_dump(), "settlement_codec_ui_origin": None, "settlement_local_mode": True,
-                       "settlement_codec_allow_anonymous": True, "temporal_ui_url": UI + "/", **changes})
+    return Settings(
+        **{
+            **SETTINGS.model_dump(),
+            "settlement_codec_ui_origin": None,
+            "settlement_local_mode": True,
+            "settlement_codec_allow_anonymous": True,
+            "temporal_ui_url": UI + "/",
+            **changes,
+        }
+    )
 
 
 def client(app: FastAPI) -> httpx.AsyncClient:
@@ -111,8 +122,10 @@ async def test_undecryptable_payloads_are_a_400_naming_no_key_id():
     tampered.data = tampered.data[:-1] + bytes([tampered.data[-1] ^ 1])
     truncated = Payload(metadata=tampered.metadata, data=tampered.data[:10])
     async with client(make_app(codec=codec)) as c:
-        answers = [await c.post("/codec/decode", json={"payloads": [MessageToDict(p)]}, headers=bearer(Role.OPERATOR))
-                   for p in (foreign, tampered, truncated)]
+        answers = [
+            await c.post("/codec/decode", json={"payloads": [MessageToDict(p)]}, headers=bearer(Role.OPERATOR))
+            for p in (foreign, tampered, truncated)
+        ]
     for answer in answers:
         assert answer.status_code == 400
         assert "kid" not in answer.text, answer.text
@@ -148,7 +161,9 @@ async def test_post_answers_carry_the_ui_origin():
     async with client(make_app()) as c:
         ok = await c.post("/codec/encode", json={"payloads": PAYLOADS}, headers=bearer(Role.OPERATOR) | {"Origin": UI})
         denied = await c.post("/codec/encode", json={"payloads": PAYLOADS}, headers={"Origin": UI})
-        other = await c.post("/codec/encode", json={"payloads": PAYLOADS}, headers=bearer(Role.OPERATOR) | {"Origin": "http://evil.example"})
+        other = await c.post(
+            "/codec/encode", json={"payloads": PAYLOADS}, headers=bearer(Role.OPERATOR) | {"Origin": "http://evil.example"}
+        )
     assert ok.status_code == 200 and ok.headers["access-control-allow-origin"] == UI
     assert denied.status_code == 401 and denied.headers["access-control-allow-origin"] == UI
     assert other.status_code == 200 and "access-control-allow-origin" not in other.headers

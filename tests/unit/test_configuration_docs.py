@@ -22,7 +22,7 @@ def _documented_defaults() -> dict[str, str]:
         names = [name for name in (row["names"], row["second"]) if name]
         values = [value.strip("` ") for value in row["defaults"].split(" / ")]
         if len(values) == len(names) and not any("." in name for name in names):
-            documented.update(zip(names, values))
+            documented.update(zip(names, values, strict=True))
     return documented
 
 

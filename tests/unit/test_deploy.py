@@ -30,6 +30,7 @@ CONDITIONS = {"service_started", "service_healthy", "service_completed_successfu
 
 # ---- the compose file -------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -104,8 +105,7 @@ def test_the_expected_services_exist_and_no_simulator(services):
 
 
 def test_api_worker_and_migrate_run_one_image_built_from_the_dockerfile(services):
-    images = {name: (services[name].get("image"), json.dumps(services[name].get("build"), sort_keys=True))
-              for name in APP_SERVICES}
+    images = {name: (services[name].get("image"), json.dumps(services[name].get("build"), sort_keys=True)) for name in APP_SERVICES}
     assert len(set(images.values())) == 1, images
     image, build = services["api"]["image"], services["api"]["build"]
     assert image
@@ -227,8 +227,9 @@ def test_one_ledger_database_separate_from_temporals(services):
 def test_migrations_run_as_the_owner_and_the_engine_as_a_restricted_role(services):
     owner, engine = ledger_urls(services)
     assert owner.username != engine.username
-    passwords = [split_dsn(environment(services[name])[key])[1]
-                 for name, key in (("migrate", "DATABASE_OWNER_URL"), ("api", "DATABASE_URL"))]
+    passwords = [
+        split_dsn(environment(services[name])[key])[1] for name, key in (("migrate", "DATABASE_OWNER_URL"), ("api", "DATABASE_URL"))
+    ]
     assert passwords[0] != passwords[1], "each role its own password"
     assert "DATABASE_URL" not in environment(services["migrate"])
     for name in ("api", "worker"):

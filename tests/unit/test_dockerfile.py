@@ -57,8 +57,7 @@ def test_the_image_is_python_3_11_slim(dockerfile):
         if keyword == "ARG" and "=" in rest:
             name, _, value = rest.partition("=")
             args.setdefault(name, value.strip('"'))
-    bases = [re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], rest.split()[0])
-             for keyword, rest, _ in dockerfile if keyword == "FROM"]
+    bases = [re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], rest.split()[0]) for keyword, rest, _ in dockerfile if keyword == "FROM"]
     assert bases and set(bases) == {"python:3.11-slim"}, bases
 
 

@@ -1,14 +1,13 @@
 """domain/fees.py: referral (8 %, at least a minimum) and per-unit fulfillment fees, never more than the total."""
 
 import math
-from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.currency import exponent
-from domain.fees import DEFAULT_FEE_SCHEDULE, FeeSchedule, Fees, compute_fees
+from domain.fees import DEFAULT_FEE_SCHEDULE, Fees, FeeSchedule, compute_fees
 
 SAMPLE_CURRENCIES = ["USD", "EUR", "GBP", "JPY", "KRW", "CLP", "XOF", "KWD", "BHD", "TND", "CHF", "INR", "OMR"]
 

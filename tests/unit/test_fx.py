@@ -2,7 +2,7 @@
 quotes from the simulated source's rates)."""
 
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 
@@ -12,16 +12,24 @@ from hypothesis import strategies as st
 
 from domain.fees import compute_fees
 from domain.fx import FxQuote, convert
-from domain.ledger import release_entry, reimbursement_entry, settled_amount
+from domain.ledger import reimbursement_entry, release_entry, settled_amount
 from simulators import reference_rates
 
 CURRENCIES = sorted(reference_rates.UNITS_PER_USD)
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def quote(base: str, target: str, spread_bps: int = 50) -> FxQuote:
     mid = reference_rates.mid_rate(base, target)
-    return FxQuote(base=base, quote=target, mid_rate=mid, rate=reference_rates.client_rate(mid, spread_bps), spread_bps=spread_bps, source="test", locked_at=NOW)
+    return FxQuote(
+        base=base,
+        quote=target,
+        mid_rate=mid,
+        rate=reference_rates.client_rate(mid, spread_bps),
+        spread_bps=spread_bps,
+        source="test",
+        locked_at=NOW,
+    )
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,22 @@ from domain.statuses import OrderStatus
 from runtime.settings import Settings
 
 OPERATION_IDS = {
-    "createOrder", "getOrder", "listOrders", "confirmReceipt", "cancelOrder", "retryOrder", "openDispute", "respondToDispute",
-    "resolveDispute", "fulfillmentWebhook", "sellerBalance", "sellerStatement", "healthz", "readyz", "metrics", "encodePayloads",
+    "createOrder",
+    "getOrder",
+    "listOrders",
+    "confirmReceipt",
+    "cancelOrder",
+    "retryOrder",
+    "openDispute",
+    "respondToDispute",
+    "resolveDispute",
+    "fulfillmentWebhook",
+    "sellerBalance",
+    "sellerStatement",
+    "healthz",
+    "readyz",
+    "metrics",
+    "encodePayloads",
     "decodePayloads",
 }
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
@@ -69,18 +83,21 @@ def test_every_error_answer_is_a_problem_document(spec):
     assert not {"HTTPValidationError", "ValidationError"} & set(spec["components"]["schemas"])
 
 
-@pytest.mark.parametrize(("operation_id", "statuses"), [
-    ("createOrder", {"400", "401", "403", "409", "413", "422", "503"}),
-    ("getOrder", {"401", "404", "422", "503"}),
-    ("listOrders", {"401", "422", "503"}),
-    ("confirmReceipt", {"401", "403", "404", "409", "413", "422", "503"}),
-    ("resolveDispute", {"400", "401", "403", "404", "409", "413", "422", "503"}),
-    ("fulfillmentWebhook", {"401", "404", "413", "422", "503"}),
-    ("sellerStatement", {"401", "403", "404", "422", "503"}),
-    ("readyz", {"503"}),
-    ("healthz", set()),
-    ("decodePayloads", {"400", "401", "403", "404", "413", "422", "503"}),
-])
+@pytest.mark.parametrize(
+    ("operation_id", "statuses"),
+    [
+        ("createOrder", {"400", "401", "403", "409", "413", "422", "503"}),
+        ("getOrder", {"401", "404", "422", "503"}),
+        ("listOrders", {"401", "422", "503"}),
+        ("confirmReceipt", {"401", "403", "404", "409", "413", "422", "503"}),
+        ("resolveDispute", {"400", "401", "403", "404", "409", "413", "422", "503"}),
+        ("fulfillmentWebhook", {"401", "404", "413", "422", "503"}),
+        ("sellerStatement", {"401", "403", "404", "422", "503"}),
+        ("readyz", {"503"}),
+        ("healthz", set()),
+        ("decodePayloads", {"400", "401", "403", "404", "413", "422", "503"}),
+    ],
+)
 def test_each_operation_lists_the_errors_it_can_give(spec, operation_id, statuses):
     operation = next(op for _, _, op in _operations(spec) if op["operationId"] == operation_id)
     assert {s for s in operation["responses"] if int(s) >= 400} == statuses
@@ -134,10 +151,13 @@ def test_the_statement_is_json_or_csv(spec):
     assert content["text/csv"]["schema"]["type"] == "string"
 
 
-@pytest.mark.parametrize(("schema", "property", "good", "bad"), [
-    ("DisputeRequest", "description", "line one\r\n\tline two", "bell\x07"),
-    ("CancelBody", "reason", "changed my mind", "c1\x85"),
-])
+@pytest.mark.parametrize(
+    ("schema", "property", "good", "bad"),
+    [
+        ("DisputeRequest", "description", "line one\r\n\tline two", "bell\x07"),
+        ("CancelBody", "reason", "changed my mind", "c1\x85"),
+    ],
+)
 def test_text_rules_are_patterns(spec, schema, property, good, bad):
     rule = jsonschema_rs.validator_for(spec["components"]["schemas"][schema]["properties"][property])
     assert rule.is_valid(good) and not rule.is_valid(bad)

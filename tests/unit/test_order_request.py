@@ -1,10 +1,9 @@
 """domain/order_request.py: the order request's field validation and deadline resolution."""
 
-from datetime import datetime, timedelta, timezone
-
-import pytest
+from datetime import UTC, datetime, timedelta
 from typing import get_args
 
+import pytest
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
@@ -13,7 +12,7 @@ from domain.currency import CONVERTIBLE, convertible
 from domain.json_schema import EXACT_IN_A_FLOAT, WHOLE_NUMBER
 from domain.order_request import Item, OrderRequest, PlacementPolicy, resolve_deadlines
 
-PLACED_AT = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+PLACED_AT = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 POLICY = PlacementPolicy()
 
 
@@ -37,7 +36,9 @@ def error_locations(exc: ValidationError) -> list[tuple]:
 
 
 def test_valid_request_totals():
-    req = OrderRequest.model_validate(request_data(items=[{"sku": "a", "quantity": 2, "unit_price": 1500}, {"sku": "b", "quantity": 1, "unit_price": 99}]))
+    req = OrderRequest.model_validate(
+        request_data(items=[{"sku": "a", "quantity": 2, "unit_price": 1500}, {"sku": "b", "quantity": 1, "unit_price": 99}])
+    )
     assert req.units == 3
     assert req.total == 2 * 1500 + 99 + 500
 
@@ -91,8 +92,10 @@ def test_the_schema_names_the_currencies_an_order_may_settle_in():
     assert narrowed == [{"settlement_currency": {"type": "null"}}, {"currency": {"enum": sorted(CONVERTIBLE)}}]
 
 
-@pytest.mark.parametrize(("currency", "settlement_currency", "allowed"),
-                         [("USD", "EUR", True), ("NGN", "NGN", True), ("USD", "NGN", False), ("NGN", "EUR", False)])
+@pytest.mark.parametrize(
+    ("currency", "settlement_currency", "allowed"),
+    [("USD", "EUR", True), ("NGN", "NGN", True), ("USD", "NGN", False), ("NGN", "EUR", False)],
+)
 def test_an_order_settles_in_its_own_currency_or_converts_between_the_engine_s_currencies(currency, settlement_currency, allowed):
     assert convertible(currency, settlement_currency) is allowed
 
@@ -109,7 +112,9 @@ def test_negative_shipping_fee_is_rejected():
     assert ("shipping_fee",) in error_locations(exc.value)
 
 
-@pytest.mark.parametrize("order_id", ["", "has space", " lead", "x" * 65, "-starts-with-dash", "semi;colon", "new\nline", "trailing\n", "ünicode"])
+@pytest.mark.parametrize(
+    "order_id", ["", "has space", " lead", "x" * 65, "-starts-with-dash", "semi;colon", "new\nline", "trailing\n", "ünicode"]
+)
 def test_bad_order_id_is_rejected(order_id):
     with pytest.raises(ValidationError) as exc:
         OrderRequest.model_validate(request_data(order_id=order_id))
@@ -214,7 +219,6 @@ def test_an_item_refuses_unknown_properties():
     with pytest.raises(ValidationError) as exc:
         Item.model_validate({"sku": "a", "quantity": 1, "unit_price": 100, "discount": 5})
     assert ("discount",) in error_locations(exc.value)
-
 
 
 def _constraints(field: FieldInfo) -> list:

@@ -47,10 +47,13 @@ def served(monkeypatch) -> list[dict]:
     return calls
 
 
-@pytest.mark.parametrize(("command", "asgi_app", "port_variable", "default_port"), [
-    ("api", "api.main:app", "SETTLEMENT_API_PORT", 8000),
-    ("simulators", "simulators.main:app", "SETTLEMENT_SIM_PORT", 8100),
-])
+@pytest.mark.parametrize(
+    ("command", "asgi_app", "port_variable", "default_port"),
+    [
+        ("api", "api.main:app", "SETTLEMENT_API_PORT", 8000),
+        ("simulators", "simulators.main:app", "SETTLEMENT_SIM_PORT", 8100),
+    ],
+)
 def test_the_http_processes_are_uvicorn_with_the_installed_logging(served, monkeypatch, command, asgi_app, port_variable, default_port):
     monkeypatch.delenv(port_variable, raising=False)
     assert CliRunner().invoke(app, [command]).exit_code == 0

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from runtime import launcher
 from domain.secrets import PUBLISHED_SECRETS, check_secret
+from runtime import launcher
 from runtime.settings import LocalData, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,9 +66,11 @@ def test_local_mode_relaxes_no_secret_rule():
 def test_every_secret_of_a_rotation_must_pass():
     assert Settings(settlement_jwt_secret=GOOD, settlement_webhook_secret=f"{GOOD}, {OTHER}").settlement_webhook_secret
     assert "SETTLEMENT_WEBHOOK_SECRET (secret #2) must be at least 32 bytes" in refusal(
-        settlement_jwt_secret=GOOD, settlement_webhook_secret=f"{GOOD},short")
+        settlement_jwt_secret=GOOD, settlement_webhook_secret=f"{GOOD},short"
+    )
     assert "SETTLEMENT_WEBHOOK_SECRET (secret #1) is a value published" in refusal(
-        settlement_jwt_secret=GOOD, settlement_webhook_secret=f"{OLD_DEFAULTS[1]},{OTHER}")
+        settlement_jwt_secret=GOOD, settlement_webhook_secret=f"{OLD_DEFAULTS[1]},{OTHER}"
+    )
     assert "secret #2" in refusal(settlement_jwt_secret=GOOD, settlement_webhook_secret=f"{GOOD},")
 
 
@@ -118,23 +120,29 @@ def start(command: list[str], **env) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=60)
 
 
-@pytest.mark.parametrize("command", [[sys.executable, "-m", "operations.cli", "worker"],
-                                     [sys.executable, "-m", "operations.cli", "api", "--port", "1"]],
-                         ids=["worker", "api"])
+@pytest.mark.parametrize(
+    "command",
+    [[sys.executable, "-m", "operations.cli", "worker"], [sys.executable, "-m", "operations.cli", "api", "--port", "1"]],
+    ids=["worker", "api"],
+)
 def test_the_worker_and_the_api_refuse_to_start_with_one_line(command):
     result = start(command, SETTLEMENT_JWT_SECRET=GOOD, SETTLEMENT_WEBHOOK_SECRET=OLD_DEFAULTS[1])
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1] == (
         "settlement: refusing to start: SETTLEMENT_WEBHOOK_SECRET is a value published in the source repository; "
-        "generate one with `openssl rand -hex 32`")
+        "generate one with `openssl rand -hex 32`"
+    )
 
 
 def test_the_simulators_refuse_to_start_without_a_webhook_secret():
     result = start([sys.executable, "-m", "uvicorn", "simulators.main:app", "--port", "1"], DATABASE_URL="postgresql:///none")
     assert result.returncode != 0 and "settlement_webhook_secret" in result.stderr.lower()
-    short = start([sys.executable, "-m", "uvicorn", "simulators.main:app", "--port", "1"], DATABASE_URL="postgresql:///none",
-                  SETTLEMENT_WEBHOOK_SECRET=f"{GOOD},short")
+    short = start(
+        [sys.executable, "-m", "uvicorn", "simulators.main:app", "--port", "1"],
+        DATABASE_URL="postgresql:///none",
+        SETTLEMENT_WEBHOOK_SECRET=f"{GOOD},short",
+    )
     assert short.returncode != 0 and "SETTLEMENT_WEBHOOK_SECRET (secret #2) must be at least 32 bytes" in short.stderr
     assert "Traceback" not in result.stderr + short.stderr
 
@@ -151,6 +159,7 @@ def test_the_simulated_network_signs_with_the_newest_secret(monkeypatch):
 
 
 # ---- make run's generated secrets --------------------------------------------------------------------------------
+
 
 def test_make_run_generates_its_secrets_once_readable_by_its_owner_only(monkeypatch, tmp_path):
     monkeypatch.setenv("SETTLEMENT_DATA_DIR", str(tmp_path))

@@ -43,7 +43,10 @@ def test_address_and_namespace_as_make_run_and_the_test_stacks_set_them():
 def test_temporal_cloud_with_an_api_key_turns_tls_on():
     env = {"TEMPORAL_ADDRESS": "eu-west-1.aws.api.temporal.io:7233", "TEMPORAL_NAMESPACE": "settlement.a1b2c", "TEMPORAL_API_KEY": "key"}
     assert connect_config(SETTINGS, env) == {
-        "target_host": "eu-west-1.aws.api.temporal.io:7233", "namespace": "settlement.a1b2c", "api_key": "key", "tls": True,
+        "target_host": "eu-west-1.aws.api.temporal.io:7233",
+        "namespace": "settlement.a1b2c",
+        "api_key": "key",
+        "tls": True,
     }
 
 
@@ -51,20 +54,34 @@ def test_mtls_reads_the_client_certificate_key_and_server_ca(tmp_path):
     for name in ("client.pem", "client.key", "ca.pem"):
         (tmp_path / name).write_text(f"-----{name}-----")
     env = {
-        "TEMPORAL_ADDRESS": "temporal.internal:7233", "TEMPORAL_NAMESPACE": "settlement",
-        "TEMPORAL_TLS_CLIENT_CERT_PATH": str(tmp_path / "client.pem"), "TEMPORAL_TLS_CLIENT_KEY_PATH": str(tmp_path / "client.key"),
-        "TEMPORAL_TLS_SERVER_CA_CERT_PATH": str(tmp_path / "ca.pem"), "TEMPORAL_TLS_SERVER_NAME": "temporal.internal",
+        "TEMPORAL_ADDRESS": "temporal.internal:7233",
+        "TEMPORAL_NAMESPACE": "settlement",
+        "TEMPORAL_TLS_CLIENT_CERT_PATH": str(tmp_path / "client.pem"),
+        "TEMPORAL_TLS_CLIENT_KEY_PATH": str(tmp_path / "client.key"),
+        "TEMPORAL_TLS_SERVER_CA_CERT_PATH": str(tmp_path / "ca.pem"),
+        "TEMPORAL_TLS_SERVER_NAME": "temporal.internal",
     }
     tls = connect_config(SETTINGS, env)["tls"]
-    assert tls == TLSConfig(client_cert=b"-----client.pem-----", client_private_key=b"-----client.key-----",
-                            server_root_ca_cert=b"-----ca.pem-----", domain="temporal.internal")
+    assert tls == TLSConfig(
+        client_cert=b"-----client.pem-----",
+        client_private_key=b"-----client.key-----",
+        server_root_ca_cert=b"-----ca.pem-----",
+        domain="temporal.internal",
+    )
 
 
 def test_a_profile_of_the_configuration_file_and_the_variables_over_it(config_file):
     assert connect_config(SETTINGS, {"TEMPORAL_CONFIG_FILE": config_file}) == {
-        "target_host": "temporal.internal:7233", "namespace": "settlement-prod"}
+        "target_host": "temporal.internal:7233",
+        "namespace": "settlement-prod",
+    }
     cloud = connect_config(SETTINGS, {"TEMPORAL_CONFIG_FILE": config_file, "TEMPORAL_PROFILE": "cloud", "TEMPORAL_API_KEY": "from-env"})
-    assert cloud == {"target_host": "settlement.a1b2c.tmprl.cloud:7233", "namespace": "settlement.a1b2c", "api_key": "from-env", "tls": True}
+    assert cloud == {
+        "target_host": "settlement.a1b2c.tmprl.cloud:7233",
+        "namespace": "settlement.a1b2c",
+        "api_key": "from-env",
+        "tls": True,
+    }
 
 
 def test_make_run_reads_the_variables_only_never_a_developers_profile(config_file):
@@ -72,10 +89,13 @@ def test_make_run_reads_the_variables_only_never_a_developers_profile(config_fil
     assert connect_config(LOCAL, env) == {"target_host": "127.0.0.1:7233"}
 
 
-@pytest.mark.parametrize("env", [
-    {"TEMPORAL_TLS_CLIENT_CERT_PATH": "/nonexistent/client.pem"},
-    {"TEMPORAL_PROFILE": "no-such-profile"},
-])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"TEMPORAL_TLS_CLIENT_CERT_PATH": "/nonexistent/client.pem"},
+        {"TEMPORAL_PROFILE": "no-such-profile"},
+    ],
+)
 def test_an_unusable_configuration_refuses_to_start_with_one_line(env, config_file):
     with pytest.raises(SystemExit) as refused:
         connect_config(SETTINGS, {"TEMPORAL_CONFIG_FILE": config_file, **env})

@@ -30,8 +30,9 @@ from tests.search_attributes import register_search_attributes
 from tests.workflow.fakes import FakeProviders
 from workflows.order import OrderWorkflow
 
-SETTINGS = Settings(settlement_jwt_secret=secrets.token_hex(32), settlement_webhook_secret=secrets.token_hex(32),
-                    temporal_task_queue="tracing-test")
+SETTINGS = Settings(
+    settlement_jwt_secret=secrets.token_hex(32), settlement_webhook_secret=secrets.token_hex(32), temporal_task_queue="tracing-test"
+)
 
 
 def test_tracing_is_off_by_default():
@@ -50,8 +51,9 @@ def test_the_exporters_otel_traces_exporter_names():
     assert isinstance(tracing.exporters_from_environment({"OTEL_TRACES_EXPORTER": "console"})[0], ConsoleSpanExporter)
 
 
-@pytest.mark.parametrize("env", [{"OTEL_TRACES_EXPORTER": "jaeger"},
-                                 {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}])
+@pytest.mark.parametrize(
+    "env", [{"OTEL_TRACES_EXPORTER": "jaeger"}, {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}]
+)
 def test_an_exporter_this_engine_does_not_have_refuses_to_start(env):
     with pytest.raises(SystemExit, match="^settlement: refusing to start: "):
         tracing.exporters_from_environment(env)
@@ -87,6 +89,7 @@ async def worker(temporal, spans):
 @pytest.fixture
 async def api(temporal, spans, monkeypatch):
     """The real application, traced, with the API's own Temporal client; no read model (a new order is not in it)."""
+
     async def no_order(pool, order_id):
         return None
 
@@ -122,9 +125,16 @@ async def test_an_order_request_is_one_trace_through_its_workflow_and_activities
     assert (request.name, request.kind) == ("POST /v1/orders", SpanKind.SERVER)
     assert request.resource.attributes["service.name"] == "settlement-test"
     by_name = {span.name: span for span in finished}
-    chain = ["StartWorkflow:OrderWorkflow", "RunWorkflow:OrderWorkflow", f"StartActivity:{act.AUTHORIZE_PAYMENT}",
-             f"RunActivity:{act.AUTHORIZE_PAYMENT}", f"RunActivity:{act.CREATE_FULFILLMENT_ORDER}"]
+    chain = [
+        "StartWorkflow:OrderWorkflow",
+        "RunWorkflow:OrderWorkflow",
+        f"StartActivity:{act.AUTHORIZE_PAYMENT}",
+        f"RunActivity:{act.AUTHORIZE_PAYMENT}",
+        f"RunActivity:{act.CREATE_FULFILLMENT_ORDER}",
+    ]
     assert set(chain) <= set(by_name), sorted(by_name)
     assert {by_name[name].context.trace_id for name in chain} == {request.context.trace_id}
     assert by_name["StartWorkflow:OrderWorkflow"].parent.span_id == request.context.span_id
-    assert by_name[f"RunActivity:{act.AUTHORIZE_PAYMENT}"].parent.span_id == by_name[f"StartActivity:{act.AUTHORIZE_PAYMENT}"].context.span_id
+    assert (
+        by_name[f"RunActivity:{act.AUTHORIZE_PAYMENT}"].parent.span_id == by_name[f"StartActivity:{act.AUTHORIZE_PAYMENT}"].context.span_id
+    )

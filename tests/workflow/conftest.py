@@ -7,9 +7,10 @@ Queries, signals and updates do not move it, so `wait_for_status` observes inter
 import asyncio
 import os
 import uuid
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
@@ -18,20 +19,20 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from runtime.binaries import executable
-from domain.after_sales import DisputeRequest, Resolution, SellerResponse
-from domain.fees import compute_fees
 from domain import failures
 from domain import order_steps as steps
+from domain.after_sales import DisputeRequest, Resolution, SellerResponse
+from domain.fees import compute_fees
 from domain.ledger import SETTLED_SUFFIX
 from domain.order_actions import Actor, CancelRequest, OpenDispute, ResolveDispute, RespondToDispute
 from domain.order_request import Item
 from domain.order_state import FulfillmentEvent, OrderInput, OrderState
+from domain.search_attributes import ORDER_STATUS as ORDER_STATUS_ATTRIBUTE
 from domain.statuses import OrderStatus
 from operations.tools import export_history
+from runtime.binaries import executable
 from tests.search_attributes import register_search_attributes
 from tests.workflow.fakes import FakeProviders
-from domain.search_attributes import ORDER_STATUS as ORDER_STATUS_ATTRIBUTE
 from workflows.order import OrderWorkflow
 
 TASK_QUEUE = "wf-test"
@@ -107,7 +108,7 @@ def make_order(now: datetime, payment_method: str = "pm_card_visa", **overrides)
 
 
 async def env_now(env: WorkflowEnvironment) -> datetime:
-    return (await env.get_current_time()).astimezone(timezone.utc)
+    return (await env.get_current_time()).astimezone(UTC)
 
 
 def key(order: OrderInput, step: str) -> str:
@@ -115,7 +116,9 @@ def key(order: OrderInput, step: str) -> str:
 
 
 # Steps that move money out: reserved in the ledger under the step's key, settled under `<step>:settled`.
-DISBURSEMENT_STEPS = {s.key for s in (steps.PAYOUT, steps.REFUND, steps.PARTIAL_REFUND, steps.LATE_DELIVERY_COMPENSATION, steps.REIMBURSEMENT_PAYOUT)}
+DISBURSEMENT_STEPS = {
+    s.key for s in (steps.PAYOUT, steps.REFUND, steps.PARTIAL_REFUND, steps.LATE_DELIVERY_COMPENSATION, steps.REIMBURSEMENT_PAYOUT)
+}
 
 
 def ledger_keys(order: OrderInput, keys: list[str]) -> list[str]:
@@ -148,7 +151,9 @@ async def wait_for_status(handle: WorkflowHandle, status: OrderStatus, timeout: 
     return await wait_until(handle, lambda s: s.status == status, f"reached {status}", timeout)
 
 
-async def send_event(handle: WorkflowHandle, order: OrderInput, type: str, event_id: str, at: datetime, tracking: str | None = None) -> None:
+async def send_event(
+    handle: WorkflowHandle, order: OrderInput, type: str, event_id: str, at: datetime, tracking: str | None = None
+) -> None:
     event = FulfillmentEvent(event_id=event_id, order_id=order.order_id, type=type, occurred_at=at, tracking=tracking)
     await handle.signal(OrderWorkflow.on_fulfillment_event, event)
 
@@ -256,7 +261,9 @@ def assert_ledger(providers: FakeProviders, order: OrderInput, keys: list[str]) 
 # ---- after-sales: the buyer's, seller's and operator's updates, and the books ------------------------
 
 
-async def open_dispute(handle: WorkflowHandle, reason: str = "not_as_described", actor: Actor = BUYER, description: str = "not what I ordered") -> OrderState:
+async def open_dispute(
+    handle: WorkflowHandle, reason: str = "not_as_described", actor: Actor = BUYER, description: str = "not what I ordered"
+) -> OrderState:
     request = DisputeRequest(reason=reason, description=description)
     return await handle.execute_update(OrderWorkflow.open_dispute, OpenDispute(actor=actor, dispute=request))
 
@@ -266,12 +273,16 @@ async def respond(handle: WorkflowHandle, actor: Actor = SELLER, accept_refund: 
     return await handle.execute_update(OrderWorkflow.respond_to_dispute, RespondToDispute(actor=actor, response=response))
 
 
-async def resolve(handle: WorkflowHandle, outcome: str, refund_amount: int | None = None, actor: Actor = OPERATOR, note: str = "") -> OrderState:
+async def resolve(
+    handle: WorkflowHandle, outcome: str, refund_amount: int | None = None, actor: Actor = OPERATOR, note: str = ""
+) -> OrderState:
     resolution = Resolution(outcome=outcome, refund_amount=refund_amount, note=note)
     return await handle.execute_update(OrderWorkflow.resolve_dispute, ResolveDispute(actor=actor, resolution=resolution))
 
 
-async def disputed_order(env: WorkflowEnvironment, now: datetime, reason: str = "not_as_described", **overrides) -> tuple[OrderInput, WorkflowHandle, OrderState]:
+async def disputed_order(
+    env: WorkflowEnvironment, now: datetime, reason: str = "not_as_described", **overrides
+) -> tuple[OrderInput, WorkflowHandle, OrderState]:
     """An order shipped, delivered and disputed by the buyer (no time skipped). Returns the disputed state."""
     order = make_order(now, **overrides)
     handle = await start_order(env, order)

@@ -14,10 +14,9 @@ Scripting the outside world:
 import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
-
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -96,7 +95,9 @@ class FakeProviders:
     def activities(self) -> list:
         @activity.defn(name=act.AUTHORIZE_PAYMENT)
         async def authorize(request: AuthorizeRequest) -> AuthorizationResult:
-            await self._enter(act.AUTHORIZE_PAYMENT, request.idempotency_key, request, self.authorize_fails, "payment processor rejects the request")
+            await self._enter(
+                act.AUTHORIZE_PAYMENT, request.idempotency_key, request, self.authorize_fails, "payment processor rejects the request"
+            )
             if request.payment_method == "pm_card_declined":
                 return AuthorizationResult(approved=False, decline_code="card_declined")
             return AuthorizationResult(approved=True, authorization_id=f"auth_{request.order_id}")
@@ -133,12 +134,20 @@ class FakeProviders:
 
         @activity.defn(name=act.CREATE_FULFILLMENT_ORDER)
         async def create_fulfillment(request: FulfillmentOrderRequest) -> ProviderReference:
-            await self._enter(act.CREATE_FULFILLMENT_ORDER, request.idempotency_key, request, self.fulfillment_fails, "fulfillment network rejects the order")
+            await self._enter(
+                act.CREATE_FULFILLMENT_ORDER,
+                request.idempotency_key,
+                request,
+                self.fulfillment_fails,
+                "fulfillment network rejects the order",
+            )
             return ProviderReference(id=f"fo_{request.order_id}")
 
         @activity.defn(name=act.CANCEL_FULFILLMENT_ORDER)
         async def cancel_fulfillment(request: CancelFulfillmentRequest) -> CancelFulfillmentResult:
-            await self._enter(act.CANCEL_FULFILLMENT_ORDER, request.idempotency_key, request, self.cancel_fulfillment_fails, "cannot cancel")
+            await self._enter(
+                act.CANCEL_FULFILLMENT_ORDER, request.idempotency_key, request, self.cancel_fulfillment_fails, "cannot cancel"
+            )
             if self.network_already_shipped:
                 return CancelFulfillmentResult(cancelled=False, shipped=True, detail="already shipped")
             return CancelFulfillmentResult(cancelled=True)
@@ -155,17 +164,38 @@ class FakeProviders:
         @activity.defn(name=act.RECORD_ORDER)
         async def record_order(state: OrderState) -> None:
             if self.read_model_rejects:
-                raise ApplicationError("the read model refused the order: invalid byte sequence", type=failures.READ_MODEL_REJECTED, non_retryable=True)
+                raise ApplicationError(
+                    "the read model refused the order: invalid byte sequence", type=failures.READ_MODEL_REJECTED, non_retryable=True
+                )
             self.recorded.append(state)
 
         @activity.defn(name=act.LOCK_FX_RATE)
         async def lock_fx_rate(request: FxLockRequest) -> FxQuote:
             self.calls.append((act.LOCK_FX_RATE, request.order_id))
-            return FxQuote(base=request.base, quote=request.quote, mid_rate=Decimal("1.10"), rate=Decimal("1.09"), spread_bps=91,
-                           source="fake", locked_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+            return FxQuote(
+                base=request.base,
+                quote=request.quote,
+                mid_rate=Decimal("1.10"),
+                rate=Decimal("1.09"),
+                spread_bps=91,
+                source="fake",
+                locked_at=datetime(2026, 1, 1, tzinfo=UTC),
+            )
 
-        return [authorize, capture, void, payout, refund, credit, request_return, create_fulfillment, cancel_fulfillment, post_ledger_entry,
-                record_order, lock_fx_rate]
+        return [
+            authorize,
+            capture,
+            void,
+            payout,
+            refund,
+            credit,
+            request_return,
+            create_fulfillment,
+            cancel_fulfillment,
+            post_ledger_entry,
+            record_order,
+            lock_fx_rate,
+        ]
 
     def steps(self, name: str) -> list[str]:
         """Idempotency keys of every attempt of a step, in order."""

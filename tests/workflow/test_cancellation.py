@@ -6,8 +6,8 @@ from datetime import timedelta
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateStage
 
-from domain import order_steps as steps
 from domain import activity_names as act
+from domain import order_steps as steps
 from domain.order_actions import CancelRequest
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (

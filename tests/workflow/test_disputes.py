@@ -3,8 +3,8 @@
 import asyncio
 from datetime import timedelta
 
-from domain import order_steps as steps
 from domain import activity_names as act
+from domain import order_steps as steps
 from domain.fees import compute_fees
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
@@ -33,7 +33,12 @@ from tests.workflow.conftest import (
 )
 
 REFUNDED_BOOKS = {}  # the capture went back to the buyer: every account is back to zero
-SETTLED_BOOKS = {"platform:marketplace_fees": 280, "fulfillment:fees_payable": 500, "external:buyers": -TOTAL, "external:payouts": SELLER_SHARE}
+SETTLED_BOOKS = {
+    "platform:marketplace_fees": 280,
+    "fulfillment:fees_payable": 500,
+    "external:buyers": -TOTAL,
+    "external:payouts": SELLER_SHARE,
+}
 
 
 def assert_refunded_in_full(providers, order, result, resolved_by: str, step: str = "refund") -> None:
@@ -132,10 +137,21 @@ async def test_partial_refund_pays_out_the_remainder_with_fees_recomputed(env, w
     assert result.status == OrderStatus.SETTLED
     assert result.dispute.resolution.outcome == "partial_refund" and result.dispute.resolution.refund_amount == 1000
     assert_amounts(result, refunded=1000, fees=fees.total, paid_out=remainder - fees.total)
-    assert providers.steps(act.REFUND_PAYMENT) == [key(order, steps.PARTIAL_REFUND.key)] and providers.request(act.REFUND_PAYMENT).amount == 1000
-    assert providers.steps(act.PAYOUT_SELLER) == [key(order, steps.PAYOUT.key)] and providers.request(act.PAYOUT_SELLER).amount == remainder - fees.total
+    assert (
+        providers.steps(act.REFUND_PAYMENT) == [key(order, steps.PARTIAL_REFUND.key)]
+        and providers.request(act.REFUND_PAYMENT).amount == 1000
+    )
+    assert (
+        providers.steps(act.PAYOUT_SELLER) == [key(order, steps.PAYOUT.key)]
+        and providers.request(act.PAYOUT_SELLER).amount == remainder - fees.total
+    )
     books = {"external:buyers": -remainder, "platform:marketplace_fees": fees.referral, "fulfillment:fees_payable": fees.fulfillment}
-    assert_books(providers, order, [steps.CAPTURE.key, steps.PARTIAL_REFUND.key, steps.RELEASE.key, steps.PAYOUT.key], books | {"external:payouts": remainder - fees.total})
+    assert_books(
+        providers,
+        order,
+        [steps.CAPTURE.key, steps.PARTIAL_REFUND.key, steps.RELEASE.key, steps.PAYOUT.key],
+        books | {"external:payouts": remainder - fees.total},
+    )
     assert entry_postings(providers, order, steps.RELEASE.key) == sorted(
         [
             (f"escrow:{order.order_id}:USD", -remainder),

@@ -2,11 +2,10 @@
 
 from datetime import timedelta
 
-from domain import order_steps as steps
 from domain import activity_names as act
+from domain import order_steps as steps
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
-    window_opened,
     TOTAL,
     assert_ledger,
     confirm,
@@ -21,6 +20,7 @@ from tests.workflow.conftest import (
     statuses,
     wait_for_status,
     wait_until,
+    window_opened,
 )
 
 

@@ -3,7 +3,7 @@ needs_attention at lock_fx_rate; once the source quotes again, an operator's ret
 locked. The real FX activity runs here, over a scripted source, so the adapter's refusal is classified as in
 production. (Placement only accepts pairs the engine converts, domain/currency.py.)"""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -34,8 +34,15 @@ class ScriptedFxSource:
         rate = self.pairs.get((request.base, request.quote))
         if rate is None:
             raise ProviderRejected(f"/fx/quotes: HTTP 422: no reference rate for {request.base}/{request.quote}")
-        return FxQuote(base=request.base, quote=request.quote, mid_rate=rate, rate=rate, spread_bps=0, source="scripted",
-                       locked_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+        return FxQuote(
+            base=request.base,
+            quote=request.quote,
+            mid_rate=rate,
+            rate=rate,
+            spread_bps=0,
+            source="scripted",
+            locked_at=datetime(2026, 1, 1, tzinfo=UTC),
+        )
 
 
 @pytest.fixture

@@ -2,14 +2,13 @@
 
 from datetime import timedelta
 
-from domain import order_steps as steps
-from domain.ledger import SETTLED_SUFFIX
 from domain import activity_names as act
+from domain import order_steps as steps
 from domain.fees import Fees
+from domain.ledger import SETTLED_SUFFIX
 from domain.order_request import Item
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
-    window_opened,
     BUYER,
     FEES_TOTAL,
     SELLER_SHARE,
@@ -29,6 +28,7 @@ from tests.workflow.conftest import (
     statuses,
     timeline_entry,
     wait_for_status,
+    window_opened,
 )
 
 FULL_LIFECYCLE = [
@@ -73,7 +73,10 @@ async def test_buyer_confirms_receipt_and_seller_is_paid_out(env, worker, provid
     assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, steps.CAPTURE.key)]
     assert providers.steps(act.PAYOUT_SELLER) == [key(order, steps.PAYOUT.key)]
     assert providers.steps(act.VOID_AUTHORIZATION) == [] and providers.steps(act.CANCEL_FULFILLMENT_ORDER) == []
-    assert providers.request(act.AUTHORIZE_PAYMENT).amount == TOTAL and providers.request(act.AUTHORIZE_PAYMENT).payment_method == "pm_card_visa"
+    assert (
+        providers.request(act.AUTHORIZE_PAYMENT).amount == TOTAL
+        and providers.request(act.AUTHORIZE_PAYMENT).payment_method == "pm_card_visa"
+    )
     assert providers.request(act.CAPTURE_PAYMENT).amount == TOTAL
     assert providers.request(act.CAPTURE_PAYMENT).authorization_id == result.authorization_id
     assert providers.request(act.PAYOUT_SELLER).amount == SELLER_SHARE and providers.request(act.PAYOUT_SELLER).seller_id == "seller_1"
@@ -88,7 +91,12 @@ async def test_buyer_confirms_receipt_and_seller_is_paid_out(env, worker, provid
             ("seller:seller_1:USD", SELLER_SHARE),
         ]
     )
-    assert providers.posted == [key(order, steps.CAPTURE.key), key(order, steps.RELEASE.key), key(order, steps.PAYOUT.key), key(order, steps.PAYOUT.key + SETTLED_SUFFIX)]
+    assert providers.posted == [
+        key(order, steps.CAPTURE.key),
+        key(order, steps.RELEASE.key),
+        key(order, steps.PAYOUT.key),
+        key(order, steps.PAYOUT.key + SETTLED_SUFFIX),
+    ]
     assert providers.recorded_statuses() == FULL_LIFECYCLE
     assert await search_status(handle) == "settled"
 

@@ -4,9 +4,9 @@ without repeating the provider call that already moved the money."""
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
+from domain import activity_names as act
 from domain import order_steps as steps
 from domain.ledger import SETTLED_SUFFIX
-from domain import activity_names as act
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
     OPERATOR,
@@ -60,17 +60,24 @@ async def test_operator_cannot_void_a_payment_already_captured(env, worker, prov
     except WorkflowUpdateFailedError:
         accepted = False  # rejecting the cancel is one correct answer
     state = await state_of(handle)
-    assert providers.steps(act.VOID_AUTHORIZATION) == [], f"voided an authorization already captured as {state.capture_id} (status {state.status})"
+    assert providers.steps(act.VOID_AUTHORIZATION) == [], (
+        f"voided an authorization already captured as {state.capture_id} (status {state.status})"
+    )
     if accepted:  # the other: refund what was captured
         assert state.amounts.refunded == TOTAL
 
 
-@pytest.mark.parametrize(("refused", "step", "paid_before_retry"), [
-    (steps.RELEASE.key, steps.RELEASE.label, False),
-    (steps.PAYOUT.key, steps.PAYOUT.reserve.label, False),  # the reservation: refused before the provider is asked
-    (steps.PAYOUT.key + SETTLED_SUFFIX, steps.PAYOUT.settle.label, True),  # the provider paid; the ledger must settle it, not pay again
-])
-async def test_an_entry_refused_by_the_ledger_parks_and_a_retry_never_pays_twice(env, worker, providers, now, refused, step, paid_before_retry):
+@pytest.mark.parametrize(
+    ("refused", "step", "paid_before_retry"),
+    [
+        (steps.RELEASE.key, steps.RELEASE.label, False),
+        (steps.PAYOUT.key, steps.PAYOUT.reserve.label, False),  # the reservation: refused before the provider is asked
+        (steps.PAYOUT.key + SETTLED_SUFFIX, steps.PAYOUT.settle.label, True),  # the provider paid; the ledger must settle it, not pay again
+    ],
+)
+async def test_an_entry_refused_by_the_ledger_parks_and_a_retry_never_pays_twice(
+    env, worker, providers, now, refused, step, paid_before_retry
+):
     order = make_order(now)
     providers.ledger_conflicts.add(key(order, refused))
     handle = await start_order(env, order)

@@ -3,11 +3,22 @@ after a partial refund, and to a reimbursement."""
 
 from datetime import timedelta
 
-from domain import order_steps as steps
 from domain import activity_names as act
+from domain import order_steps as steps
 from domain.fees import compute_fees
 from domain.statuses import OrderStatus
-from tests.workflow.conftest import confirm, key, make_order, open_dispute, resolve, send_event, ship, ship_and_deliver, start_order, wait_for_status
+from tests.workflow.conftest import (
+    confirm,
+    key,
+    make_order,
+    open_dispute,
+    resolve,
+    send_event,
+    ship,
+    ship_and_deliver,
+    start_order,
+    wait_for_status,
+)
 
 EUR_TO_USD = dict(currency="EUR", settlement_currency="USD", fees=compute_fees(3500, 2, "EUR"))
 

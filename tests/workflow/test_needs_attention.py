@@ -3,8 +3,8 @@
 import asyncio
 from datetime import timedelta
 
-from domain import order_steps as steps
 from domain import activity_names as act
+from domain import order_steps as steps
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
     BUYER,
@@ -139,7 +139,11 @@ async def test_payout_failing_for_good_needs_attention_then_retry_settles(env, w
     assert state.attention.resume_status == OrderStatus.PAYOUT_PENDING
     assert "payout account rejects payouts" in state.attention.reason
     assert state.amounts.fees == order.fees.total and state.amounts.paid_out == 0
-    assert providers.posted == [key(order, steps.CAPTURE.key), key(order, steps.RELEASE.key), key(order, steps.PAYOUT.key)]  # reserved, not settled
+    assert providers.posted == [
+        key(order, steps.CAPTURE.key),
+        key(order, steps.RELEASE.key),
+        key(order, steps.PAYOUT.key),
+    ]  # reserved, not settled
     assert providers.balances()[f"pending:payout:{order.order_id}:USD"] == SELLER_SHARE
     await assert_rejected(cancel(handle, OPERATOR), "needs_attention and can no longer be cancelled")
     await assert_rejected(cancel(handle, BUYER), "can no longer be cancelled")

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from temporalio.service import RPCError
 
-from domain import order_steps as steps
 from domain import activity_names as act
+from domain import order_steps as steps
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
     FEES_TOTAL,
@@ -39,7 +39,9 @@ REIMBURSED = TOTAL - FEES_TOTAL
 COMPENSATION = TOTAL // 10  # late_delivery_compensation_bps 1000
 
 
-def assert_network_fault_refund(providers, order, result, kind: str, steps_before: tuple = (), books_extra: dict | None = None, **amounts) -> None:
+def assert_network_fault_refund(
+    providers, order, result, kind: str, steps_before: tuple = (), books_extra: dict | None = None, **amounts
+) -> None:
     """Refunded from escrow in full; the network reimburses the seller total - fees and that is paid out."""
     assert result.status == OrderStatus.REFUNDED
     d = result.dispute
@@ -51,8 +53,16 @@ def assert_network_fault_refund(providers, order, result, kind: str, steps_befor
     assert providers.request(act.PAYOUT_SELLER).amount == REIMBURSED and providers.request(act.PAYOUT_SELLER).seller_id == "seller_1"
     assert result.payout_id == f"po_{order.order_id}"
     books = {"fulfillment:reimbursements": -REIMBURSED, "external:payouts": REIMBURSED} | (books_extra or {})
-    assert_books(providers, order, [steps.CAPTURE.key, *steps_before, steps.REFUND.key, steps.REIMBURSEMENT.key, steps.REIMBURSEMENT_PAYOUT.key], books)
-    assert entry_postings(providers, order, steps.REIMBURSEMENT.key) == [("fulfillment:reimbursements:USD", -REIMBURSED), ("seller:seller_1:USD", REIMBURSED)]
+    assert_books(
+        providers,
+        order,
+        [steps.CAPTURE.key, *steps_before, steps.REFUND.key, steps.REIMBURSEMENT.key, steps.REIMBURSEMENT_PAYOUT.key],
+        books,
+    )
+    assert entry_postings(providers, order, steps.REIMBURSEMENT.key) == [
+        ("fulfillment:reimbursements:USD", -REIMBURSED),
+        ("seller:seller_1:USD", REIMBURSED),
+    ]
     assert providers.entries[key(order, steps.REIMBURSEMENT.key)].kind == "reimbursement"
     assert providers.entries[key(order, steps.REIMBURSEMENT_PAYOUT.key)].kind == "payout"
     assert timeline_entry(result, OrderStatus.REFUNDED).detail == "buyer refunded; the fulfillment network reimbursed the seller"
@@ -110,8 +120,16 @@ async def test_damaged_before_shipment_cancels_voids_and_reimburses(env, worker,
     assert providers.steps(act.CAPTURE_PAYMENT) == [] and providers.steps(act.REFUND_PAYMENT) == []
     assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, steps.VOID.key)]
     assert providers.steps(act.CANCEL_FULFILLMENT_ORDER) == [key(order, steps.CANCEL_FULFILLMENT.key)]
-    assert providers.steps(act.PAYOUT_SELLER) == [key(order, steps.REIMBURSEMENT_PAYOUT.key)] and providers.request(act.PAYOUT_SELLER).amount == REIMBURSED
-    assert_books(providers, order, [steps.REIMBURSEMENT.key, steps.REIMBURSEMENT_PAYOUT.key], {"fulfillment:reimbursements": -REIMBURSED, "external:payouts": REIMBURSED})
+    assert (
+        providers.steps(act.PAYOUT_SELLER) == [key(order, steps.REIMBURSEMENT_PAYOUT.key)]
+        and providers.request(act.PAYOUT_SELLER).amount == REIMBURSED
+    )
+    assert_books(
+        providers,
+        order,
+        [steps.REIMBURSEMENT.key, steps.REIMBURSEMENT_PAYOUT.key],
+        {"fulfillment:reimbursements": -REIMBURSED, "external:payouts": REIMBURSED},
+    )
     assert statuses(result) == [OrderStatus.PAYMENT_PENDING, OrderStatus.AWAITING_SHIPMENT, OrderStatus.CANCELLED]
 
 
@@ -133,7 +151,12 @@ async def test_lost_after_release_or_settlement_changes_nothing(env, worker, pro
     assert await state_of(handle) == result
     assert_amounts(result, fees=FEES_TOTAL, paid_out=SELLER_SHARE)
     assert providers.steps(act.REFUND_PAYMENT) == [] and providers.steps(act.PAYOUT_SELLER) == [key(order, steps.PAYOUT.key)]
-    settled = {"platform:marketplace_fees": 280, "fulfillment:fees_payable": 500, "external:buyers": -TOTAL, "external:payouts": SELLER_SHARE}
+    settled = {
+        "platform:marketplace_fees": 280,
+        "fulfillment:fees_payable": 500,
+        "external:buyers": -TOTAL,
+        "external:payouts": SELLER_SHARE,
+    }
     assert_books(providers, order, [steps.CAPTURE.key, steps.RELEASE.key, steps.PAYOUT.key], settled)
 
 
@@ -169,7 +192,10 @@ def assert_compensated_once(providers, order, state) -> None:
     assert providers.steps(act.CREDIT_BUYER) == [key(order, steps.LATE_DELIVERY_COMPENSATION.key)]
     credit = providers.request(act.CREDIT_BUYER)
     assert credit.amount == COMPENSATION and credit.payment_method == order.payment_method and credit.currency == "USD"
-    assert entry_postings(providers, order, steps.LATE_DELIVERY_COMPENSATION.key) == [("external:buyers:USD", COMPENSATION), ("fulfillment:reimbursements:USD", -COMPENSATION)]
+    assert entry_postings(providers, order, steps.LATE_DELIVERY_COMPENSATION.key) == [
+        ("external:buyers:USD", COMPENSATION),
+        ("fulfillment:reimbursements:USD", -COMPENSATION),
+    ]
     assert providers.entries[key(order, steps.LATE_DELIVERY_COMPENSATION.key)].kind == "compensation"
     lapsed = [t for t in state.timeline if t.detail.startswith("deliver-by lapsed before delivery")]
     assert len(lapsed) == 1 and order.deliver_by <= lapsed[0].at < order.deliver_by + timedelta(minutes=1)

@@ -4,10 +4,9 @@ from datetime import timedelta
 
 from temporalio.client import WorkflowUpdateStage
 
-from domain import order_steps as steps
 from domain import activity_names as act
+from domain import order_steps as steps
 from domain.order_actions import CancelRequest
-
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
     BUYER,
@@ -165,7 +164,9 @@ async def test_cancel_pending_when_authorization_fails_for_good_needs_no_operato
     order = make_order(now)
     handle = await start_order(env, order)
     await providers.arrived(act.AUTHORIZE_PAYMENT)
-    update = await handle.start_update(OrderWorkflow.cancel, CancelRequest(actor=BUYER, reason="too slow"), wait_for_stage=WorkflowUpdateStage.ACCEPTED)
+    update = await handle.start_update(
+        OrderWorkflow.cancel, CancelRequest(actor=BUYER, reason="too slow"), wait_for_stage=WorkflowUpdateStage.ACCEPTED
+    )
     gate.set()
 
     assert (await update.result()).status == OrderStatus.CANCELLED

@@ -77,7 +77,11 @@ def _updates(path: Path) -> list[tuple[str, int]]:
     import json
 
     events = json.loads(path.read_text())["events"]
-    accepted = [e["workflowExecutionUpdateAcceptedEventAttributes"]["acceptedRequest"]["input"] for e in events if "workflowExecutionUpdateAcceptedEventAttributes" in e]
+    accepted = [
+        e["workflowExecutionUpdateAcceptedEventAttributes"]["acceptedRequest"]["input"]
+        for e in events
+        if "workflowExecutionUpdateAcceptedEventAttributes" in e
+    ]
     return [(i["name"], len(i["args"]["payloads"])) for i in accepted]
 
 

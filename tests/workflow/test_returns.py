@@ -2,8 +2,8 @@
 
 from datetime import timedelta
 
-from domain import order_steps as steps
 from domain import activity_names as act
+from domain import order_steps as steps
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
     FEES_TOTAL,
@@ -27,7 +27,12 @@ from tests.workflow.conftest import (
     wait_until,
 )
 
-SETTLED_BOOKS = {"platform:marketplace_fees": 280, "fulfillment:fees_payable": 500, "external:buyers": -TOTAL, "external:payouts": SELLER_SHARE}
+SETTLED_BOOKS = {
+    "platform:marketplace_fees": 280,
+    "fulfillment:fees_payable": 500,
+    "external:buyers": -TOTAL,
+    "external:payouts": SELLER_SHARE,
+}
 
 
 async def order_a_return(env, providers, now):

@@ -3,9 +3,9 @@ instead of retrying forever, a cancel's answer says what happened, and early ful
 
 import asyncio
 
+from domain import activity_names as act
 from domain import order_steps as steps
 from domain.ledger import SETTLED_SUFFIX
-from domain import activity_names as act
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
     OPERATOR,
@@ -46,7 +46,10 @@ async def test_a_payout_is_reserved_in_the_ledger_before_the_provider_pays_and_s
     gate.set()
     assert (await handle.result()).status == OrderStatus.SETTLED
     reserved, paid, settled = _order_of_calls(
-        providers, (act.POST_LEDGER_ENTRY, key(order, steps.PAYOUT.key)), (act.PAYOUT_SELLER, key(order, steps.PAYOUT.key)), (act.POST_LEDGER_ENTRY, key(order, steps.PAYOUT.key + SETTLED_SUFFIX))
+        providers,
+        (act.POST_LEDGER_ENTRY, key(order, steps.PAYOUT.key)),
+        (act.PAYOUT_SELLER, key(order, steps.PAYOUT.key)),
+        (act.POST_LEDGER_ENTRY, key(order, steps.PAYOUT.key + SETTLED_SUFFIX)),
     )
     assert reserved < paid < settled
     assert providers.balances()[f"pending:payout:{order.order_id}:USD"] == 0
@@ -59,7 +62,10 @@ async def test_a_refund_is_reserved_out_of_escrow_before_the_provider_refunds(en
     result = await handle.result()
     assert result.status == OrderStatus.REFUNDED
     reserved, refunded, settled = _order_of_calls(
-        providers, (act.POST_LEDGER_ENTRY, key(order, steps.REFUND.key)), (act.REFUND_PAYMENT, key(order, steps.REFUND.key)), (act.POST_LEDGER_ENTRY, key(order, steps.REFUND.key + SETTLED_SUFFIX))
+        providers,
+        (act.POST_LEDGER_ENTRY, key(order, steps.REFUND.key)),
+        (act.REFUND_PAYMENT, key(order, steps.REFUND.key)),
+        (act.POST_LEDGER_ENTRY, key(order, steps.REFUND.key + SETTLED_SUFFIX)),
     )
     assert reserved < refunded < settled
     assert [p.account.code for p in providers.entries[key(order, steps.REFUND.key)].postings] == [

@@ -4,7 +4,6 @@ from datetime import timedelta
 
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
-    window_opened,
     SELLER_SHARE,
     TOTAL,
     confirm,
@@ -18,6 +17,7 @@ from tests.workflow.conftest import (
     state_of,
     statuses,
     wait_for_status,
+    window_opened,
 )
 
 
@@ -81,7 +81,7 @@ async def test_read_model_is_written_at_each_transition(env, worker, providers, 
     start, authorized, *transitions = providers.recorded
     assert authorized.amounts.authorized == order.total and authorized.status == OrderStatus.PAYMENT_PENDING
     assert len(transitions) == len(result.timeline) - 1
-    for recorded, entry in zip([start, *transitions], result.timeline):
+    for recorded, entry in zip([start, *transitions], result.timeline, strict=True):
         assert recorded.status == entry.status
         assert recorded.timeline[-1] == entry
     assert providers.recorded[-1] == result
