@@ -1,4 +1,4 @@
-"""Search attributes operators filter orders by in the Temporal UI (DESIGN §6)."""
+"""Search attributes operators filter orders by in the Temporal UI (README: Where to look in the Temporal UI)."""
 
 from temporalio.common import SearchAttributeKey
 

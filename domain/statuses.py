@@ -1,4 +1,4 @@
-"""Order statuses (contract names, DESIGN §4)."""
+"""Order statuses (contract names: clients and operators filter on them; README: How it works)."""
 
 from enum import StrEnum
 

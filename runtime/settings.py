@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from domain.order_request import PlacementPolicy
+from domain.order_request import DEFAULT_POLICY
 from domain.secrets import GENERATE, check_secret, check_secret_list, configuration_error
 
 
@@ -60,10 +60,6 @@ class LocalData(BaseSettings):
         return {name: path.read_text().strip() for name, path in self.local_secret_files.items() if path.exists()}
 
 
-# Every policy default is written once, in the domain; a setting only lets a deployment change it.
-_POLICY = PlacementPolicy()
-
-
 class Settings(LocalData):
     database_url: str | None = Field(
         None, description="the engine's PostgreSQL DSN (API, worker): a restricted role; unset: the launcher starts embedded PostgreSQL"
@@ -112,35 +108,38 @@ class Settings(LocalData):
     settlement_sim_ship_after_seconds: float = 5.0
     settlement_sim_deliver_after_seconds: float = 10.0
 
+    # Policy: each default is written once, in the domain (DEFAULT_POLICY); a setting lets a deployment change it.
     settlement_seller_response_window: timedelta = Field(
-        _POLICY.after_sales.seller_response_window, description="seller's time to answer a dispute"
+        DEFAULT_POLICY.after_sales.seller_response_window, description="seller's time to answer a dispute"
     )
     settlement_resolution_window: timedelta = Field(
-        _POLICY.after_sales.resolution_window, description="operator's time to decide a dispute"
+        DEFAULT_POLICY.after_sales.resolution_window, description="operator's time to decide a dispute"
     )
-    settlement_return_window: timedelta = Field(_POLICY.after_sales.return_window, description="time for a return to ship")
+    settlement_return_window: timedelta = Field(DEFAULT_POLICY.after_sales.return_window, description="time for a return to ship")
     settlement_return_transit_window: timedelta = Field(
-        _POLICY.after_sales.return_transit_window, description="time for a shipped return to arrive"
+        DEFAULT_POLICY.after_sales.return_transit_window, description="time for a shipped return to arrive"
     )
     settlement_late_delivery_compensation_bps: int = Field(
-        _POLICY.after_sales.late_delivery_compensation_bps, ge=0, le=10_000, description="buyer's compensation for late delivery"
+        DEFAULT_POLICY.after_sales.late_delivery_compensation_bps, ge=0, le=10_000, description="buyer's compensation for late delivery"
     )
     settlement_lost_after_late: timedelta = Field(
-        _POLICY.after_sales.lost_after_late, description="after deliver_by, when a parcel counts as lost"
+        DEFAULT_POLICY.after_sales.lost_after_late, description="after deliver_by, when a parcel counts as lost"
     )
 
     settlement_provider_max_attempts: int = Field(
-        _POLICY.provider_retry.maximum_attempts, ge=1, le=100, description="provider call attempts before needs_attention"
+        DEFAULT_POLICY.provider_retry.maximum_attempts, ge=1, le=100, description="provider call attempts before needs_attention"
     )
     settlement_provider_max_backoff: timedelta = Field(
-        _POLICY.provider_retry.maximum_interval, description="longest wait between provider attempts"
+        DEFAULT_POLICY.provider_retry.maximum_interval, description="longest wait between provider attempts"
     )
 
-    settlement_default_ship_within: timedelta = Field(_POLICY.ship_within, description="ship_by when the order gives none (ISO 8601)")
-    settlement_default_deliver_within: timedelta = Field(
-        _POLICY.deliver_within_after_ship_by, description="deliver_by after ship_by when none is given"
+    settlement_default_ship_within: timedelta = Field(
+        DEFAULT_POLICY.ship_within, description="ship_by when the order gives none (ISO 8601)"
     )
-    settlement_default_confirmation_window: timedelta = Field(_POLICY.confirmation_window, description="buyer's confirmation window")
+    settlement_default_deliver_within: timedelta = Field(
+        DEFAULT_POLICY.deliver_within_after_ship_by, description="deliver_by after ship_by when none is given"
+    )
+    settlement_default_confirmation_window: timedelta = Field(DEFAULT_POLICY.confirmation_window, description="buyer's confirmation window")
 
     @field_validator("settlement_jwt_secret")
     @classmethod

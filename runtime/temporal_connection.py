@@ -1,6 +1,6 @@
 """One way to reach Temporal: where and how to connect from Temporal's standard environment configuration
 (`temporalio.envconfig`: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, or a profile of a
-TOML file), and the pydantic data converter (with payload encryption) on every client (DESIGN §6)."""
+TOML file), and the pydantic data converter (with payload encryption) on every client (README: Where to look in the Temporal UI; docs/deployment.md)."""
 
 from collections.abc import Mapping, Sequence
 

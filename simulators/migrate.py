@@ -15,7 +15,8 @@ SCHEMA = "sim"
 
 
 def sqlalchemy_url(url: str) -> str:
-    """The asyncpg address in SQLAlchemy's spelling (alembic runs over SQLAlchemy)."""
+    """The asyncpg address in SQLAlchemy's spelling (alembic runs over SQLAlchemy). The engine's db/dsn.py does the
+    same; the simulators keep their own copy because they import nothing of the engine but domain."""
     scheme, _, rest = url.partition("://")
     if scheme not in ("postgres", "postgresql"):
         raise ValueError(f"unsupported database URL scheme {scheme!r}")

@@ -1,4 +1,4 @@
-"""One workflow per order, from payment to its final money movement (DESIGN §4).
+"""One workflow per order, from payment to its final money movement (README: How it works).
 
 The story (`run`) and the order's messages (query, signal, updates) are here. Orchestration only: every side
 effect is an activity referred to by name, deadlines are durable timers. The mechanics (money steps, waiting,

@@ -1,6 +1,6 @@
 """A whole engine whose parts can crash and come back: embedded PostgreSQL (stopped and started again on
 the same data directory), the Temporal dev server (its state in a SQLite file, so a restart keeps every
-workflow), and the worker, API and simulators as child processes (services.py)."""
+workflow), and the worker, API and simulators as child processes (runtime/services.py)."""
 
 import asyncio
 import os

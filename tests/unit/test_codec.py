@@ -1,4 +1,4 @@
-"""codec.py: AES-256-GCM payload encryption with key ids, key rotation and the data converter."""
+"""runtime/codec.py: AES-256-GCM payload encryption with key ids, key rotation and the data converter."""
 
 import base64
 

@@ -1,4 +1,4 @@
-"""settings.py: no process starts on a missing, published or short secret; make run generates its own once."""
+"""runtime/settings.py and domain/secrets.py: no process starts on a missing, published or short secret; make run generates its own once."""
 
 import os
 import re
