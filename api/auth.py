@@ -1,12 +1,10 @@
-"""Bearer JWT authentication and role checks.
+"""Bearer JWT authentication and role checks: the API verifies tokens, it never mints them (runtime/tokens.py does).
 
 Tokens carry `sub`, `role`, `iat`, `exp`, `iss` and `aud`. HS256 with SETTLEMENT_JWT_SECRET (tokens minted by
 `settlement token`), or RS256 checked against an identity provider's JWKS when SETTLEMENT_JWT_JWKS_URL is set.
 A refused token is answered with a reason of ours, never the library's message.
 """
 
-import time
-from datetime import timedelta
 from functools import lru_cache
 
 import jwt
@@ -22,7 +20,6 @@ from runtime.settings import Settings
 _bearer = HTTPBearer(auto_error=False)
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 REQUIRED_CLAIMS = ("sub", "role", "iat", "exp", "iss", "aud")
-DEFAULT_TTL = timedelta(hours=24)
 CLOCK_SKEW_SECONDS = 30
 JWKS_CACHE_SECONDS = 300
 JWKS_TIMEOUT_SECONDS = 5
@@ -43,35 +40,6 @@ _REASONS: tuple[tuple[type[Exception], str], ...] = (
 class Principal(BaseModel):
     sub: SingleLine = Field(min_length=1, max_length=255)
     role: Role
-
-
-class TokenRefused(ValueError):
-    """A token this configuration will not mint (too long-lived for an operator, or tokens come from a JWKS)."""
-
-
-def mint_token(settings: Settings, sub: str, role: Role, ttl: timedelta | None = None, *, allow_long_lived: bool = False) -> str:
-    """An HS256 token; an operator's lives at most SETTLEMENT_OPERATOR_TOKEN_MAX_TTL unless allow_long_lived."""
-    if settings.settlement_jwt_jwks_url:
-        raise TokenRefused("tokens come from the identity provider (SETTLEMENT_JWT_JWKS_URL is set), not from here")
-    max_operator_ttl = settings.settlement_operator_token_max_ttl
-    ttl = ttl or (max_operator_ttl if role == Role.OPERATOR else DEFAULT_TTL)
-    if ttl <= timedelta(0):
-        raise TokenRefused("a token's lifetime must be positive")
-    if role == Role.OPERATOR and ttl > max_operator_ttl and not allow_long_lived:
-        raise TokenRefused(
-            f"operator tokens live at most {max_operator_ttl.total_seconds() / 3600:g} h (SETTLEMENT_OPERATOR_TOKEN_MAX_TTL); "
-            "allow a longer one explicitly (`settlement token --allow-long-lived`)"
-        )
-    now = int(time.time())
-    claims = {
-        "sub": sub,
-        "role": role.value,
-        "iat": now,
-        "exp": now + int(ttl.total_seconds()),
-        "iss": settings.settlement_jwt_issuer,
-        "aud": settings.settlement_jwt_audience,
-    }
-    return jwt.encode(claims, settings.settlement_jwt_secret, algorithm="HS256")
 
 
 @lru_cache(maxsize=4)

@@ -5,8 +5,9 @@ from datetime import timedelta
 
 import typer
 
-from api.auth import Role, TokenRefused, mint_token
+from domain.order_actions import Role
 from operations.local import engine_database_url, local_settings
+from runtime.tokens import TokenRefused, mint_token
 
 app = typer.Typer()
 PANEL = "Tokens and books"

@@ -17,15 +17,16 @@ from pathlib import Path
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from api.auth import DEFAULT_TTL, Role, mint_token
 from db.dsn import with_login
 from db.migrate import ENGINE_LOGIN, ensure_engine_login, upgrade
+from domain.order_actions import Role
 from domain.search_attributes import ALL as SEARCH_ATTRIBUTES
 from runtime.binaries import executable
 from runtime.codec import generate_key
 from runtime.services import ServiceProcesses
 from runtime.settings import LocalData, Settings, load_settings
 from runtime.temporal_connection import DEV_SERVER_ADDRESS
+from runtime.tokens import DEFAULT_TTL, mint_token
 
 GENERATORS: dict[str, Callable[[], str]] = {
     "settlement_jwt_secret": lambda: secrets.token_hex(32),

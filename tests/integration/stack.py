@@ -11,11 +11,12 @@ from datetime import UTC
 
 import httpx
 
-from api.auth import Role, mint_token
 from db.dsn import with_login
 from db.migrate import ENGINE_LOGIN, ensure_engine_login
+from domain.order_actions import Role
 from domain.webhook_signature import sign
 from runtime.settings import Settings
+from runtime.tokens import mint_token
 
 # Fresh for each test session: a secret printed here would be a published one, refused by the settings.
 JWT_SECRET = secrets.token_hex(32)

@@ -1,5 +1,6 @@
-"""api/auth.py: required claims, issuer and audience, short-lived operator tokens, RS256 against a JWKS, and
-refusals that never echo PyJWT's messages; the `settlement token` command's limits."""
+"""api/auth.py (verification) and runtime/tokens.py (minting): required claims, issuer and audience, short-lived
+operator tokens, RS256 against a JWKS, and refusals that never echo PyJWT's messages; the `settlement token`
+command's limits."""
 
 import json
 import secrets
@@ -17,9 +18,11 @@ from fastapi import Depends, FastAPI
 from typer.testing import CliRunner
 
 from api import problems
-from api.auth import Principal, Role, TokenRefused, mint_token, require
+from api.auth import Principal, require
+from domain.order_actions import Role
 from operations import cli
 from runtime.settings import Settings
+from runtime.tokens import TokenRefused, mint_token
 
 SETTINGS = Settings(settlement_jwt_secret=secrets.token_hex(32), settlement_webhook_secret=secrets.token_hex(32))
 SAFE_DETAILS = {

@@ -10,10 +10,11 @@ from pydantic import ValidationError
 from temporalio.api.common.v1 import Payload
 
 from api import problems
-from api.auth import Role, mint_token
 from api.routers import codec as codec_router
+from domain.order_actions import Role
 from runtime.codec import EncryptionCodec
 from runtime.settings import Settings
+from runtime.tokens import mint_token
 
 UI = "http://127.0.0.1:8233"
 SETTINGS = Settings(
