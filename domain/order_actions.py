@@ -28,7 +28,7 @@ class Role(StrEnum):
 
 
 class Actor(BaseModel):
-    role: str
+    role: Role
     sub: str
 
 

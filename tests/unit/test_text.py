@@ -8,7 +8,7 @@ from pydantic import BaseModel, ValidationError
 from api.routers.orders import CancelBody
 from api.routers.webhooks import FulfillmentEventBody
 from domain.after_sales import DisputeRequest, Resolution, SellerResponse
-from domain.order_actions import Actor, CancelRequest
+from domain.order_actions import Actor, CancelRequest, Role
 from domain.text import FreeText, SingleLine
 
 NEVER = ["a\x00b", "\x00", "bell\x07", "esc\x1b[31m", "del\x7f", "c1\x85", "c1\x9f", "\x0b", "\x0c", "lone \ud800", "lone \udfff"]
@@ -89,4 +89,4 @@ def test_request_bodies_refuse_unknown_properties(model, data):
 
 def test_multi_line_free_text_is_accepted_where_people_write():
     assert DisputeRequest(reason="damaged", description="box crushed\r\n\tlid missing").description.endswith("lid missing")
-    assert CancelRequest(actor=Actor(role="buyer", sub="b"), reason="line one\nline two").reason == "line one\nline two"
+    assert CancelRequest(actor=Actor(role=Role.BUYER, sub="b"), reason="line one\nline two").reason == "line one\nline two"

@@ -24,7 +24,7 @@ from domain import order_steps as steps
 from domain.after_sales import DisputeRequest, Resolution, SellerResponse
 from domain.fees import compute_fees
 from domain.ledger import SETTLED_SUFFIX
-from domain.order_actions import Actor, CancelRequest, OpenDispute, ResolveDispute, RespondToDispute
+from domain.order_actions import Actor, CancelRequest, OpenDispute, ResolveDispute, RespondToDispute, Role
 from domain.order_request import Item
 from domain.order_state import FulfillmentEvent, OrderInput, OrderState
 from domain.search_attributes import ORDER_STATUS as ORDER_STATUS_ATTRIBUTE
@@ -37,9 +37,9 @@ from workflows.order import OrderWorkflow
 
 TASK_QUEUE = "wf-test"
 
-BUYER = Actor(role="buyer", sub="buyer_1")
-SELLER = Actor(role="seller", sub="seller_1")
-OPERATOR = Actor(role="operator", sub="ops_1")
+BUYER = Actor(role=Role.BUYER, sub="buyer_1")
+SELLER = Actor(role=Role.SELLER, sub="seller_1")
+OPERATOR = Actor(role=Role.OPERATOR, sub="ops_1")
 
 # make_order's defaults: 2 x 15.00 + 5.00 shipping; fees 2 x 2.50 fulfillment + 8 % referral (2.80)
 TOTAL = 3500
