@@ -38,9 +38,9 @@ def serve(asgi_app: str, host: str, port: int) -> None:
 def run(
     api_port: int = port_option("settlement_api_port", "the API"), sim_port: int = port_option("settlement_sim_port", "the simulators")
 ) -> None:
-    """Everything on this machine (what `make run` does): embedded PostgreSQL and the Temporal dev server unless
-    DATABASE_URL and TEMPORAL_ADDRESS are set, the migrations, then the simulators, the worker and the API on
-    127.0.0.1, until Ctrl-C stops them all."""
+    """Everything on this machine (what `make run` does): embedded PostgreSQL unless DATABASE_OWNER_URL or DATABASE_URL
+    is set, the Temporal dev server unless TEMPORAL_ADDRESS is set, the migrations, then the simulators, the worker and
+    the API on 127.0.0.1, until Ctrl-C stops them all."""
     from runtime.launcher import main
 
     asyncio.run(main(api_port=api_port, sim_port=sim_port))
@@ -49,7 +49,7 @@ def run(
 @app.command(rich_help_panel=PANEL)
 def worker() -> None:
     """The worker: runs the order workflows and their activities until SIGTERM, then drains."""
-    from worker import main
+    from runtime.worker_process import main
 
     main()
 

@@ -1,5 +1,6 @@
 """The engine's processes: `settlement` commands, started with only what they may know."""
 
+import secrets
 import sys
 from pathlib import Path
 
@@ -7,10 +8,10 @@ import pytest
 import uvicorn
 from typer.testing import CliRunner
 
-import worker
 from operations.cli import app
-from runtime import launcher, logs
+from runtime import launcher, logs, tracing, worker_process
 from runtime.services import ServiceProcesses
+from runtime.settings import Settings
 
 PRINT_OWNER_URL = [sys.executable, "-c", "import os; print(os.environ.get('SETTLEMENT_SIM_DATABASE_URL'))"]
 
@@ -70,11 +71,44 @@ def test_the_http_processes_are_uvicorn_with_the_installed_logging(served, monke
     assert Path(served[0]["log_config"]).parent == Path(logs.__file__).parent, "the logging.json of the installed runtime package"
 
 
-def test_the_worker_command_runs_the_worker(monkeypatch):
+def test_the_worker_command_runs_the_worker_process(monkeypatch):
     ran = []
-    monkeypatch.setattr(worker, "main", lambda: ran.append(True))
+    monkeypatch.setattr(worker_process, "main", lambda: ran.append(True))
     assert CliRunner().invoke(app, ["worker"]).exit_code == 0
     assert ran == [True]
+
+
+async def test_a_worker_that_fails_to_start_still_closes_its_pool_and_stops_tracing(monkeypatch):
+    provider, closed, stopped, built = object(), [], [], []
+
+    class Pool:
+        async def close(self) -> None:
+            closed.append(True)
+
+    async def connect(settings, runtime, interceptors):
+        return object()
+
+    async def create_pool(url):
+        return Pool()
+
+    def worker(client, **options):
+        built.append(options)
+        raise RuntimeError("the worker could not start")
+
+    monkeypatch.setattr(worker_process, "runtime_with_prometheus", lambda address: object())
+    monkeypatch.setattr(tracing, "start", lambda service_name: provider)
+    monkeypatch.setattr(tracing, "temporal_interceptors", lambda given: [])
+    monkeypatch.setattr(tracing, "stop", stopped.append)
+    monkeypatch.setattr(worker_process, "connect", connect)
+    monkeypatch.setattr(worker_process, "database_url", lambda: "postgresql://engine@/settlement")
+    monkeypatch.setattr(worker_process, "create_pool", create_pool)
+    monkeypatch.setattr(worker_process, "Worker", worker)
+    settings = Settings(settlement_jwt_secret=secrets.token_hex(32), settlement_webhook_secret=secrets.token_hex(32))
+    with pytest.raises(RuntimeError, match="could not start"):
+        await worker_process.run_worker(settings)
+    assert [options["graceful_shutdown_timeout"] for options in built] == [worker_process.GRACEFUL_SHUTDOWN]
+    assert closed == [True]
+    assert stopped == [provider]
 
 
 def test_the_run_command_runs_the_launcher_on_the_settings_ports(monkeypatch):

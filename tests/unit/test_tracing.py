@@ -80,7 +80,7 @@ def spans(monkeypatch):
 
 @pytest.fixture
 async def worker(temporal, spans):
-    """The worker's own client, as in worker.py: connected with the tracing interceptors, which its workers inherit."""
+    """The worker's own client, as in runtime/worker_process.py: connected with the tracing interceptors, which its workers inherit."""
     client = await connect(SETTINGS, interceptors=tracing.temporal_interceptors(spans[0]))
     async with Worker(client, task_queue=SETTINGS.temporal_task_queue, workflows=[OrderWorkflow], activities=FakeProviders().activities()):
         yield

@@ -1,0 +1,103 @@
+"""The worker process (`settlement worker`): runs the order workflows and their activities until SIGTERM, then
+drains. Its Prometheus endpoint serves the Temporal SDK's metrics and the engine's own; tracing is on when the
+environment names an exporter."""
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+
+import asyncpg
+import httpx
+from temporalio.runtime import Runtime
+from temporalio.worker import Worker
+
+from activities.bookkeeping import BookkeepingActivities
+from activities.fulfillment import FulfillmentActivities
+from activities.fx import FxActivities
+from activities.payments import PaymentActivities
+from adapters.fulfillment import SimulatedFulfillmentNetwork
+from adapters.fx import SimulatedFxRates
+from adapters.payments import SimulatedPaymentGateway
+from db.dsn import database_url
+from db.pool import create_pool
+from runtime import logs, tracing
+from runtime.settings import Settings, get_settings
+from runtime.temporal_connection import connect
+from runtime.worker_metrics import publish_orders_by_status, runtime_with_prometheus
+from workflows.order import OrderWorkflow
+
+log = logging.getLogger("settlement.worker")
+
+# How long the worker lets its running activities finish after SIGTERM; the container's stop grace period is longer.
+GRACEFUL_SHUTDOWN = timedelta(seconds=20)
+
+
+def activities_for(pool: asyncpg.Pool, provider_client: httpx.AsyncClient) -> list:
+    payments = PaymentActivities(SimulatedPaymentGateway(provider_client))
+    fulfillment = FulfillmentActivities(SimulatedFulfillmentNetwork(provider_client))
+    bookkeeping = BookkeepingActivities(pool)
+    fx = FxActivities(SimulatedFxRates(provider_client))
+    return [
+        payments.authorize,
+        payments.capture,
+        payments.void,
+        payments.payout,
+        payments.refund,
+        payments.credit,
+        fulfillment.create_order,
+        fulfillment.cancel_order,
+        fulfillment.request_return,
+        bookkeeping.post_ledger_entry,
+        bookkeeping.record_order,
+        fx.lock_fx_rate,
+    ]
+
+
+async def run_worker(settings: Settings) -> None:
+    """Until SIGTERM or SIGINT; the pool is closed and tracing flushed however it ends."""
+    metrics_address = f"{settings.settlement_worker_metrics_host}:{settings.settlement_worker_metrics_port}"
+    runtime = runtime_with_prometheus(metrics_address)
+    tracer_provider = tracing.start("settlement-worker")
+    try:
+        client = await connect(settings, runtime, tracing.temporal_interceptors(tracer_provider))
+        pool = await create_pool(database_url())
+        try:
+            async with httpx.AsyncClient(base_url=settings.settlement_sim_url, timeout=10.0) as provider_client:
+                worker = Worker(
+                    client,
+                    task_queue=settings.temporal_task_queue,
+                    workflows=[OrderWorkflow],
+                    activities=activities_for(pool, provider_client),
+                    graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+                )
+                log.info("worker polling task queue %s; metrics on %s", settings.temporal_task_queue, metrics_address)
+                await poll_until_stopped(worker, runtime, pool)
+        finally:
+            await pool.close()
+    finally:
+        tracing.stop(tracer_provider)
+
+
+async def poll_until_stopped(worker: Worker, runtime: Runtime, pool: asyncpg.Pool) -> None:
+    """Runs the worker and the orders-by-status gauge until SIGTERM or SIGINT, then drains."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT)
+    for sig in signals:
+        loop.add_signal_handler(sig, stop.set)
+    gauges = asyncio.create_task(publish_orders_by_status(runtime, pool, stop))
+    try:
+        async with worker:
+            await stop.wait()
+            log.info("draining")
+    finally:
+        stop.set()
+        await gauges
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+
+
+def main() -> None:
+    logs.configure()
+    asyncio.run(run_worker(get_settings()))
