@@ -151,8 +151,18 @@ class OrderState(OrderProgress):
         )
 
 
+# An order's workflow id is its id behind this prefix (on the wire: every running order's id).
+WORKFLOW_ID_PREFIX = "order-"
+
+
 def workflow_id_for(order_id: str) -> str:
-    return f"order-{order_id}"
+    return WORKFLOW_ID_PREFIX + order_id
+
+
+def order_id_of(workflow_id: str) -> str | None:
+    """The order a workflow id belongs to; None for a workflow that is not an order's."""
+    order_id = workflow_id.removeprefix(WORKFLOW_ID_PREFIX)
+    return order_id if order_id and order_id != workflow_id else None
 
 
 def confirm_by(delivered_at: datetime, window: timedelta) -> datetime:

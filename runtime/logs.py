@@ -14,6 +14,8 @@ from asgi_correlation_id import correlation_id
 from opentelemetry import trace
 from temporalio import activity
 
+from domain.order_state import order_id_of, workflow_id_for
+
 CONFIG_FILE = Path(__file__).resolve().parent / "logging.json"
 
 # Set by the API for the order a request is about.
@@ -30,11 +32,9 @@ class LogContext(logging.Filter):
             workflow_id = activity.info().workflow_id
         elif isinstance(getattr(record, "temporal_workflow", None), dict):
             workflow_id = record.temporal_workflow.get("workflow_id")
-        order_id = current_order_id.get()
-        if workflow_id and workflow_id.startswith("order-"):
-            order_id = order_id or workflow_id.removeprefix("order-")
+        order_id = current_order_id.get() or (order_id_of(workflow_id) if workflow_id else None)
         record.order_id = order_id
-        record.workflow_id = workflow_id or (f"order-{order_id}" if order_id else None)
+        record.workflow_id = workflow_id or (workflow_id_for(order_id) if order_id else None)
         record.request_id = correlation_id.get()
         span = trace.get_current_span().get_span_context()
         record.trace_id = trace.format_trace_id(span.trace_id) if span.is_valid else None
