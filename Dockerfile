@@ -20,6 +20,10 @@
 # out can never pull in an unpinned version; tests/unit/test_deploy.py runs this filter on the lock and fails if it
 # drops anything pyproject.toml declares for runtime. Their few small dependencies (psutil, fasteners,
 # platformdirs...) stay: the filter names top-level packages only and needs no knowledge of the dependency tree.
+#
+# Dev-only source is left out the same way: .dockerignore drops simulators/, tests/ and bench/ from the build context,
+# so the installed wheel has no `simulators` package (no engine package imports it; `settlement simulators` is for
+# `make run` and the tests, from the checkout).
 
 ARG PYTHON_IMAGE=python:3.11-slim
 

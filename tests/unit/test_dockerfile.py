@@ -1,6 +1,7 @@
 """The image (Dockerfile, .dockerignore), checked without a Docker engine: a small parser reads the
 Dockerfile's instructions and holds them to what the application expects."""
 
+import ast
 import json
 import re
 import tomllib
@@ -156,3 +157,25 @@ def test_the_migration_command_is_the_cli_s_migrate():
 def test_the_build_context_leaves_out_local_state_and_secrets():
     ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()}
     assert {".venv", ".data", ".git", ".env"} <= ignored
+
+
+def imported_modules(source: Path) -> set[str]:
+    """The top-level names of the modules a source file imports."""
+    found = set()
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_the_image_leaves_out_the_simulators_and_nothing_it_runs_needs_them():
+    """The build context has no simulators/, so the image's wheel has no `simulators` package (`settlement simulators`
+    runs from the checkout or a wheel built from it, for make run and the tests); no engine package imports it."""
+    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()}
+    assert {"simulators", "tests", "bench"} <= ignored
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    for package in {pattern.removesuffix("*") for pattern in include} - {"simulators"}:
+        for source in (ROOT / package).rglob("*.py"):
+            assert "simulators" not in imported_modules(source), f"{source.relative_to(ROOT)} imports the simulators"
