@@ -4,6 +4,9 @@ workflow histories, so they never change."""
 
 # The workflow refuses an update in the order's current status (the API answers 409).
 INVALID_TRANSITION = "InvalidTransition"
+# The workflow refuses an update whose arguments are not its input model: the caller's mistake, not the order's
+# status (the API always sends the model).
+INVALID_UPDATE_INPUT = "InvalidUpdateInput"
 
 # A provider refused the request for good (nothing happened there); retrying cannot help.
 PROVIDER_REJECTED = "ProviderRejected"

@@ -13,19 +13,34 @@ that is still open. New callers send the model.
 from typing import Any, TypeVar
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import BaseModel
+    from pydantic import BaseModel, ValidationError
+
+    from domain import failures
 
 M = TypeVar("M", bound=BaseModel)
 
 
 def update_input(model: type[M], arguments: tuple[Any, ...]) -> M:
     """`model` from one argument, or from the legacy pair (actor, request): the request fills the model's
-    one field besides `actor`."""
+    one field besides `actor`. Any other shape raises an InvalidUpdateInput ApplicationError that says what
+    was expected."""
+    [field] = [name for name in model.model_fields if name != "actor"]
+    expected = f"one {model.__name__} ({{actor, {field}}})"
     if len(arguments) == 2:
-        actor, request = arguments
-        [field] = [name for name in model.model_fields if name != "actor"]
-        return model.model_validate({"actor": actor, field: request})
-    [document] = arguments
-    return model.model_validate(document)
+        document = {"actor": arguments[0], field: arguments[1]}
+    elif len(arguments) == 1:
+        [document] = arguments
+    else:
+        raise _invalid_input(f"expected {expected}, got {len(arguments)} arguments")
+    try:
+        return model.model_validate(document)
+    except ValidationError as err:
+        problems = "; ".join(f"{'.'.join(str(part) for part in e['loc']) or 'the argument'}: {e['msg']}" for e in err.errors())
+        raise _invalid_input(f"expected {expected}: {problems}") from None
+
+
+def _invalid_input(message: str) -> ApplicationError:
+    return ApplicationError(message, type=failures.INVALID_UPDATE_INPUT, non_retryable=True)

@@ -75,6 +75,7 @@ ACTIVITY_NAMES = {
 
 FAILURES = {
     "INVALID_TRANSITION": "InvalidTransition",
+    "INVALID_UPDATE_INPUT": "InvalidUpdateInput",  # new in issue 9
     "PROVIDER_REJECTED": "ProviderRejected",
     "PROVIDER_UNAVAILABLE": "ProviderUnavailable",
     "LEDGER_CONFLICT": "LedgerConflict",

@@ -3,11 +3,20 @@
 import asyncio
 from datetime import timedelta
 
+import pytest
+from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+
 from domain import activity_names as act
+from domain import failures
 from domain import order_steps as steps
+from domain.after_sales import DisputeRequest
 from domain.fees import compute_fees
+from domain.order_actions import OPEN_DISPUTE
+from domain.order_state import OrderState
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
+    BUYER,
     FEES_TOTAL,
     OPERATOR,
     SELLER_SHARE,
@@ -26,6 +35,7 @@ from tests.workflow.conftest import (
     respond,
     retry,
     ship,
+    ship_and_deliver,
     start_order,
     state_of,
     statuses,
@@ -41,7 +51,7 @@ SETTLED_BOOKS = {
 }
 
 
-def assert_refunded_in_full(providers, order, result, resolved_by: str, step: str = "refund") -> None:
+def assert_refunded_in_full(providers, order, result, resolved_by: str, step: str = steps.REFUND.key) -> None:
     assert result.status == OrderStatus.REFUNDED
     assert result.dispute.resolution.outcome in ("refund", "partial_refund") and result.dispute.resolved_by == resolved_by
     assert result.dispute.resolved_at is not None
@@ -167,7 +177,7 @@ async def test_partial_refund_of_the_whole_is_a_full_refund(env, worker, provide
     answer = await resolve(handle, "partial_refund", refund_amount=TOTAL)
     assert answer.status == OrderStatus.REFUNDED
     result = await handle.result()
-    assert_refunded_in_full(providers, order, result, "operator:ops_1", step="partial-refund")
+    assert_refunded_in_full(providers, order, result, "operator:ops_1", step=steps.PARTIAL_REFUND.key)
 
 
 async def test_partial_refund_above_what_escrow_holds_is_rejected(env, worker, providers, now):
@@ -242,3 +252,37 @@ async def test_refund_failing_for_good_needs_attention_then_retry_refunds_once(e
     assert providers.steps(act.REFUND_PAYMENT) == [key(order, steps.REFUND.key)] * 2  # the failed attempt and the retry, one key
     assert_amounts(result, refunded=TOTAL)
     assert_books(providers, order, [steps.CAPTURE.key, steps.REFUND.key], REFUNDED_BOOKS)
+
+
+# What a client could send as `open_dispute`'s arguments that is neither the model nor the legacy pair.
+DISPUTE = DisputeRequest(reason="damaged", description="broken")
+MALFORMED = {
+    "no argument": ([], "got 0 arguments"),
+    "three arguments": ([BUYER, DISPUTE, "and more"], "got 3 arguments"),
+    "not a document": (["a dispute"], "the argument: Input should be a valid dictionary"),
+    "a document missing a field": ([{"actor": BUYER.model_dump()}], "dispute: Field required"),
+    "a legacy pair of the wrong shape": ([BUYER, "broken"], "dispute: Input should be a valid dictionary"),
+    "an actor of no known role": (
+        [{"actor": {"role": "king", "sub": "k"}, "dispute": DISPUTE.model_dump()}],
+        "actor.role: Input should be",
+    ),
+}
+
+
+async def test_malformed_dispute_arguments_are_rejected_and_the_order_carries_on(env, worker, providers, now):
+    order = make_order(now)
+    handle = await start_order(env, order)
+    await ship_and_deliver(env, handle, order)
+    for name, (arguments, problem) in MALFORMED.items():
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update(OPEN_DISPUTE, args=arguments, result_type=OrderState)
+        cause = refused.value.cause
+        assert isinstance(cause, ApplicationError), name
+        assert cause.type == failures.INVALID_UPDATE_INPUT and cause.non_retryable, name
+        assert cause.message.startswith("expected one OpenDispute ({actor, dispute})") and problem in cause.message, (name, cause.message)
+
+    assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+    state = await state_of(handle)
+    assert state.status == OrderStatus.AWAITING_CONFIRMATION and state.dispute is None
+    answer = await open_dispute(handle, "damaged")
+    assert answer.status == OrderStatus.DISPUTED and answer.dispute.opened_by == "buyer:buyer_1"
