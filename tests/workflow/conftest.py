@@ -23,10 +23,10 @@ from domain import failures
 from domain import order_steps as steps
 from domain.after_sales import DisputeRequest, Resolution, SellerResponse
 from domain.fees import compute_fees
-from domain.ledger import SETTLED_SUFFIX
+from domain.ledger import SETTLED_SUFFIX, entry_key
 from domain.order_actions import Actor, CancelRequest, OpenDispute, ResolveDispute, RespondToDispute, Role
 from domain.order_request import Item
-from domain.order_state import FulfillmentEvent, OrderInput, OrderState
+from domain.order_state import FulfillmentEvent, OrderInput, OrderState, workflow_id_for
 from domain.search_attributes import ORDER_STATUS as ORDER_STATUS_ATTRIBUTE
 from domain.statuses import OrderStatus
 from operations.tools import export_history
@@ -112,7 +112,7 @@ async def env_now(env: WorkflowEnvironment) -> datetime:
 
 
 def key(order: OrderInput, step: str) -> str:
-    return f"order-{order.order_id}:{step}"
+    return entry_key(workflow_id_for(order.order_id), step)
 
 
 # Steps that move money out: reserved in the ledger under the step's key, settled under `<step>:settled`.
@@ -127,7 +127,7 @@ def ledger_keys(order: OrderInput, keys: list[str]) -> list[str]:
 
 
 async def start_order(env: WorkflowEnvironment, order: OrderInput) -> WorkflowHandle:
-    return await env.client.start_workflow(OrderWorkflow.run, order, id=f"order-{order.order_id}", task_queue=TASK_QUEUE)
+    return await env.client.start_workflow(OrderWorkflow.run, order, id=workflow_id_for(order.order_id), task_queue=TASK_QUEUE)
 
 
 async def state_of(handle: WorkflowHandle) -> OrderState:

@@ -43,9 +43,9 @@ async def test_capture_entry_rejected_by_the_ledger_retry_does_not_capture_again
 
 
 async def test_operator_cannot_void_a_payment_already_captured(env, worker, providers, now):
-    """BUG (workflows/order.py _capture): when the provider captured but the ledger posting failed for good,
-    the step is still named 'capture', which is in CANCELLABLE_STEPS, so an operator cancel is accepted and
-    voids an authorization already captured: the buyer's money stays captured, with no ledger entry and no refund."""
+    """The provider captured but the ledger posting failed for good: the order parks at steps.RECORD_CAPTURE, not at
+    steps.CAPTURE (which is cancellable), so an operator cancel cannot void an authorization already captured and
+    leave the buyer's money captured with no ledger entry and no refund."""
     order = make_order(now)
     providers.ledger_conflicts.add(key(order, steps.CAPTURE.key))
     handle = await start_order(env, order)

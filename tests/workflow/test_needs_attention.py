@@ -47,7 +47,7 @@ async def test_capture_failing_for_good_needs_attention_then_retry_settles(env, 
     assert state.attention.step == steps.CAPTURE.label
     assert state.attention.resume_status == OrderStatus.AWAITING_SHIPMENT
     assert "capture refused" in state.attention.reason
-    assert timeline_entry(state, OrderStatus.NEEDS_ATTENTION).detail.startswith("capture failed: ")
+    assert timeline_entry(state, OrderStatus.NEEDS_ATTENTION).detail.startswith(f"{steps.CAPTURE.label} failed: ")
     assert state.amounts.captured == 0 and state.capture_id is None and providers.entries == {}
     assert await search_status(handle) == "needs_attention"
     await assert_rejected(cancel(handle, BUYER), "needs_attention and can no longer be cancelled")
@@ -57,7 +57,7 @@ async def test_capture_failing_for_good_needs_attention_then_retry_settles(env, 
     providers.capture_fails = False
     after = await retry(handle, OPERATOR)
     assert after.attention is None
-    assert timeline_entry(after, OrderStatus.AWAITING_SHIPMENT).detail == "operator retried capture"
+    assert timeline_entry(after, OrderStatus.AWAITING_SHIPMENT).detail == f"operator retried {steps.CAPTURE.label}"
     state = await wait_for_status(handle, OrderStatus.IN_TRANSIT)
     assert state.amounts.captured == TOTAL
 
@@ -153,7 +153,7 @@ async def test_payout_failing_for_good_needs_attention_then_retry_settles(env, w
     result = await handle.result()
     assert result.status == OrderStatus.SETTLED
     assert result.amounts.paid_out == SELLER_SHARE and result.payout_id == f"po_{order.order_id}"
-    assert timeline_entry(result, OrderStatus.PAYOUT_PENDING).detail == "operator retried payout"
+    assert timeline_entry(result, OrderStatus.PAYOUT_PENDING).detail == f"operator retried {steps.PAYOUT.pay.label}"
     assert providers.steps(act.PAYOUT_SELLER) == [key(order, steps.PAYOUT.key)] * 2
     assert_ledger(providers, order, [steps.CAPTURE.key, steps.RELEASE.key, steps.PAYOUT.key])  # release and payout each once
     assert await search_status(handle) == "settled"
@@ -184,4 +184,4 @@ async def test_void_failing_after_operator_cancel_resumes_to_the_status_before_t
     result = await handle.result()
     assert result.status == OrderStatus.CANCELLED
     assert providers.steps(act.VOID_AUTHORIZATION) == [key(order, steps.VOID.key)] * 2
-    assert (OrderStatus.NEEDS_ATTENTION, "operator retried void") not in [(t.status, t.detail) for t in result.timeline]
+    assert (OrderStatus.NEEDS_ATTENTION, f"operator retried {steps.VOID.label}") not in [(t.status, t.detail) for t in result.timeline]

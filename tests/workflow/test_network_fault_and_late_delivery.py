@@ -248,7 +248,7 @@ async def test_never_delivered_after_deliver_by_is_treated_as_lost(env, worker, 
 
     result = await handle.result()
     extra = {"external:buyers": COMPENSATION, "fulfillment:reimbursements": -REIMBURSED - COMPENSATION}
-    assert_network_fault_refund(providers, order, result, "lost", ("late-delivery-compensation",), extra, compensated=COMPENSATION)
+    assert_network_fault_refund(providers, order, result, "lost", (steps.LATE_DELIVERY_COMPENSATION.key,), extra, compensated=COMPENSATION)
     assert_compensated_once(providers, order, result)
     assert result.dispute.reason == "not_received" and result.network_fault.event_id == "policy:lost-after-late"
     lost_by = order.deliver_by + timedelta(days=14)

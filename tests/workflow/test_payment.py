@@ -89,7 +89,7 @@ async def test_authorization_failing_for_good_then_operator_retry_proceeds(env, 
     providers.authorize_fails = False
     after = await retry(handle)
     assert after.status != OrderStatus.NEEDS_ATTENTION and after.attention is None
-    assert timeline_entry(after, OrderStatus.PAYMENT_PENDING).detail == "operator retried authorize"
+    assert timeline_entry(after, OrderStatus.PAYMENT_PENDING).detail == f"operator retried {steps.AUTHORIZE.label}"
 
     await ship_and_deliver(env, handle, order)
     await confirm(handle)

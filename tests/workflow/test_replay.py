@@ -8,7 +8,9 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 from temporalio.workflow import NondeterminismError
 
 import workflows.order
+from domain import activity_names as act
 from domain.order_actions import OPEN_DISPUTE
+from domain.order_state import workflow_id_for
 from operations.tools import load_history, replay
 from tests.workflow.conftest import TASK_QUEUE, env_now, make_order, ship_and_deliver
 from workflows.order import OrderWorkflow
@@ -37,7 +39,7 @@ async def test_the_patched_change_would_break_old_histories_without_its_guard(mo
 
 async def test_a_new_history_with_the_patch_replays(env, worker):
     order = make_order(await env_now(env))
-    handle = await env.client.start_workflow(OrderWorkflow.run, order, id=f"order-{order.order_id}", task_queue=TASK_QUEUE)
+    handle = await env.client.start_workflow(OrderWorkflow.run, order, id=workflow_id_for(order.order_id), task_queue=TASK_QUEUE)
     await ship_and_deliver(env, handle, order)
     await handle.result()
     history = await handle.fetch_history()
@@ -47,7 +49,7 @@ async def test_a_new_history_with_the_patch_replays(env, worker):
 
 
 def _settled(path: Path) -> bool:
-    return "payout_seller" in path.read_text()
+    return act.PAYOUT_SELLER in path.read_text()
 
 
 @pytest.mark.parametrize("module, constant", [("workflows.steps", "LEDGER_BEFORE_PROVIDER"), ("workflows.order", "KEEP_EARLY_EVENTS")])

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from domain.order_state import workflow_id_for
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
     SELLER_SHARE,
@@ -28,7 +29,7 @@ async def test_search_attribute_and_query_follow_every_transition(env, worker, p
 
     state = await wait_for_status(handle, OrderStatus.AWAITING_SHIPMENT)
     assert await search_status(handle) == "awaiting_shipment"
-    assert state.workflow_id == f"order-{order.order_id}" == handle.id
+    assert state.workflow_id == workflow_id_for(order.order_id) == handle.id
     assert (state.buyer_id, state.seller_id, state.marketplace) == ("buyer_1", "seller_1", "mk")
     assert state.amounts.total == TOTAL and state.fees == order.fees
 
