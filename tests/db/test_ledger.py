@@ -6,8 +6,19 @@ import asyncpg
 import pytest
 
 from db.ledger import LedgerConflict, LedgerOverdrawn, LedgerUnbalanced, post_entry
+from domain import order_steps as steps
 from domain.fees import Fees
-from domain.ledger import EntryKind, EntryRequest, Posting, capture_entry, escrow, external_buyers, payout_entry, release_entry
+from domain.ledger import (
+    EntryKind,
+    EntryRequest,
+    Posting,
+    capture_entry,
+    entry_key,
+    escrow,
+    external_buyers,
+    payout_entry,
+    release_entry,
+)
 from domain.order_state import workflow_id_for
 from tests.ledger_reads import account_balance, entries_for_order
 
@@ -29,7 +40,7 @@ async def test_capture_writes_one_entry_and_moves_balances(db_pool, uid):
     assert await account_balance(db_pool, f"escrow:{order}:USD") == 3500
     [entry] = await entries_for_order(db_pool, order)
     assert entry["id"] == entry_id
-    assert entry["idempotency_key"] == f"order-{order}:capture"
+    assert entry["idempotency_key"] == entry_key(workflow_id_for(order), steps.CAPTURE.key)
     assert entry["kind"] == "capture"
     assert sorted((p["account"], p["amount"], p["currency"]) for p in entry["postings"]) == [
         (f"escrow:{order}:USD", 3500, "USD"),
@@ -84,7 +95,7 @@ async def test_same_key_for_another_order_or_kind_is_a_conflict(db_pool, uid):
 async def test_unbalanced_entry_is_refused_and_writes_nothing(db_pool, uid):
     order = f"o{uid}"
     entry = EntryRequest(
-        idempotency_key=f"order-{order}:capture",
+        idempotency_key=entry_key(workflow_id_for(order), steps.CAPTURE.key),
         order_id=order,
         kind=EntryKind.CAPTURE,
         postings=[Posting(account=external_buyers("USD"), amount=-100), Posting(account=escrow(order, "USD"), amount=99)],
@@ -98,7 +109,7 @@ async def test_unbalanced_entry_is_refused_and_writes_nothing(db_pool, uid):
 async def test_balanced_in_total_but_not_per_currency_is_refused(db_pool, uid):
     order = f"o{uid}"
     entry = EntryRequest(
-        idempotency_key=f"order-{order}:capture",
+        idempotency_key=entry_key(workflow_id_for(order), steps.CAPTURE.key),
         order_id=order,
         kind=EntryKind.CAPTURE,
         postings=[Posting(account=external_buyers("USD"), amount=-100), Posting(account=escrow(order, "EUR"), amount=100)],
@@ -114,7 +125,7 @@ async def test_overdrawing_a_non_negative_account_is_refused_and_writes_nothing(
     payouts_before = await account_balance(db_pool, "external:payouts:USD")
     with pytest.raises(LedgerOverdrawn):
         await post_entry(db_pool, payout_entry(wf, order, seller, 100, "USD"))
-    assert await count_entries(db_pool, f"{wf}:payout") == 0
+    assert await count_entries(db_pool, entry_key(wf, steps.PAYOUT.key)) == 0
     assert await count_postings_for_order(db_pool, order) == 0
     assert await db_pool.fetchval("SELECT count(*) FROM ledger_accounts WHERE owner = $1", f"seller:{seller}") == 0
     assert await account_balance(db_pool, "external:payouts:USD") == payouts_before
@@ -128,7 +139,7 @@ async def test_overdraw_after_a_partial_release_leaves_balances_untouched(db_poo
     with pytest.raises(LedgerOverdrawn):
         await post_entry(db_pool, payout_entry(wf, order, seller, 671, "USD"))
     assert await account_balance(db_pool, f"seller:{seller}:USD") == 670
-    assert await count_entries(db_pool, f"{wf}:payout") == 0
+    assert await count_entries(db_pool, entry_key(wf, steps.PAYOUT.key)) == 0
     # the refused key is still free: the right amount goes through afterwards
     await post_entry(db_pool, payout_entry(wf, order, seller, 670, "USD"))
     assert await account_balance(db_pool, f"seller:{seller}:USD") == 0

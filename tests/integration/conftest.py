@@ -10,6 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 from adapters.payments import SimulatedPaymentGateway
 from db.migrate import upgrade
 from db.pool import create_pool
+from domain.order_state import workflow_id_for
 from domain.search_attributes import ALL as SEARCH_ATTRIBUTES
 from operations.reconciliation import check_books
 from runtime.binaries import executable
@@ -120,7 +121,7 @@ async def record_histories(request, temporal):
 
     engine = request.getfixturevalue("engine")
     for order_id in engine.created:
-        history = await temporal.client.get_workflow_handle(f"order-{order_id}").fetch_history()
+        history = await temporal.client.get_workflow_handle(workflow_id_for(order_id)).fetch_history()
         export_history(history, Path(directory))
     engine.created.clear()
 

@@ -3,6 +3,8 @@ The stack runs with a 5 s seller-response window and a 5 s return window (confte
 
 from datetime import UTC, datetime, timedelta
 
+from domain import order_steps as steps
+from domain.ledger import SETTLED_SUFFIX
 from tests.integration.stack import token
 from tests.ledger_reads import entries_for_order
 
@@ -21,8 +23,14 @@ async def _resolve(engine, order_id: str, outcome: str, **extra):
     )
 
 
-async def _kinds(pool, order_id: str) -> list[str]:
+async def _key_suffixes(pool, order_id: str) -> list[str]:
+    """The step keys of the order's ledger entries, in the order they were written."""
     return [e["idempotency_key"].split(":", 1)[1] for e in await entries_for_order(pool, order_id)]
+
+
+def _disbursed(money: steps.MoneyOut) -> list[str]:
+    """A disbursement's two entries: reserved under its key, settled under the key and SETTLED_SUFFIX."""
+    return [money.key, money.key + SETTLED_SUFFIX]
 
 
 async def _delivered_order(engine, **overrides) -> str:
@@ -47,7 +55,7 @@ async def test_damaged_goods_evidence_then_operator_refunds(engine, pool):
     refunded = await engine.wait_for(order_id, "refunded")
     assert refunded["amounts"]["refunded"] == 3000 and refunded["amounts"]["fees"] == 0 and refunded["amounts"]["paid_out"] == 0
     assert refunded["dispute"]["resolved_by"] == "operator:ops"
-    assert await _kinds(pool, order_id) == ["capture", "refund", "refund:settled"]
+    assert await _key_suffixes(pool, order_id) == [steps.CAPTURE.key, *_disbursed(steps.REFUND)]
 
 
 async def test_operator_resolving_twice_is_409(engine):
@@ -73,7 +81,12 @@ async def test_partial_refund_settles_with_the_remainder_paid_out(engine, pool):
     a = settled["amounts"]
     # Fees on the remaining 2000: referral 8 % = 160, fulfillment 2 x 250 = 500.
     assert (a["refunded"], a["fees"], a["paid_out"]) == (1000, 660, 1340)
-    assert await _kinds(pool, order_id) == ["capture", "partial-refund", "partial-refund:settled", "release", "payout", "payout:settled"]
+    assert await _key_suffixes(pool, order_id) == [
+        steps.CAPTURE.key,
+        *_disbursed(steps.PARTIAL_REFUND),
+        steps.RELEASE.key,
+        *_disbursed(steps.PAYOUT),
+    ]
 
 
 async def test_return_and_refund(engine, pool):
@@ -152,13 +165,11 @@ async def test_lost_in_transit_refunds_the_buyer_and_the_network_reimburses_the_
     a = refunded["amounts"]
     assert a["refunded"] == 3000 and a["reimbursed"] == 3000 - created["fees"]["referral"] - created["fees"]["fulfillment"]
     assert refunded["dispute"]["fault"] == "fulfillment_network"
-    assert await _kinds(pool, order_id) == [
-        "capture",
-        "refund",
-        "refund:settled",
-        "reimbursement",
-        "reimbursement-payout",
-        "reimbursement-payout:settled",
+    assert await _key_suffixes(pool, order_id) == [
+        steps.CAPTURE.key,
+        *_disbursed(steps.REFUND),
+        steps.REIMBURSEMENT.key,
+        *_disbursed(steps.REIMBURSEMENT_PAYOUT),
     ]
     balance = (await engine.api.get("/v1/sellers/seller_lost/balance", headers=token("seller", "seller_lost"))).json()
     assert balance["balances"] == [{"currency": "USD", "in_escrow": 0, "available": 0, "paid_out": a["reimbursed"]}]
@@ -178,13 +189,11 @@ async def test_late_delivery_compensates_the_buyer_and_the_order_carries_on(engi
     await engine.api.post(f"/v1/orders/{order_id}/confirm-receipt", headers=BUYER)
     settled = await engine.wait_for(order_id, "settled")
     assert settled["amounts"]["compensated"] == 300
-    assert await _kinds(pool, order_id) == [
-        "capture",
-        "late-delivery-compensation",
-        "late-delivery-compensation:settled",
-        "release",
-        "payout",
-        "payout:settled",
+    assert await _key_suffixes(pool, order_id) == [
+        steps.CAPTURE.key,
+        *_disbursed(steps.LATE_DELIVERY_COMPENSATION),
+        steps.RELEASE.key,
+        *_disbursed(steps.PAYOUT),
     ]
     credits = await pool.fetchval("SELECT count(*) FROM sim.psp_operations WHERE order_id = $1 AND operation = 'credit'", order_id)
     assert credits == 1

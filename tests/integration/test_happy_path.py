@@ -1,6 +1,8 @@
 """From order to payout, through the HTTP API, the dev server, PostgreSQL and the simulators."""
 
 from domain import order_steps as steps
+from domain.ledger import SETTLED_SUFFIX, entry_key
+from domain.order_state import workflow_id_for
 from tests.integration.stack import token
 from tests.ledger_reads import entries_for_order
 
@@ -10,7 +12,7 @@ async def test_confirmed_order_is_paid_out_through_the_simulated_carrier(engine,
     order_id = created["order_id"]
     assert created["status"] == "payment_pending"
     assert created["amounts"]["total"] == 3000
-    assert created["workflow"]["id"] == f"order-{order_id}"
+    assert created["workflow"]["id"] == workflow_id_for(order_id)
 
     await engine.wait_for(order_id, "awaiting_shipment")
     await engine.carrier(order_id, "shipped")
@@ -46,11 +48,12 @@ async def test_confirmed_order_is_paid_out_through_the_simulated_carrier(engine,
     assert "buyer confirmed receipt" in settled["timeline"][4]["detail"]
 
     entries = await entries_for_order(pool, order_id)
+    workflow_id = workflow_id_for(order_id)
     assert [(e["kind"], e["idempotency_key"]) for e in entries] == [
-        ("capture", f"order-{order_id}:capture"),
-        ("release", f"order-{order_id}:release"),
-        ("payout", f"order-{order_id}:payout"),
-        ("payout", f"order-{order_id}:payout:settled"),
+        ("capture", entry_key(workflow_id, steps.CAPTURE.key)),
+        ("release", entry_key(workflow_id, steps.RELEASE.key)),
+        ("payout", entry_key(workflow_id, steps.PAYOUT.key)),
+        ("payout", entry_key(workflow_id, steps.PAYOUT.key) + SETTLED_SUFFIX),
     ]
     pending = await pool.fetchval("SELECT balance FROM ledger_accounts WHERE code = $1", f"pending:payout:{order_id}:USD")
     assert pending == 0  # reserved before the provider paid, settled after

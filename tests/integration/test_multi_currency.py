@@ -2,7 +2,10 @@
 
 from decimal import Decimal
 
+from domain import order_steps as steps
 from domain.fx import convert
+from domain.ledger import entry_key
+from domain.order_state import workflow_id_for
 from tests.integration.stack import token
 from tests.ledger_reads import entries_for_order
 
@@ -109,7 +112,7 @@ async def test_same_currency_order_is_unchanged(engine, pool):
 
 
 async def test_an_fx_quote_is_locked_once_per_key(engine):
-    body = {"idempotency_key": "order-fx-probe:fx-lock", "base": "GBP", "quote": "JPY"}
+    body = {"idempotency_key": entry_key(workflow_id_for("fx-probe"), steps.LOCK_FX.key), "base": "GBP", "quote": "JPY"}
     first = await engine.sim.post("/fx/quotes", json=body)
     again = await engine.sim.post("/fx/quotes", json=body)
     assert first.status_code == again.status_code == 200

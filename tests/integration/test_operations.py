@@ -8,8 +8,11 @@ from datetime import UTC
 from google.protobuf.json_format import MessageToDict
 from temporalio.api.sdk.v1 import WorkflowMetadata
 
+from domain import activity_names as act
 from domain import order_steps as steps
-from domain.search_attributes import BUYER_ID
+from domain.ledger import SETTLED_SUFFIX, entry_key
+from domain.order_state import workflow_id_for
+from domain.search_attributes import BUYER_ID, MARKETPLACE, ORDER_STATUS, SELLER_ID
 from tests.integration.stack import token
 
 OPERATOR = token("operator", "ops")
@@ -19,7 +22,7 @@ async def test_payloads_in_temporal_are_encrypted_and_the_codec_endpoint_decodes
     created = await engine.create(payment_method="pm_card_visa")
     order_id = created["order_id"]
     await engine.wait_for(order_id, "awaiting_shipment")
-    history = await temporal.client.get_workflow_handle(f"order-{order_id}").fetch_history()
+    history = await temporal.client.get_workflow_handle(workflow_id_for(order_id)).fetch_history()
     raw = history.to_json()
     assert "pm_card_visa" not in raw and "buyer_a" not in raw.replace(f'"{BUYER_ID.name}"', "")
     started = history.events[0].workflow_execution_started_event_attributes.input.payloads[0]
@@ -56,8 +59,11 @@ async def test_outage_past_the_retry_budget_needs_attention_then_the_cli_retries
     assert "503" in stuck["attention"]["reason"]
     row = await pool.fetchrow("SELECT status FROM orders WHERE order_id = $1", order_id)
     assert row["status"] == "needs_attention"
-    found = [e.id async for e in temporal.client.list_workflows('OrderStatus = "needs_attention" AND SellerId = "seller_outage"')]
-    assert found == [f"order-{order_id}"]
+    found = [
+        e.id
+        async for e in temporal.client.list_workflows(f'{ORDER_STATUS.name} = "needs_attention" AND {SELLER_ID.name} = "seller_outage"')
+    ]
+    assert found == [workflow_id_for(order_id)]
 
     env = services.child_env()
     retried = await asyncio.to_thread(
@@ -75,7 +81,7 @@ async def test_outage_past_the_retry_budget_needs_attention_then_the_cli_retries
     await engine.wait_for(order_id, "awaiting_confirmation")
     await engine.api.post(f"/v1/orders/{order_id}/confirm-receipt", headers=token("buyer", "buyer_a"))
     settled = await engine.wait_for(order_id, "settled")
-    assert any(t["detail"] == "operator retried capture" for t in settled["timeline"])
+    assert any(t["detail"] == f"operator retried {steps.CAPTURE.label}" for t in settled["timeline"])
     captures = await pool.fetchval("SELECT count(*) FROM sim.psp_operations WHERE order_id = $1 AND operation = 'capture'", order_id)
     assert captures == 1
 
@@ -85,19 +91,22 @@ async def test_search_attributes_ui_link_and_summary(engine, temporal, client):
     order_id = created["order_id"]
     await engine.wait_for(order_id, "awaiting_shipment")
     query = (
-        'OrderStatus = "awaiting_shipment" AND SellerId = "seller_filter" AND BuyerId = "buyer_filter" AND Marketplace = "market_filter"'
+        f'{ORDER_STATUS.name} = "awaiting_shipment" AND {SELLER_ID.name} = "seller_filter" AND {BUYER_ID.name} = "buyer_filter" '
+        f'AND {MARKETPLACE.name} = "market_filter"'
     )
     for _ in range(50):  # visibility follows within moments
         found = [e.id async for e in temporal.client.list_workflows(query)]
         if found:
             break
         await __import__("asyncio").sleep(0.2)
-    assert found == [f"order-{order_id}"]
+    assert found == [workflow_id_for(order_id)]
     order = (await engine.get(order_id)).json()
-    assert order["workflow"]["ui_url"].endswith(f"/namespaces/default/workflows/order-{order_id}")
-    description = await client.get_workflow_handle(f"order-{order_id}").describe()
+    assert order["workflow"]["ui_url"].endswith(f"/namespaces/default/workflows/{workflow_id_for(order_id)}")
+    description = await client.get_workflow_handle(workflow_id_for(order_id)).describe()
     assert order_id in (await description.static_summary())
-    metadata = await client.get_workflow_handle(f"order-{order_id}").query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    metadata = await client.get_workflow_handle(workflow_id_for(order_id)).query(
+        "__temporal_workflow_metadata", result_type=WorkflowMetadata
+    )
     assert metadata.current_details.startswith(f"Order {order_id}: 3000 USD, awaiting_shipment")
     await engine.api.post(f"/v1/orders/{order_id}/cancel", headers=OPERATOR)
     await engine.wait_for(order_id, "cancelled")
@@ -118,13 +127,13 @@ async def test_resetting_a_settled_order_to_before_the_payout_moves_no_money_twi
     await engine.wait_for(order_id, "settled")
     before = await _money_moved(pool, order_id)
 
-    handle = temporal.client.get_workflow_handle(f"order-{order_id}")
+    handle = temporal.client.get_workflow_handle(workflow_id_for(order_id))
     history = await handle.fetch_history()
     payout_scheduled = next(
         e.event_id
         for e in history.events
         if e.HasField("activity_task_scheduled_event_attributes")
-        and e.activity_task_scheduled_event_attributes.activity_type.name == "payout_seller"
+        and e.activity_task_scheduled_event_attributes.activity_type.name == act.PAYOUT_SELLER
     )
     reset_point = max(
         e.event_id for e in history.events if e.HasField("workflow_task_completed_event_attributes") and e.event_id < payout_scheduled
@@ -132,26 +141,26 @@ async def test_resetting_a_settled_order_to_before_the_payout_moves_no_money_twi
     response = await temporal.client.workflow_service.reset_workflow_execution(
         ResetWorkflowExecutionRequest(
             namespace=temporal.client.namespace,
-            workflow_execution=WorkflowExecution(workflow_id=f"order-{order_id}"),
+            workflow_execution=WorkflowExecution(workflow_id=workflow_id_for(order_id)),
             reason="integration test: replay the payout",
             workflow_task_finish_event_id=reset_point,
             request_id=str(uuid.uuid4()),
         )
     )
-    new_run = temporal.client.get_workflow_handle(f"order-{order_id}", run_id=response.run_id)
+    new_run = temporal.client.get_workflow_handle(workflow_id_for(order_id), run_id=response.run_id)
     await _wait_closed(new_run)
     rerun = await new_run.fetch_history()
     assert any(
-        e.event_id > reset_point and e.activity_task_scheduled_event_attributes.activity_type.name == "payout_seller"
+        e.event_id > reset_point and e.activity_task_scheduled_event_attributes.activity_type.name == act.PAYOUT_SELLER
         for e in rerun.events
         if e.HasField("activity_task_scheduled_event_attributes")
     )  # the payout ran again in the new run...
     assert await _money_moved(pool, order_id) == before  # ...and moved nothing: same keys at the provider and in the ledger
     assert [e["idempotency_key"].split(":", 1)[1] for e in await entries_for_order(pool, order_id)] == [
-        "capture",
-        "release",
-        "payout",
-        "payout:settled",
+        steps.CAPTURE.key,
+        steps.RELEASE.key,
+        steps.PAYOUT.key,
+        steps.PAYOUT.key + SETTLED_SUFFIX,
     ]
     assert (await engine.get(order_id)).json()["status"] == "settled"
 
@@ -206,8 +215,8 @@ async def test_worker_metrics_and_json_logs_carry_the_order(engine, services, wo
 
     lines = [json.loads(line) for line in (services.log_dir / "worker.log").read_text().splitlines() if line.startswith("{")]
     mine = [line for line in lines if line.get("order_id") == order_id]
-    assert any(f"order-{order_id}:payout written" in line["message"] for line in mine)
-    assert all(line["workflow_id"] == f"order-{order_id}" for line in mine)
+    assert any(f"{entry_key(workflow_id_for(order_id), steps.PAYOUT.key)} written" in line["message"] for line in mine)
+    assert all(line["workflow_id"] == workflow_id_for(order_id) for line in mine)
     assert {"time", "level", "logger", "message"} <= set(mine[0])
 
 

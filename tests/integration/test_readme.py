@@ -14,6 +14,10 @@ from pathlib import Path
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 
+from domain import activity_names as act
+from domain import order_steps as steps
+from domain.order_state import workflow_id_for
+from domain.search_attributes import ORDER_STATUS
 from runtime import codec
 from tests.integration.readme_shell import Terminal, refused_curls, shell_blocks
 from tests.integration.stack import PAYLOAD_KEYS, Engine, token
@@ -135,7 +139,7 @@ async def test_runbook(terminal, engine, temporal, pool):
         return {}
 
     async def stuck_order_found(out, _):
-        assert out.count(f"order-{stuck['id']}\tneeds_attention") == 2, out  # by both `find`s
+        assert out.count(f"{workflow_id_for(stuck['id'])}\tneeds_attention") == 2, out  # by both `find`s
         assert stuck["id"] in [o["order_id"] for o in documents(out)[-1]["orders"]]
 
     async def rejecting_seller():
@@ -170,7 +174,7 @@ async def test_runbook(terminal, engine, temporal, pool):
     async def settled_order():
         order_id = await orders.settled()
         orders.moved[order_id] = await orders.money_moved(pool, order_id)
-        orders.runs[order_id] = (await temporal.client.get_workflow_handle(f"order-{order_id}").describe()).run_id
+        orders.runs[order_id] = (await temporal.client.get_workflow_handle(workflow_id_for(order_id)).describe()).run_id
         return {"<order_id>": order_id, "<WorkflowTaskCompleted id>": str(await orders.before_payout(order_id))}
 
     async def history_shown(out, _):
@@ -179,7 +183,9 @@ async def test_runbook(terminal, engine, temporal, pool):
     async def reset_moved_nothing(_, fill):
         order_id = orders.last_reset = fill["<order_id>"]
         assert await orders.wait_closed(order_id) == WorkflowExecutionStatus.COMPLETED
-        assert (await temporal.client.get_workflow_handle(f"order-{order_id}").describe()).run_id != orders.runs[order_id]  # a new run
+        assert (await temporal.client.get_workflow_handle(workflow_id_for(order_id)).describe()).run_id != orders.runs[
+            order_id
+        ]  # a new run
         assert await orders.money_moved(pool, order_id) == orders.moved[order_id]
 
     async def last_reset():
@@ -190,14 +196,14 @@ async def test_runbook(terminal, engine, temporal, pool):
         assert (await engine.get(fill["<order_id>"])).json()["status"] == "settled"
 
     async def replayed(out, _):
-        assert f"ok   order-{WALK}" in out and f"ok   order-{stuck['id']}" in out
+        assert f"ok   {workflow_id_for(WALK)}" in out and f"ok   {workflow_id_for(stuck['id'])}" in out
         assert out.count(" 0 nondeterministic") == 2, out
-        assert (terminal.cwd / "tests" / "histories" / f"order-{WALK}.json").exists()
+        assert (terminal.cwd / "tests" / "histories" / f"{workflow_id_for(WALK)}.json").exists()
 
     async def rotated(_, __):
         active, keys = codec.parse_keys(await terminal.value("SETTLEMENT_PAYLOAD_KEYS"))
         assert active == "k2" and set(keys) == {"k2", *codec.parse_keys(PAYLOAD_KEYS)[1]}
-        history = await temporal.client.get_workflow_handle(f"order-{WALK}").fetch_history()
+        history = await temporal.client.get_workflow_handle(workflow_id_for(WALK)).fetch_history()
         started = history.events[0].workflow_execution_started_event_attributes.input.payloads[0]
         [decoded] = await codec.data_converter(await terminal.value("SETTLEMENT_PAYLOAD_KEYS")).payload_codec.decode([started])
         assert json.loads(decoded.data)["order_id"] == WALK  # histories written under the old key still decode
@@ -247,7 +253,7 @@ class Orders:
         order_id = (await self.engine.create(seller_id=seller_id))["order_id"]
         await self.engine.ship_and_deliver(order_id)
         assert (await self.engine.api.post(f"/v1/orders/{order_id}/confirm-receipt", headers=token("buyer", "buyer_a"))).status_code == 200
-        assert (await self.engine.wait_for(order_id, "needs_attention"))["attention"]["step"] == "payout"
+        assert (await self.engine.wait_for(order_id, "needs_attention"))["attention"]["step"] == steps.PAYOUT.pay.label
         return order_id
 
     async def settled(self) -> str:
@@ -260,12 +266,12 @@ class Orders:
 
     async def before_payout(self, order_id: str) -> int:
         """The last workflow task completed before the payout was scheduled: a reset point that re-runs it."""
-        history = await self.temporal.client.get_workflow_handle(f"order-{order_id}").fetch_history()
+        history = await self.temporal.client.get_workflow_handle(workflow_id_for(order_id)).fetch_history()
         payout = next(
             e.event_id
             for e in history.events
             if e.HasField("activity_task_scheduled_event_attributes")
-            and e.activity_task_scheduled_event_attributes.activity_type.name == "payout_seller"
+            and e.activity_task_scheduled_event_attributes.activity_type.name == act.PAYOUT_SELLER
         )
         return max(e.event_id for e in history.events if e.HasField("workflow_task_completed_event_attributes") and e.event_id < payout)
 
@@ -275,19 +281,19 @@ class Orders:
         return sorted((o["idempotency_key"], o["amount"]) for o in provider), [r[0] for r in entries]
 
     async def wait_closed(self, order_id: str) -> WorkflowExecutionStatus:
-        handle = self.temporal.client.get_workflow_handle(f"order-{order_id}")
+        handle = self.temporal.client.get_workflow_handle(workflow_id_for(order_id))
         for _ in range(300):
             description = await handle.describe()
             if description.close_time is not None:
                 return description.status
             await asyncio.sleep(0.2)
-        raise AssertionError(f"order-{order_id} did not finish")
+        raise AssertionError(f"{workflow_id_for(order_id)} did not finish")
 
     async def _visible(self, order_id: str, status: str) -> None:
         """Temporal's visibility (what `settlement find` searches) follows the workflow within moments."""
-        query = f'WorkflowId = "order-{order_id}" AND OrderStatus = "{status}"'
+        query = f'WorkflowId = "{workflow_id_for(order_id)}" AND {ORDER_STATUS.name} = "{status}"'
         for _ in range(100):
             if [e async for e in self.temporal.client.list_workflows(query)]:
                 return
             await asyncio.sleep(0.2)
-        raise AssertionError(f"order-{order_id} never visible as {status}")
+        raise AssertionError(f"{workflow_id_for(order_id)} never visible as {status}")

@@ -6,6 +6,7 @@ import subprocess
 
 from domain import order_steps as steps
 from domain.order_actions import RESOLVE_DISPUTE
+from domain.order_state import workflow_id_for
 from operations.tools import refresh_read_model
 from runtime.binaries import executable
 from tests.integration.stack import token
@@ -36,7 +37,7 @@ async def _resolve(engine, order_id: str, outcome: str):
 async def _reset_to_before_the_decision(temporal, order_id: str) -> None:
     """What an operator types: reset to the last workflow task before the resolution was accepted, without
     re-applying the update (so the order awaits a decision again)."""
-    history = await temporal.client.get_workflow_handle(f"order-{order_id}").fetch_history()
+    history = await temporal.client.get_workflow_handle(workflow_id_for(order_id)).fetch_history()
     accepted = next(
         e.event_id
         for e in history.events
@@ -55,7 +56,7 @@ async def _reset_to_before_the_decision(temporal, order_id: str) -> None:
         "--namespace",
         temporal.client.namespace,
         "--workflow-id",
-        f"order-{order_id}",
+        workflow_id_for(order_id),
         "--event-id",
         str(reset_point),
         "--reapply-exclude",

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from domain.fees import compute_fees
 from domain.fx import FxQuote, convert
 from domain.ledger import reimbursement_entry, release_entry, settled_amount
+from domain.order_state import workflow_id_for
 from simulators import reference_rates
 
 CURRENCIES = sorted(reference_rates.UNITS_PER_USD)
@@ -70,7 +71,7 @@ def test_convert_rounds_the_exact_product_half_up_once(amount, base, target):
 def test_release_balances_in_each_currency_and_pays_the_seller_the_converted_share(total, units, base, target, spread):
     fx = quote(base, target, spread)
     fees = compute_fees(total, units, base)
-    entry = release_entry("order-x", "x", "s1", total, fees, base, fx)
+    entry = release_entry(workflow_id_for("x"), "x", "s1", total, fees, base, fx)
     sums: dict[str, int] = defaultdict(int)
     for p in entry.postings:
         sums[p.account.currency] += p.amount
@@ -85,7 +86,7 @@ def test_release_balances_in_each_currency_and_pays_the_seller_the_converted_sha
 @settings(deadline=None, max_examples=200)
 @given(amount=st.integers(1, 10**11), base=st.sampled_from(CURRENCIES), target=st.sampled_from(CURRENCIES))
 def test_reimbursement_balances_in_each_currency(amount, base, target):
-    entry = reimbursement_entry("order-x", "x", "s1", amount, base, quote(base, target))
+    entry = reimbursement_entry(workflow_id_for("x"), "x", "s1", amount, base, quote(base, target))
     sums: dict[str, int] = defaultdict(int)
     for p in entry.postings:
         sums[p.account.currency] += p.amount
@@ -94,6 +95,6 @@ def test_reimbursement_balances_in_each_currency(amount, base, target):
 
 def test_same_currency_needs_no_fx_accounts():
     fees = compute_fees(3000, 2, "USD")
-    entry = release_entry("order-x", "x", "s1", 3000, fees, "USD", None)
+    entry = release_entry(workflow_id_for("x"), "x", "s1", 3000, fees, "USD", None)
     assert not any(p.account.code.startswith("fx:") for p in entry.postings)
     assert entry.memo is None

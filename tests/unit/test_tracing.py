@@ -21,6 +21,7 @@ from api.order_workflows import OrderWorkflows
 from api.placement import placement_policy
 from db import read_model
 from domain import activity_names as act
+from domain.order_actions import WORKFLOW_TYPE
 from runtime import tracing
 from runtime.binaries import executable
 from runtime.settings import Settings
@@ -126,15 +127,15 @@ async def test_an_order_request_is_one_trace_through_its_workflow_and_activities
     assert request.resource.attributes["service.name"] == "settlement-test"
     by_name = {span.name: span for span in finished}
     chain = [
-        "StartWorkflow:OrderWorkflow",
-        "RunWorkflow:OrderWorkflow",
+        f"StartWorkflow:{WORKFLOW_TYPE}",
+        f"RunWorkflow:{WORKFLOW_TYPE}",
         f"StartActivity:{act.AUTHORIZE_PAYMENT}",
         f"RunActivity:{act.AUTHORIZE_PAYMENT}",
         f"RunActivity:{act.CREATE_FULFILLMENT_ORDER}",
     ]
     assert set(chain) <= set(by_name), sorted(by_name)
     assert {by_name[name].context.trace_id for name in chain} == {request.context.trace_id}
-    assert by_name["StartWorkflow:OrderWorkflow"].parent.span_id == request.context.span_id
+    assert by_name[f"StartWorkflow:{WORKFLOW_TYPE}"].parent.span_id == request.context.span_id
     assert (
         by_name[f"RunActivity:{act.AUTHORIZE_PAYMENT}"].parent.span_id == by_name[f"StartActivity:{act.AUTHORIZE_PAYMENT}"].context.span_id
     )
