@@ -11,6 +11,7 @@ from domain.providers import (
     CaptureRequest,
     CreditRequest,
     PayoutRequest,
+    ProviderOutcome,
     ProviderRecord,
     ProviderRecordQuery,
     ProviderReference,
@@ -27,8 +28,12 @@ class PaymentGateway(Protocol):
     async def refund(self, request: RefundRequest) -> ProviderReference: ...
     async def credit(self, request: CreditRequest) -> ProviderReference: ...
     async def records(self, query: ProviderRecordQuery) -> list[ProviderRecord]:
-        """Every record of the provider's own that matches, oldest first (all pages)."""
+        """Every record of the provider's own that matches, in the order the provider recorded them (all pages)."""
         ...
+
+
+# The most records GET /psp/operations gives in one page.
+LISTING_PAGE_SIZE = 1000
 
 
 class SimulatedPaymentGateway:
@@ -39,7 +44,7 @@ class SimulatedPaymentGateway:
 
     async def authorize(self, request: AuthorizeRequest) -> AuthorizationResult:
         body = await post_json(self._client, "/psp/authorizations", request.model_dump())
-        if body["outcome"] == "declined":
+        if body["outcome"] == ProviderOutcome.DECLINED:
             return AuthorizationResult(approved=False, decline_code=body.get("decline_code"))
         return AuthorizationResult(approved=True, authorization_id=body["reference"])
 
@@ -59,7 +64,7 @@ class SimulatedPaymentGateway:
         return ProviderReference(id=(await post_json(self._client, "/psp/credits", request.model_dump()))["reference"])
 
     async def records(self, query: ProviderRecordQuery) -> list[ProviderRecord]:
-        params = query.model_dump(mode="json", exclude_none=True)
+        params = {**query.model_dump(mode="json", exclude_none=True), "limit": LISTING_PAGE_SIZE}
         records: list[ProviderRecord] = []
         while True:
             after = {"starting_after": records[-1].idempotency_key} if records else {}

@@ -3,32 +3,53 @@
 Each check returns human-readable violations; an empty list means the books are sound. The reconciliation
 compares the ledger with the payment provider's own records, given by the caller (fetched through the
 payment adapter: operations/reconciliation.py); this module reads the engine's tables only.
+
+The listing and the ledger cannot be read in one snapshot, and on a live system money moves between the two
+reads. Both are therefore compared as of one moment, `until`, taken before either is read: the provider's
+records created before it, the ledger entries created before it, and an order counts as finished only if its
+read model said so before it. Each side stamps a record when its transaction starts, and a provider call comes
+after the entry that reserves its money and before the entry that records its result (capture, settle): a
+provider record that the listing missed by committing late has its recording entry after `until` too, and no
+reservation is younger than the provider record it allowed. What moved after `until` waits for the next check;
+a drift before it is reported. This needs one clock on both sides (the simulated provider stamps its records on
+the ledger's PostgreSQL server).
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from datetime import datetime
 
 import asyncpg
 
-from domain.ledger import SETTLED_SUFFIX
-from domain.providers import ProviderRecord
+from domain.ledger import SETTLED_SUFFIX, EntryKind
+from domain.providers import ProviderListing, ProviderOperation, ProviderOutcome
 from domain.statuses import TERMINAL_STATUSES
 
 TERMINAL = sorted(s.value for s in TERMINAL_STATUSES)
-SUCCEEDED = "succeeded"
-ONCE_PER_ORDER = ("authorize", "capture")
-MONEY_MOVED = ("capture", "payout", "refund", "credit")
+ONCE_PER_ORDER = (ProviderOperation.AUTHORIZE, ProviderOperation.CAPTURE)
+# The ledger entries that record each money movement at the provider, by the provider's operation.
+LEDGER_KIND = {
+    ProviderOperation.CAPTURE: EntryKind.CAPTURE,
+    ProviderOperation.PAYOUT: EntryKind.PAYOUT,
+    ProviderOperation.REFUND: EntryKind.REFUND,
+    ProviderOperation.CREDIT: EntryKind.COMPENSATION,
+}
 
 
-async def check_invariants(pool: asyncpg.Pool, provider_records: Sequence[ProviderRecord] | None = None) -> list[str]:
-    """All invariants; given every record the payment provider lists, also the reconciliation of the ledger with
-    them, for open and finished orders alike."""
+async def check_invariants(pool: asyncpg.Pool, provider: ProviderListing | None = None) -> list[str]:
+    """All invariants; given the payment provider's listing, also the reconciliation of the ledger with it as of
+    the listing's `until`, for open and finished orders alike."""
     violations: list[str] = []
     for check in (_entries_balance, _balances_match_postings, _books_balance, _no_forbidden_negatives, _terminal_orders_hold_nothing):
         violations.extend(await check(pool))
-    if provider_records is not None:
-        violations.extend(await _reconciles_with_provider(pool, provider_records))
+    if provider is not None:
+        violations.extend(await _reconciles_with_provider(pool, provider))
     return violations
+
+
+async def database_now(pool: asyncpg.Pool) -> datetime:
+    """The ledger's clock, which stamps its entries: where a reconciliation cuts both sides."""
+    now: datetime = await pool.fetchval("SELECT statement_timestamp()")
+    return now
 
 
 async def _entries_balance(pool: asyncpg.Pool) -> list[str]:
@@ -87,8 +108,8 @@ async def _terminal_orders_hold_nothing(pool: asyncpg.Pool) -> list[str]:
     return violations
 
 
-async def _reconciles_with_provider(pool: asyncpg.Pool, records: Sequence[ProviderRecord]) -> list[str]:
-    """The payment provider's records agree with the ledger for every order, open or closed.
+async def _reconciles_with_provider(pool: asyncpg.Pool, provider: ProviderListing) -> list[str]:
+    """The payment provider's records agree with the ledger for every order, open or closed, as of `until`.
 
     One authorization and at most one capture per order (one operation per step is the provider's
     idempotency key). Money in: the ledger never holds more than the provider captured. Money out is
@@ -96,47 +117,50 @@ async def _reconciles_with_provider(pool: asyncpg.Pool, records: Sequence[Provid
     settled <= what the provider paid out, refunded or credited <= reserved; a finished order has
     nothing pending, so the three are equal. Anything else (a refund the ledger never reserved, a payout
     made twice) is a drift, caught while the order is still open."""
-    performed = [r for r in records if r.outcome == SUCCEEDED and r.order_id is not None]
+    performed = [
+        r for r in provider.records if r.outcome == ProviderOutcome.SUCCEEDED and r.order_id is not None and r.created_at < provider.until
+    ]
     counts = Counter((r.order_id, r.operation) for r in performed if r.operation in ONCE_PER_ORDER)
     violations = [
         f"order {order}: {n} successful {operation} operations at the provider" for (order, operation), n in counts.items() if n > 1
     ]
-    moved: dict[tuple[str, str], int] = defaultdict(int)
+    moved: dict[tuple[str | None, EntryKind], int] = defaultdict(int)
     for r in performed:
-        if r.operation in MONEY_MOVED:
-            moved[(r.order_id, r.operation)] += r.amount or 0
+        if r.operation in LEDGER_KIND:
+            moved[(r.order_id, LEDGER_KIND[r.operation])] += r.amount or 0
     rows = await pool.fetch(
         """
         WITH provider AS (
-            SELECT * FROM unnest($3::text[], $4::text[], $5::bigint[]) AS p(order_id, operation, amount)
+            SELECT * FROM unnest($4::text[], $5::text[], $6::bigint[]) AS p(order_id, kind, amount)
         ), ledger AS (
             SELECT e.order_id, e.kind,
-                   coalesce(sum(p.amount) FILTER (WHERE e.kind = 'capture' AND p.account LIKE 'escrow:%'), 0) AS captured,
+                   coalesce(sum(p.amount) FILTER (WHERE e.kind = $7 AND p.account LIKE 'escrow:%'), 0) AS captured,
                    coalesce(sum(p.amount) FILTER (WHERE p.account LIKE 'external:%' AND p.amount > 0), 0) AS settled,
                    coalesce(sum(p.amount) FILTER (WHERE (p.account LIKE 'external:%' OR p.account LIKE 'pending:%') AND p.amount > 0
                                                   AND e.idempotency_key NOT LIKE '%' || $2), 0) AS reserved
             FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.id
-            WHERE e.kind IN ('capture', 'payout', 'refund', 'compensation') GROUP BY e.order_id, e.kind
-        ), kinds(operation, kind) AS (VALUES ('capture', 'capture'), ('payout', 'payout'), ('refund', 'refund'), ('credit', 'compensation'))
-        SELECT o.order_id, o.status = ANY($1::text[]) AS finished, k.kind, coalesce(pr.amount, 0) AS provider,
+            WHERE e.kind = ANY($3::text[]) AND e.created_at < $8 GROUP BY e.order_id, e.kind
+        )
+        SELECT o.order_id, o.status = ANY($1::text[]) AND o.updated_at < $8 AS finished, k.kind, coalesce(pr.amount, 0) AS provider,
                coalesce(l.captured, 0) AS captured, coalesce(l.settled, 0) AS settled, coalesce(l.reserved, 0) AS reserved
-        FROM orders o CROSS JOIN kinds k
-        LEFT JOIN provider pr ON pr.order_id = o.order_id AND pr.operation = k.operation
+        FROM orders o CROSS JOIN unnest($3::text[]) AS k(kind)
+        LEFT JOIN provider pr ON pr.order_id = o.order_id AND pr.kind = k.kind
         LEFT JOIN ledger l ON l.order_id = o.order_id AND l.kind = k.kind
         """,
         list(TERMINAL),
         SETTLED_SUFFIX,
+        list(LEDGER_KIND.values()),
         [order for order, _ in moved],
-        [operation for _, operation in moved],
+        [kind for _, kind in moved],
         list(moved.values()),
+        EntryKind.CAPTURE,
+        provider.until,
     )
     for r in rows:
-        order, kind, provider, finished = r["order_id"], r["kind"], r["provider"], r["finished"]
-        if kind == "capture":
-            if r["captured"] > provider or (finished and r["captured"] != provider):
-                violations.append(f"order {order}: provider captured {provider} but the ledger holds {r['captured']} as captured")
-        elif not r["settled"] <= provider <= r["reserved"] or (finished and not r["settled"] == provider == r["reserved"]):
-            violations.append(
-                f"order {order}: provider {kind} {provider} but the ledger reserved {r['reserved']} and settled {r['settled']}"
-            )
+        order, kind, amount, finished = r["order_id"], r["kind"], r["provider"], r["finished"]
+        if kind == EntryKind.CAPTURE:
+            if r["captured"] > amount or (finished and r["captured"] != amount):
+                violations.append(f"order {order}: provider captured {amount} but the ledger holds {r['captured']} as captured")
+        elif not r["settled"] <= amount <= r["reserved"] or (finished and not r["settled"] == amount == r["reserved"]):
+            violations.append(f"order {order}: provider {kind} {amount} but the ledger reserved {r['reserved']} and settled {r['settled']}")
     return violations

@@ -1,5 +1,7 @@
 """Inputs and results of the provider-facing activities (shared by workflows, activities and adapters)."""
 
+from enum import StrEnum
+
 from pydantic import AwareDatetime, BaseModel, Field
 
 from domain.order_request import Item
@@ -45,15 +47,33 @@ class ProviderReference(BaseModel):
     id: str
 
 
+class ProviderOperation(StrEnum):
+    """What the payment provider did, as its listing names it."""
+
+    AUTHORIZE = "authorize"
+    CAPTURE = "capture"
+    VOID = "void"
+    PAYOUT = "payout"
+    REFUND = "refund"
+    CREDIT = "credit"
+
+
+class ProviderOutcome(StrEnum):
+    """How an operation the provider recorded ended (a refused request is not recorded at all)."""
+
+    SUCCEEDED = "succeeded"
+    DECLINED = "declined"
+
+
 class ProviderRecord(BaseModel):
     """One operation as the payment provider's own listing reports it (as a real provider lists its charges,
     refunds and transfers): what reconciliation compares the ledger with."""
 
     id: str | None = Field(description="the provider's reference; none for a declined authorization")
     idempotency_key: str
-    operation: str = Field(description="authorize, capture, void, payout, refund or credit")
+    operation: ProviderOperation
     order_id: str | None
-    outcome: str = Field(description="succeeded, or why not (e.g. declined)")
+    outcome: ProviderOutcome
     amount: int | None
     currency: str | None
     created_at: AwareDatetime
@@ -65,6 +85,14 @@ class ProviderRecordQuery(BaseModel):
     order_id: str | None = None
     created_from: AwareDatetime | None = Field(None, description="inclusive")
     created_until: AwareDatetime | None = Field(None, description="exclusive")
+
+
+class ProviderListing(BaseModel):
+    """The provider's side of a reconciliation: the records it listed as created before `until`, the moment
+    at which the ledger's side is cut too (db/invariants.py)."""
+
+    until: AwareDatetime
+    records: list[ProviderRecord]
 
 
 class FulfillmentOrderRequest(BaseModel):

@@ -5,15 +5,21 @@ import asyncpg
 import httpx
 
 from adapters.payments import PaymentGateway, SimulatedPaymentGateway
-from db.invariants import check_invariants
+from db.invariants import check_invariants, database_now
 from db.pool import create_pool
-from domain.providers import ProviderRecordQuery
+from domain.providers import ProviderListing, ProviderRecordQuery
+
+
+async def provider_listing(pool: asyncpg.Pool, payments: PaymentGateway) -> ProviderListing:
+    """Every record the provider lists as created before now (on the ledger's clock): read after that moment, to be
+    compared with the ledger as of it."""
+    until = await database_now(pool)
+    return ProviderListing(until=until, records=await payments.records(ProviderRecordQuery(created_until=until)))
 
 
 async def check_books(pool: asyncpg.Pool, payments: PaymentGateway | None) -> list[str]:
-    """Every invariant; with a gateway, also the reconciliation against every record the provider lists."""
-    records = await payments.records(ProviderRecordQuery()) if payments is not None else None
-    return await check_invariants(pool, provider_records=records)
+    """Every invariant; with a gateway, also the reconciliation with the provider's listing, both as of now."""
+    return await check_invariants(pool, await provider_listing(pool, payments) if payments is not None else None)
 
 
 async def check_books_at(database_url: str, provider_url: str | None) -> list[str]:

@@ -15,6 +15,7 @@ from datetime import datetime
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
+from domain.providers import ProviderOperation, ProviderOutcome
 from simulators import idempotency
 
 router = APIRouter(prefix="/psp")
@@ -23,6 +24,7 @@ DECLINED_METHOD = "pm_card_declined"
 CAPTURE_FAILS_METHOD = "pm_card_capture_fails"
 PAYOUT_REJECT_PREFIX = "sim_payout_reject"
 PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
 
 
 class AuthorizeBody(BaseModel):
@@ -77,7 +79,7 @@ def _ref(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:16]}"
 
 
-async def _once(request: Request, operation: str, key: str, body: dict, perform):
+async def _once(request: Request, operation: ProviderOperation, key: str, body: dict, perform):
     """Run perform(conn) once per idempotency key, serialised per key."""
     async with request.app.state.pool.acquire() as conn:
         async with conn.transaction():
@@ -89,8 +91,10 @@ async def _once(request: Request, operation: str, key: str, body: dict, perform)
 async def _authorization(conn, authorization_id: str):
     row = await conn.fetchrow(
         "SELECT order_id, amount, currency, request->>'payment_method' AS payment_method FROM sim.psp_operations "
-        "WHERE operation = 'authorize' AND reference = $1 AND outcome = 'succeeded'",
+        "WHERE operation = $2 AND reference = $1 AND outcome = $3",
         authorization_id,
+        ProviderOperation.AUTHORIZE,
+        ProviderOutcome.SUCCEEDED,
     )
     if row is None:
         raise HTTPException(422, detail=f"unknown authorization {authorization_id}")
@@ -100,7 +104,9 @@ async def _authorization(conn, authorization_id: str):
 async def _voided(conn, authorization_id: str) -> bool:
     return bool(
         await conn.fetchval(
-            "SELECT 1 FROM sim.psp_operations WHERE operation = 'void' AND request->>'authorization_id' = $1", authorization_id
+            "SELECT 1 FROM sim.psp_operations WHERE operation = $2 AND request->>'authorization_id' = $1",
+            authorization_id,
+            ProviderOperation.VOID,
         )
     )
 
@@ -112,13 +118,28 @@ async def authorize(body: AuthorizeBody, request: Request) -> dict:
     async def perform(conn):
         if body.payment_method == DECLINED_METHOD:
             return await idempotency.store(
-                conn, body.idempotency_key, "authorize", body.order_id, data, "declined", None, detail="card_declined"
+                conn,
+                body.idempotency_key,
+                ProviderOperation.AUTHORIZE,
+                body.order_id,
+                data,
+                ProviderOutcome.DECLINED,
+                None,
+                detail="card_declined",
             )
         return await idempotency.store(
-            conn, body.idempotency_key, "authorize", body.order_id, data, "succeeded", _ref("auth"), body.amount, body.currency
+            conn,
+            body.idempotency_key,
+            ProviderOperation.AUTHORIZE,
+            body.order_id,
+            data,
+            ProviderOutcome.SUCCEEDED,
+            _ref("auth"),
+            body.amount,
+            body.currency,
         )
 
-    return await _once(request, "authorize", body.idempotency_key, data, perform)
+    return await _once(request, ProviderOperation.AUTHORIZE, body.idempotency_key, data, perform)
 
 
 @router.post("/captures")
@@ -134,15 +155,25 @@ async def capture(body: CaptureBody, request: Request) -> dict:
         if body.amount > auth["amount"] or body.currency != auth["currency"].strip():
             raise HTTPException(422, detail="capture exceeds the authorization")
         captured = await conn.fetchval(
-            "SELECT 1 FROM sim.psp_operations WHERE operation = 'capture' AND request->>'authorization_id' = $1", body.authorization_id
+            "SELECT 1 FROM sim.psp_operations WHERE operation = $2 AND request->>'authorization_id' = $1",
+            body.authorization_id,
+            ProviderOperation.CAPTURE,
         )
         if captured:
             raise HTTPException(422, detail="authorization already captured")
         return await idempotency.store(
-            conn, body.idempotency_key, "capture", auth["order_id"], data, "succeeded", _ref("cap"), body.amount, body.currency
+            conn,
+            body.idempotency_key,
+            ProviderOperation.CAPTURE,
+            auth["order_id"],
+            data,
+            ProviderOutcome.SUCCEEDED,
+            _ref("cap"),
+            body.amount,
+            body.currency,
         )
 
-    return await _once(request, "capture", body.idempotency_key, data, perform)
+    return await _once(request, ProviderOperation.CAPTURE, body.idempotency_key, data, perform)
 
 
 @router.post("/voids")
@@ -151,9 +182,11 @@ async def void(body: VoidBody, request: Request) -> dict:
 
     async def perform(conn):
         auth = await _authorization(conn, body.authorization_id)
-        return await idempotency.store(conn, body.idempotency_key, "void", auth["order_id"], data, "succeeded", _ref("void"))
+        return await idempotency.store(
+            conn, body.idempotency_key, ProviderOperation.VOID, auth["order_id"], data, ProviderOutcome.SUCCEEDED, _ref("void")
+        )
 
-    return await _once(request, "void", body.idempotency_key, data, perform)
+    return await _once(request, ProviderOperation.VOID, body.idempotency_key, data, perform)
 
 
 @router.post("/payouts")
@@ -166,10 +199,18 @@ async def payout(body: PayoutBody, request: Request) -> dict:
         if rejects:
             raise HTTPException(422, detail=f"payout account of {body.seller_id} rejects payouts")
         return await idempotency.store(
-            conn, body.idempotency_key, "payout", body.order_id, data, "succeeded", _ref("po"), body.amount, body.currency
+            conn,
+            body.idempotency_key,
+            ProviderOperation.PAYOUT,
+            body.order_id,
+            data,
+            ProviderOutcome.SUCCEEDED,
+            _ref("po"),
+            body.amount,
+            body.currency,
         )
 
-    return await _once(request, "payout", body.idempotency_key, data, perform)
+    return await _once(request, ProviderOperation.PAYOUT, body.idempotency_key, data, perform)
 
 
 @router.post("/refunds")
@@ -179,24 +220,35 @@ async def refund(body: RefundBody, request: Request) -> dict:
 
     async def perform(conn):
         captured = await conn.fetchrow(
-            "SELECT order_id, amount, currency FROM sim.psp_operations WHERE operation = 'capture' AND reference = $1", body.capture_id
+            "SELECT order_id, amount, currency FROM sim.psp_operations WHERE operation = $2 AND reference = $1",
+            body.capture_id,
+            ProviderOperation.CAPTURE,
         )
         if captured is None:
             raise HTTPException(422, detail=f"unknown capture {body.capture_id}")
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", body.capture_id)
         refunded = await conn.fetchval(
-            "SELECT coalesce(sum(amount), 0) FROM sim.psp_operations WHERE operation = 'refund' AND request->>'capture_id' = $1",
+            "SELECT coalesce(sum(amount), 0) FROM sim.psp_operations WHERE operation = $2 AND request->>'capture_id' = $1",
             body.capture_id,
+            ProviderOperation.REFUND,
         )
         if body.currency != captured["currency"].strip() or refunded + body.amount > captured["amount"]:
             raise HTTPException(
                 422, detail=f"refund of {body.amount} exceeds what remains of the capture ({captured['amount'] - refunded})"
             )
         return await idempotency.store(
-            conn, body.idempotency_key, "refund", captured["order_id"], data, "succeeded", _ref("re"), body.amount, body.currency
+            conn,
+            body.idempotency_key,
+            ProviderOperation.REFUND,
+            captured["order_id"],
+            data,
+            ProviderOutcome.SUCCEEDED,
+            _ref("re"),
+            body.amount,
+            body.currency,
         )
 
-    return await _once(request, "refund", body.idempotency_key, data, perform)
+    return await _once(request, ProviderOperation.REFUND, body.idempotency_key, data, perform)
 
 
 @router.post("/credits")
@@ -206,10 +258,18 @@ async def credit(body: CreditBody, request: Request) -> dict:
 
     async def perform(conn):
         return await idempotency.store(
-            conn, body.idempotency_key, "credit", body.order_id, data, "succeeded", _ref("cr"), body.amount, body.currency
+            conn,
+            body.idempotency_key,
+            ProviderOperation.CREDIT,
+            body.order_id,
+            data,
+            ProviderOutcome.SUCCEEDED,
+            _ref("cr"),
+            body.amount,
+            body.currency,
         )
 
-    return await _once(request, "credit", body.idempotency_key, data, perform)
+    return await _once(request, ProviderOperation.CREDIT, body.idempotency_key, data, perform)
 
 
 @router.put("/payout-accounts/{seller_id}")
@@ -229,24 +289,27 @@ async def list_operations(
     created_from: datetime | None = Query(None, description="inclusive"),
     created_until: datetime | None = Query(None, description="exclusive"),
     starting_after: str | None = Query(None, description="the idempotency key of the last record of the page before"),
-    limit: int = Query(PAGE_SIZE, ge=1, le=1000),
+    limit: int = Query(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
 ) -> dict:
-    """The operations performed (refusals are never stored), oldest first, a page at a time."""
-    pool = request.app.state.pool
-    after = None
-    if starting_after is not None:
-        after = await pool.fetchrow("SELECT created_at, idempotency_key FROM sim.psp_operations WHERE idempotency_key = $1", starting_after)
-        if after is None:
-            raise HTTPException(422, detail=f"unknown operation {starting_after}")
-    rows = await pool.fetch(
-        "SELECT reference AS id, idempotency_key, operation, order_id, outcome, amount, currency, created_at FROM sim.psp_operations "
-        "WHERE ($1::text IS NULL OR order_id = $1) AND ($2::timestamptz IS NULL OR created_at >= $2) AND ($3::timestamptz IS NULL OR created_at < $3) "
-        "AND ($4::timestamptz IS NULL OR (created_at, idempotency_key) > ($4, $5::text)) ORDER BY created_at, idempotency_key LIMIT $6",
-        order_id,
-        created_from,
-        created_until,
-        after and after["created_at"],
-        after and after["idempotency_key"],
-        limit + 1,
-    )
+    """The operations performed (refusals are never stored), in the order they were recorded, a page at a time."""
+    async with request.app.state.pool.acquire() as conn, conn.transaction():
+        # A record draws its seq when inserted but shows only once committed, so a page could pass over a seq still
+        # uncommitted. SHARE waits for every transaction that has inserted (it holds ROW EXCLUSIVE until it ends) and
+        # holds new inserts back while the page is read: every seq drawn so far is visible or gone, later ones are higher.
+        await conn.execute("LOCK TABLE sim.psp_operations IN SHARE MODE")
+        after = 0
+        if starting_after is not None:
+            after = await conn.fetchval("SELECT seq FROM sim.psp_operations WHERE idempotency_key = $1", starting_after)
+            if after is None:
+                raise HTTPException(422, detail=f"unknown operation {starting_after}")
+        rows = await conn.fetch(
+            "SELECT reference AS id, idempotency_key, operation, order_id, outcome, amount, currency, created_at FROM sim.psp_operations "
+            "WHERE seq > $1 AND ($2::text IS NULL OR order_id = $2) AND ($3::timestamptz IS NULL OR created_at >= $3) "
+            "AND ($4::timestamptz IS NULL OR created_at < $4) ORDER BY seq LIMIT $5",
+            after,
+            order_id,
+            created_from,
+            created_until,
+            limit + 1,
+        )
     return {"data": [dict(row) for row in rows[:limit]], "has_more": len(rows) > limit}

@@ -1,5 +1,6 @@
 """The payment provider's listing of its own records: the simulator's GET /psp/operations and the payment
-adapter's `records`, which reads every page of it (what the reconciliation compares the ledger with)."""
+adapter's `records`, which reads every page of it (what the reconciliation compares the ledger with). The
+listing pages in the order the records were made and passes over none, not even one committed late."""
 
 import asyncio
 import json
@@ -11,8 +12,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from adapters.payments import SimulatedPaymentGateway
-from domain.providers import AuthorizeRequest, CaptureRequest, ProviderRecordQuery, RefundRequest
+from adapters.payments import LISTING_PAGE_SIZE, SimulatedPaymentGateway
+from domain.providers import AuthorizeRequest, CaptureRequest, ProviderOperation, ProviderOutcome, ProviderRecordQuery, RefundRequest
 from simulators import migrate, psp
 from tests.db.conftest import create_migrated_database
 
@@ -22,13 +23,19 @@ async def _jsonb(conn: asyncpg.Connection) -> None:
 
 
 @pytest.fixture(scope="module")
-async def provider(pg_server):
-    """The simulated payment provider on a database of its own, reached over HTTP in process."""
+async def psp_database(pg_server) -> str:
+    """The simulated payment provider's database, its own."""
     uri = await create_migrated_database(pg_server, f"listing_{uuid.uuid4().hex[:8]}")
     await asyncio.to_thread(migrate.upgrade, uri)
+    return uri
+
+
+@pytest.fixture(scope="module")
+async def provider(psp_database):
+    """The simulated payment provider, reached over HTTP in process."""
     app = FastAPI()
     app.include_router(psp.router)
-    app.state.pool = await asyncpg.create_pool(uri, min_size=1, max_size=2, init=_jsonb)
+    app.state.pool = await asyncpg.create_pool(psp_database, min_size=1, max_size=2, init=_jsonb)
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://psp") as client:
             yield client
@@ -56,9 +63,9 @@ async def test_one_order_s_records_oldest_first(provider):
     await pay(gateway, other)
     records = await gateway.records(ProviderRecordQuery(order_id=order))
     assert [(r.operation, r.outcome, r.amount, r.currency, r.order_id) for r in records] == [
-        ("authorize", "succeeded", 3500, "EUR", order),
-        ("capture", "succeeded", 3500, "EUR", order),
-        ("refund", "succeeded", 1000, "EUR", order),
+        (ProviderOperation.AUTHORIZE, ProviderOutcome.SUCCEEDED, 3500, "EUR", order),
+        (ProviderOperation.CAPTURE, ProviderOutcome.SUCCEEDED, 3500, "EUR", order),
+        (ProviderOperation.REFUND, ProviderOutcome.SUCCEEDED, 1000, "EUR", order),
     ]
     assert [r.idempotency_key for r in records] == [f"{order}:authorize", f"{order}:capture", f"{order}:refund"]
     assert all(r.id for r in records)
@@ -69,19 +76,56 @@ async def test_a_declined_authorization_is_listed_without_a_reference(provider):
     order = f"o-{uuid.uuid4().hex[:8]}"
     await pay(gateway, order, method=psp.DECLINED_METHOD)
     [record] = await gateway.records(ProviderRecordQuery(order_id=order))
-    assert (record.operation, record.outcome, record.id) == ("authorize", "declined", None)
+    assert (record.operation, record.outcome, record.id) == (ProviderOperation.AUTHORIZE, ProviderOutcome.DECLINED, None)
 
 
-async def test_every_page_is_read(provider):
-    gateway = SimulatedPaymentGateway(provider)
-    orders = [f"o-{uuid.uuid4().hex[:8]}" for _ in range(psp.PAGE_SIZE // 3 + 1)]  # more records than a page holds
-    for order in orders:
-        await pay(gateway, order)
-    records = await gateway.records(ProviderRecordQuery())
+async def test_every_page_is_read(provider, psp_database):
+    """The adapter asks for the largest page the listing gives, and reads them all."""
+    assert LISTING_PAGE_SIZE == psp.MAX_PAGE_SIZE
+    assert (await provider.get("/psp/operations", params={"limit": psp.MAX_PAGE_SIZE + 1})).status_code == 422
+    run = uuid.uuid4().hex[:8]
+    conn = await asyncpg.connect(psp_database)
+    try:  # more records than a page holds, made in one go
+        await conn.execute(
+            "INSERT INTO sim.psp_operations (idempotency_key, operation, order_id, request, outcome, reference, amount, currency) "
+            "SELECT $1 || n, $2, $1 || n, '{}', $3, 'ref_' || $1 || n, 100, 'EUR' FROM generate_series(0, $4) AS n ORDER BY n",
+            f"bulk-{run}-",
+            ProviderOperation.CAPTURE,
+            ProviderOutcome.SUCCEEDED,
+            LISTING_PAGE_SIZE,
+        )
+    finally:
+        await conn.close()
+    records = await SimulatedPaymentGateway(provider).records(ProviderRecordQuery())
     keys = [r.idempotency_key for r in records]
-    assert len(keys) == len(set(keys)) > psp.PAGE_SIZE
-    assert {f"{o}:{step}" for o in orders for step in ("authorize", "capture", "refund")} <= set(keys)
-    assert [(r.created_at, r.idempotency_key) for r in records] == sorted((r.created_at, r.idempotency_key) for r in records)
+    assert len(keys) == len(set(keys)) > LISTING_PAGE_SIZE
+    assert [k for k in keys if k.startswith(f"bulk-{run}-")] == [f"bulk-{run}-{n}" for n in range(LISTING_PAGE_SIZE + 1)]
+
+
+async def test_a_record_committed_late_is_not_passed_over(provider, psp_database):
+    """A record made (its place in the order drawn) but not yet committed while later ones commit: the listing
+    waits for it rather than page past it."""
+    gateway = SimulatedPaymentGateway(provider)
+    late, order = f"late-{uuid.uuid4().hex[:8]}", f"o-{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(psp_database)
+    try:
+        transaction = conn.transaction()
+        await transaction.start()
+        await conn.execute(
+            "INSERT INTO sim.psp_operations (idempotency_key, operation, order_id, request, outcome) VALUES ($1, $2, $1, '{}', $3)",
+            late,
+            ProviderOperation.VOID,
+            ProviderOutcome.SUCCEEDED,
+        )
+        await pay(gateway, order)
+        listing = asyncio.create_task(gateway.records(ProviderRecordQuery()))
+        await asyncio.sleep(0.3)
+        assert not listing.done()
+        await transaction.commit()
+        keys = [r.idempotency_key for r in await asyncio.wait_for(listing, 10)]
+    finally:
+        await conn.close()
+    assert keys.index(late) < keys.index(f"{order}:authorize")
 
 
 async def test_a_page_and_its_cursor(provider):

@@ -10,7 +10,8 @@ import httpx
 from adapters.payments import SimulatedPaymentGateway
 from db.invariants import check_invariants
 from db.pool import create_pool
-from domain.providers import ProviderRecord, ProviderRecordQuery
+from domain.providers import ProviderOperation, ProviderOutcome, ProviderRecord
+from operations.reconciliation import provider_listing
 from tests.reliability.driver import OrderRun
 
 
@@ -18,12 +19,12 @@ def by_order(records: list[ProviderRecord], order_ids: list[str]) -> dict[str, l
     """The provider's successful operations on the given orders, by order."""
     wanted, grouped = set(order_ids), defaultdict(list)
     for record in records:
-        if record.outcome == "succeeded" and record.order_id in wanted:
+        if record.outcome == ProviderOutcome.SUCCEEDED and record.order_id in wanted:
             grouped[record.order_id].append(record)
     return grouped
 
 
-def _moved(operations: list[ProviderRecord], kind: str) -> tuple[int, set[str | None]]:
+def _moved(operations: list[ProviderRecord], kind: ProviderOperation) -> tuple[int, set[str | None]]:
     chosen = [op for op in operations if op.operation == kind]
     return sum(op.amount or 0 for op in chosen), {op.currency for op in chosen}
 
@@ -36,7 +37,7 @@ def order_problems(run: OrderRun, operations: list[ProviderRecord]) -> list[str]
         return problems + ["the API never showed the order"]
     if v["status"] != p.outcome:
         problems.append(f"ended {v['status']}, expected {p.outcome}")
-    counts = dict(Counter(op.operation for op in operations))
+    counts = dict(Counter(op.operation.value for op in operations))
     if counts != p.provider:
         keys = ", ".join(f"{op.operation} {op.idempotency_key}" for op in operations)
         problems.append(f"provider operations {counts}, expected {p.provider} ({keys})")
@@ -44,10 +45,10 @@ def order_problems(run: OrderRun, operations: list[ProviderRecord]) -> list[str]
         return problems
     a, total = v["amounts"], v["amounts"]["total"]
     expected = {
-        "authorize": (total, v["currency"]),
-        "capture": (total, v["currency"]),
-        "refund": (a["refunded"], v["currency"]),
-        "payout": (v["settlement"]["paid_out"], v["settlement_currency"]),
+        ProviderOperation.AUTHORIZE: (total, v["currency"]),
+        ProviderOperation.CAPTURE: (total, v["currency"]),
+        ProviderOperation.REFUND: (a["refunded"], v["currency"]),
+        ProviderOperation.PAYOUT: (v["settlement"]["paid_out"], v["settlement_currency"]),
     }
     for kind, (amount, currency) in expected.items():
         moved, currencies = _moved(operations, kind)
@@ -63,11 +64,11 @@ def order_problems(run: OrderRun, operations: list[ProviderRecord]) -> list[str]
 async def verify(database_url: str, provider: httpx.AsyncClient, runs: list[OrderRun]) -> tuple[dict[str, list[str]], list[str], int]:
     """(problems by order id, invariant violations, the provider's successful operations); `provider` is a
     client of the simulators' HTTP service."""
-    records = await SimulatedPaymentGateway(provider).records(ProviderRecordQuery())
-    operations = by_order(records, [r.order_id for r in runs])
-    problems = {r.order_id: found for r in runs if (found := order_problems(r, operations.get(r.order_id, [])))}
     pool = await create_pool(database_url)
     try:
-        return problems, await check_invariants(pool, provider_records=records), sum(len(ops) for ops in operations.values())
+        listing = await provider_listing(pool, SimulatedPaymentGateway(provider))  # the run is over: every record
+        operations = by_order(listing.records, [r.order_id for r in runs])
+        problems = {r.order_id: found for r in runs if (found := order_problems(r, operations.get(r.order_id, [])))}
+        return problems, await check_invariants(pool, listing), sum(len(ops) for ops in operations.values())
     finally:
         await pool.close()
