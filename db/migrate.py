@@ -17,7 +17,7 @@ ENGINE_LOGIN = "settlement_app"  # the member make run and the tests log the eng
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    """Works from a checkout and from the installed package alike (alembic.ini is only for the alembic CLI)."""
+    """Works from a checkout and from the installed package alike (db/alembic.ini is only for the alembic CLI: `alembic -c db/alembic.ini revision -m ...`)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["database_url"] = database_url
