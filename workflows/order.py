@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.providers import AuthorizationResult, AuthorizeRequest, CaptureRequest, FulfillmentOrderRequest, ProviderReference
     from domain.statuses import PARCEL_PROGRESS, FulfillmentEventType, OrderStatus
 
+from workflows import patches
 from workflows.after_sales import AfterSales
 from workflows.cancellation import Cancellation
 from workflows.requests import Requests
@@ -31,17 +32,9 @@ RETURN_EVENTS = {FulfillmentEventType.RETURN_SHIPPED, FulfillmentEventType.RETUR
 # Where a lost or damaged parcel is still the fulfillment network's to answer for.
 FAULT_STATUSES = {OrderStatus.AWAITING_SHIPMENT, OrderStatus.IN_TRANSIT, OrderStatus.AWAITING_CONFIRMATION, OrderStatus.DISPUTED}
 
-# The buyer's confirmation window counts from no earlier than when the engine learns of the delivery, so a
-# backdated `delivered` event cannot shorten it.
-CONFIRM_WINDOW_FROM_LEARNING = "confirm-window-from-learning"
-
-# A lost, damaged or return event that arrives before it can apply is kept and applied later, not dropped.
-KEEP_EARLY_EVENTS = "keep-early-events"
-
 
 def records_authorization() -> bool:
-    """A change made after histories existed, so behind a patch: old histories replay without it."""
-    return workflow.patched("record-authorization")
+    return workflow.patched(patches.RECORD_AUTHORIZATION)
 
 
 @workflow.defn(name=msg.WORKFLOW_TYPE)
@@ -151,7 +144,7 @@ class OrderWorkflow:
 
     async def _await_confirmation(self) -> None:
         s = self.state
-        if workflow.patched(CONFIRM_WINDOW_FROM_LEARNING):
+        if workflow.patched(patches.CONFIRM_WINDOW_FROM_LEARNING):
             delivered_at = workflow.now()
         else:
             delivered_at = min(s.delivered_at or workflow.now(), workflow.now())
@@ -182,7 +175,7 @@ class OrderWorkflow:
         if event.event_id in s.seen_event_ids:
             return
         s.seen_event_ids.append(event.event_id)
-        if not self._applies_now(event) and workflow.patched(KEEP_EARLY_EVENTS):
+        if not self._applies_now(event) and workflow.patched(patches.KEEP_EARLY_EVENTS):
             s.deferred_events.append(event)  # applied when the order reaches a status where it can
             return
         self._apply_event(event)

@@ -20,13 +20,12 @@ with workflow.unsafe.imports_passed_through():
     from domain.search_attributes import ORDER_STATUS
     from domain.statuses import OrderStatus
 
+from workflows import patches
 from workflows.options import BOOKKEEPING, provider_call
 from workflows.requests import Requests
 
 T = TypeVar("T")
 
-# Money out is reserved in the ledger before the provider is called (histories before this paid first).
-LEDGER_BEFORE_PROVIDER = "ledger-before-provider"
 
 # Failures that say for certain the provider did nothing (as opposed to a timeout or an outage).
 DEFINITE_REFUSALS = {failures.PROVIDER_REJECTED}
@@ -110,7 +109,7 @@ class OrderSteps:
         """Money out: reserved in the ledger before the provider is called, settled once it has paid (`paid`
         sees the provider's answer at once). A second, different disbursement of money already gone (a reset
         that decides otherwise) is refused by the ledger here, before any provider call, and parks the order."""
-        if workflow.patched(LEDGER_BEFORE_PROVIDER):
+        if workflow.patched(patches.LEDGER_BEFORE_PROVIDER):
             await self.ledger_step(step.reserve.label, disbursement.reserve)
             paid(await self.provider_step(step.pay, request, ProviderReference))
             await self.ledger_step(step.settle.label, disbursement.settle)

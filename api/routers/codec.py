@@ -14,9 +14,10 @@ from google.protobuf.json_format import MessageToDict, ParseDict, ParseError
 from pydantic import BaseModel
 from temporalio.api.common.v1 import Payload
 
-from api.auth import Principal, Role, current_principal, require
+from api.auth import Principal, current_principal, require
 from api.openapi import problem, problems
 from api.problems import Problem
+from domain.order_actions import Role
 from runtime.codec import PayloadDecryptionError
 
 _bearer = HTTPBearer(auto_error=False)

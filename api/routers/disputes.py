@@ -4,13 +4,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request
 
-from api.auth import Principal, Role, require
+from api.auth import Principal, require
 from api.idempotency import IdempotentRoute
 from api.params import PathId
 from api.routers.orders import ACTION_PROBLEMS, act, actor
 from api.views import OrderView
 from domain import order_actions as msg
 from domain.after_sales import DisputeRequest, Resolution, SellerResponse
+from domain.order_actions import Role
 
 router = APIRouter(prefix="/v1/orders/{order_id}/disputes", tags=["disputes"], route_class=IdempotentRoute)
 

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import Principal, Role, current_principal, require
+from api.auth import Principal, current_principal, require
 from api.idempotency import IdempotentRoute
 from api.openapi import problems
 from api.order_workflows import NoRunningWorkflow
@@ -16,7 +16,7 @@ from api.problems import Problem
 from api.views import OrderPage, OrderView
 from db import read_model
 from domain import order_actions as msg
-from domain.order_actions import Actor, CancelRequest
+from domain.order_actions import Actor, CancelRequest, Role
 from domain.order_request import OrderRequest
 from domain.order_state import OrderState
 from domain.statuses import OrderStatus

@@ -9,12 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
-from api.auth import Principal, Role, require
+from api.auth import Principal, require
 from api.openapi import problems
 from api.params import PathId
 from api.problems import Problem, field_error
 from db.balances import seller_balance
 from db.statements import seller_postings
+from domain.order_actions import Role
 from domain.order_request import Timestamp
 from domain.statement import StatementLine, statement_lines
 

@@ -14,7 +14,7 @@ from domain.ledger import SETTLED_SUFFIX, entry_key
 from domain.order_actions import Role
 from domain.order_state import order_id_of, workflow_id_for
 from domain.order_steps import MoneyOut, Step
-from workflows import cancellation, order, steps
+from workflows import patches
 from workflows.order import OrderWorkflow
 
 T = TypeVar("T")
@@ -100,6 +100,7 @@ ROLES = {"BUYER": "buyer", "SELLER": "seller", "OPERATOR": "operator", "MARKETPL
 
 # Patch ids: recorded as markers in the histories of the orders that ran the patched code.
 PATCHES = {
+    "RECORD_AUTHORIZATION": "record-authorization",
     "LEDGER_BEFORE_PROVIDER": "ledger-before-provider",
     "CANCEL_AT_NETWORK_FIRST": "cancel-at-network-first",
     "CONFIRM_WINDOW_FROM_LEARNING": "confirm-window-from-learning",
@@ -176,10 +177,5 @@ def test_workflow_ids_and_ledger_keys() -> None:
 
 
 def test_patch_ids() -> None:
-    found = {
-        "LEDGER_BEFORE_PROVIDER": steps.LEDGER_BEFORE_PROVIDER,
-        "CANCEL_AT_NETWORK_FIRST": cancellation.CANCEL_AT_NETWORK_FIRST,
-        "CONFIRM_WINDOW_FROM_LEARNING": order.CONFIRM_WINDOW_FROM_LEARNING,
-        "KEEP_EARLY_EVENTS": order.KEEP_EARLY_EVENTS,
-    }
+    found = {name: value for name, value in vars(patches).items() if name.isupper()}
     assert found == PATCHES

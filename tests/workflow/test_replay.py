@@ -52,7 +52,7 @@ def _settled(path: Path) -> bool:
     return act.PAYOUT_SELLER in path.read_text()
 
 
-@pytest.mark.parametrize("module, constant", [("workflows.steps", "LEDGER_BEFORE_PROVIDER"), ("workflows.order", "KEEP_EARLY_EVENTS")])
+@pytest.mark.parametrize("module, constant", [("workflows.patches", "LEDGER_BEFORE_PROVIDER"), ("workflows.patches", "KEEP_EARLY_EVENTS")])
 async def test_histories_of_the_newer_shapes_need_their_patch(monkeypatch, module, constant):
     """Money reserved before the provider call, and early events kept: histories recorded with each change
     replay only on the path their patch marker selects (renaming the patch sends them down the old path)."""
