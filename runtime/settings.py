@@ -103,10 +103,6 @@ class Settings(LocalData):
     settlement_worker_metrics_host: str = Field("127.0.0.1", description="address of the worker's Prometheus endpoint")
     settlement_worker_metrics_port: int = Field(9464, description="port of the worker's Prometheus endpoint")
     settlement_sim_url: str = "http://127.0.0.1:8100"
-    settlement_api_url: str = "http://127.0.0.1:8000"
-    settlement_sim_carrier: str = Field("auto", pattern="^(auto|manual)$")
-    settlement_sim_ship_after_seconds: float = 5.0
-    settlement_sim_deliver_after_seconds: float = 10.0
 
     # Policy: each default is written once, in the domain (DEFAULT_POLICY); a setting lets a deployment change it.
     settlement_seller_response_window: timedelta = Field(

@@ -9,6 +9,7 @@ from pydantic import TypeAdapter
 
 from domain.order_request import DEFAULT_POLICY
 from runtime.settings import Settings
+from simulators.config import SimulatorSettings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 ROW = re.compile(r"^\| `(?P<names>[A-Z_]+)`(?: / `(?P<second>[A-Z_.]+)`)? \| `(?P<defaults>[^|]+?)` \|", re.M)
@@ -57,11 +58,12 @@ def test_a_policy_setting_defaults_to_the_domain_s_value_and_the_readme_says_so(
 
 
 def test_every_plain_default_in_the_readme_is_the_code_s():
+    """The engine's settings, and the simulators' own (SETTLEMENT_SIM_*, SETTLEMENT_API_URL)."""
     checked = 0
     for variable, value in _documented_defaults().items():
-        field = Settings.model_fields.get(variable.lower())
-        if field is None or not isinstance(field.default, (int, float, timedelta)) or isinstance(field.default, bool):
+        field = Settings.model_fields.get(variable.lower()) or SimulatorSettings.model_fields.get(variable.lower())
+        if field is None or not isinstance(field.default, (int, float, timedelta, str)) or isinstance(field.default, bool):
             continue
         assert _parse(value, field.default) == field.default, f"README says {variable} defaults to {value}, the code {field.default}"
         checked += 1
-    assert checked >= len(POLICY_SETTINGS)
+    assert checked >= len(POLICY_SETTINGS) + 5
