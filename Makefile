@@ -23,8 +23,9 @@ test: $(STAMP)
 	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
+# Every benchmark against its same-run baseline (QUICK=1: a small smoke run; BENCH=B1,B5: some of them).
 bench: $(STAMP)
-	$(PY) -m bench
+	QUICK=$(QUICK) BENCH=$(BENCH) $(PY) -m bench
 
 # The OpenAPI fuzz test, longer than in `make test` and with a fresh seed (FUZZ_SEED=... replays one).
 fuzz: $(STAMP)
