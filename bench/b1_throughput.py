@@ -1,0 +1,56 @@
+"""B1: orders from creation to `settled` per second through the API (the simulated carrier ships after 0.2 s and
+delivers at 0.4 s, a 1 s confirmation window lapses by itself, 32 orders in flight), against a settlement-shaped
+skeleton (6 no-op activities, 2 signals, a 1 s timer) and a no-op one-activity workflow at the same concurrency on
+the same Temporal server. Rounds interleave the three; the figures are their medians."""
+
+import uuid
+
+from temporalio.client import Client
+
+from bench.driver import DELIVER_AFTER, IN_FLIGHT, SHIP_AFTER, engine, orders_of
+from bench.report import Figure, median
+from bench.skeleton import SkeletonInput, skeleton_worker, workflows_per_second
+
+CONFIRMATION_WINDOW = 1  # seconds
+WARM_UP = 8  # orders and workflows of each kind before measuring: imports, connections, caches
+
+
+def _rounds(quick: bool) -> tuple[int, int]:
+    """(rounds, orders per round)"""
+    return (1, 16) if quick else (3, 64)
+
+
+async def run(quick: bool) -> list[Figure]:
+    rounds, count = _rounds(quick)
+    engine_rates, skeleton_rates, noop_rates = [], [], []
+    async with engine("b1") as cluster, orders_of(cluster) as orders:
+        client = await Client.connect(cluster.temporal.address)
+        async with skeleton_worker(client, SHIP_AFTER, DELIVER_AFTER):
+            skeleton = SkeletonInput(confirmation_window=CONFIRMATION_WINDOW)
+            run_id = uuid.uuid4().hex[:6]
+            await orders.settled_per_second(f"b1-{run_id}-warm", WARM_UP, CONFIRMATION_WINDOW)
+            await workflows_per_second(client, "BenchSkeleton", WARM_UP, IN_FLIGHT, skeleton)
+            await workflows_per_second(client, "BenchNoop", WARM_UP, IN_FLIGHT)
+            for r in range(rounds):
+                skeleton_rates.append(await workflows_per_second(client, "BenchSkeleton", count, IN_FLIGHT, skeleton))
+                engine_rates.append(await orders.settled_per_second(f"b1-{run_id}-{r}", count, CONFIRMATION_WINDOW))
+                noop_rates.append(await workflows_per_second(client, "BenchNoop", count, IN_FLIGHT))
+    return figures(engine_rates, skeleton_rates, noop_rates, count)
+
+
+def figures(engine_rates: list[float], skeleton_rates: list[float], noop_rates: list[float], count: int) -> list[Figure]:
+    rate, skeleton, noop = median(engine_rates), median(skeleton_rates), median(noop_rates)
+    details = {
+        "rounds": len(engine_rates),
+        "orders_per_round": count,
+        "in_flight": IN_FLIGHT,
+        "engine_rounds": ", ".join(f"{r:.2f}" for r in engine_rates),
+        "skeleton_rounds": ", ".join(f"{r:.2f}" for r in skeleton_rates),
+        "noop_rounds": ", ".join(f"{r:.2f}" for r in noop_rates),
+        "noop_per_second": round(noop, 2),
+    }
+    name = "orders created → settled per second"
+    return [
+        Figure("B1", name, rate, "/s", "skeleton workflows/s", skeleton, "≥ 0.8×", 0.8, details=details),
+        Figure("B1", name, rate, "/s", "no-op workflows/s", noop, "reported", details=details),
+    ]
