@@ -80,7 +80,7 @@ async def _measure(pool, *, rounds: int, budget_s: float) -> tuple[Sampler, Samp
 
 async def run(quick: bool) -> list[Figure]:
     accounts, seller_orders = (50_000, 1_000) if quick else (1_000_000, 10_000)
-    timeout_s, rounds, budget_s = (6, 9, 15) if quick else (30, 21, 45)
+    timeout_s, rounds, budget_s = (6, 9, 15) if quick else (20, 21, 40)
     with embedded_postgres_server("settlement-bench-b7-") as server:
         admin = await asyncpg.connect(server.get_uri())
         try:

@@ -117,14 +117,12 @@ async def load_ledger(
             kinds,
         )
         await conn.execute(
-            "INSERT INTO ledger_postings (entry_id, account, amount, currency) "
-            f"SELECT entry_id, account, amount, $1 FROM ({POSTINGS}) p ORDER BY entry_id, account",
+            f"INSERT INTO ledger_postings (entry_id, account, amount, currency) SELECT entry_id, account, amount, $1 FROM ({POSTINGS}) p",
             currency,
         )
         await conn.execute(
-            f"INSERT INTO ledger_accounts (code, owner, currency, may_go_negative, balance, created_at) "
-            f"SELECT account, {OWNER}, currency, account LIKE 'external:%', sum(amount), min(e.created_at) "
-            "FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id GROUP BY account, currency"
+            f"INSERT INTO ledger_accounts (code, owner, currency, may_go_negative, balance) "
+            f"SELECT account, {OWNER}, currency, account LIKE 'external:%', sum(amount) FROM ledger_postings GROUP BY account, currency"
         )
         await conn.execute(
             "INSERT INTO orders (order_id, workflow_id, status, buyer_id, seller_id, marketplace, currency, total, version, placed_at, state) "
