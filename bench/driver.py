@@ -73,7 +73,7 @@ class Orders:
             raise OrderWentWrong(f"POST /v1/orders answered {response.status_code}: {response.text[:300]}")
 
     async def reached(self, order_id: str, *statuses: OrderStatus) -> float:
-        """Wait until the order shows one of the statuses; the time.monotonic() at which the watcher saw it."""
+        """Wait until the order shows one of the statuses; the time.time() at which the watcher saw it."""
         future = asyncio.get_running_loop().create_future()
         self.awaited[order_id] = (frozenset(statuses), future)
         return await future
@@ -91,7 +91,7 @@ class Orders:
     async def _look(self) -> None:
         if self.awaited:
             rows = await self.pool.fetch("SELECT order_id, status FROM orders WHERE order_id = ANY($1::text[])", list(self.awaited))
-            seen = time.monotonic()
+            seen = time.time()
             for order_id, status in rows:
                 wanted, future = self.awaited[order_id]
                 if status in wanted or status in TERMINAL_STATUSES or status == OrderStatus.NEEDS_ATTENTION:
