@@ -12,7 +12,7 @@ from bench.report import Figure, median
 from bench.skeleton import SkeletonInput, skeleton_worker, workflows_per_second
 
 CONFIRMATION_WINDOW = 1  # seconds
-WARM_UP = 8  # orders and workflows of each kind before measuring: imports, connections, caches
+WARM_UP = 8  # orders and workflows of each kind before a full run's rounds: imports, connections, caches
 
 
 def _rounds(quick: bool) -> tuple[int, int]:
@@ -28,9 +28,10 @@ async def run(quick: bool) -> list[Figure]:
         async with skeleton_worker(client, SHIP_AFTER, DELIVER_AFTER):
             skeleton = SkeletonInput(confirmation_window=CONFIRMATION_WINDOW)
             run_id = uuid.uuid4().hex[:6]
-            await orders.settled_per_second(f"b1-{run_id}-warm", WARM_UP, CONFIRMATION_WINDOW)
-            await workflows_per_second(client, "BenchSkeleton", WARM_UP, IN_FLIGHT, skeleton)
-            await workflows_per_second(client, "BenchNoop", WARM_UP, IN_FLIGHT)
+            if not quick:
+                await orders.settled_per_second(f"b1-{run_id}-warm", WARM_UP, CONFIRMATION_WINDOW)
+                await workflows_per_second(client, "BenchSkeleton", WARM_UP, IN_FLIGHT, skeleton)
+                await workflows_per_second(client, "BenchNoop", WARM_UP, IN_FLIGHT)
             for r in range(rounds):
                 skeleton_rates.append(await workflows_per_second(client, "BenchSkeleton", count, IN_FLIGHT, skeleton))
                 engine_rates.append(await orders.settled_per_second(f"b1-{run_id}-{r}", count, CONFIRMATION_WINDOW))
