@@ -13,6 +13,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import psutil
 
 from domain.statuses import TERMINAL_STATUSES, OrderStatus
 from tests.integration.stack import new_order, token
@@ -140,3 +141,28 @@ async def orders_of(cluster: Cluster) -> AsyncIterator[Orders]:
             yield orders
         finally:
             watcher.cancel()
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    """CPU time of the process and of its children, those still running and those it has reaped."""
+    with process.oneshot():
+        times = process.cpu_times()
+        children = process.children(recursive=True)
+    live = 0.0
+    for child in children:
+        try:
+            live += sum(child.cpu_times()[:2])
+        except psutil.NoSuchProcess:  # reaped since: its time is in the parent's children_* by now, or soon
+            pass
+    return times.user + times.system + times.children_user + times.children_system + live
+
+
+def cpu_seconds(cluster: Cluster) -> dict[str, float]:
+    """CPU seconds used so far by each part of the engine: the worker, the API, the simulators, the Temporal dev server,
+    PostgreSQL (its postmaster and every backend), and this process (the driver and any in-process worker)."""
+    postmaster = int((Path(cluster.postgres.pgdata) / "postmaster.pid").read_text().split()[0])
+    assert cluster.temporal.process is not None
+    pids = {name: process.pid for name, process in cluster.services.processes.items()}
+    pids |= {"temporal": cluster.temporal.process.pid, "postgres": postmaster}
+    used = {name: _cpu_seconds(psutil.Process(pid)) for name, pid in pids.items()}
+    return used | {"bench": sum(psutil.Process().cpu_times()[:2])}
