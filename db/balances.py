@@ -8,15 +8,16 @@ async def seller_balance(pool: asyncpg.Pool, seller_id: str) -> list[dict]:
     rows = await pool.fetch(
         """
         WITH escrow AS (
-            SELECT a.currency, sum(a.balance) AS amount FROM ledger_accounts a
-            JOIN orders o ON a.code = 'escrow:' || o.order_id || ':' || a.currency
+            SELECT a.currency, sum(a.balance) AS amount FROM orders o
+            JOIN ledger_accounts a ON a.owner = 'order:' || o.order_id AND a.code LIKE 'escrow:%'
             WHERE o.seller_id = $1 GROUP BY a.currency
         ), available AS (
             SELECT currency, balance AS amount FROM ledger_accounts WHERE owner = 'seller:' || $1
         ), paid AS (
-            SELECT p.currency, -sum(p.amount) AS amount FROM ledger_postings p
+            SELECT p.currency, -sum(p.amount) AS amount FROM ledger_accounts a
+            JOIN ledger_postings p ON p.account = a.code
             JOIN ledger_entries e ON e.id = p.entry_id
-            WHERE e.kind = 'payout' AND p.account = 'seller:' || $1 || ':' || p.currency GROUP BY p.currency
+            WHERE a.owner = 'seller:' || $1 AND e.kind = 'payout' GROUP BY p.currency
         ), currencies AS (
             SELECT currency FROM escrow UNION SELECT currency FROM available UNION SELECT currency FROM paid
         )
