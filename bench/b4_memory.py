@@ -59,8 +59,8 @@ class Plan:
     @classmethod
     def from_env(cls, quick: bool, env: Mapping[str, str] = os.environ) -> "Plan":
         """B4_ORDERS and B4_CACHE override the size (the issue's 10,000 orders on a 1,000 cache take most of an hour)."""
-        orders = int(env.get("B4_ORDERS", 80 if quick else 500))
-        plan = cls(orders=orders, cache=int(env.get("B4_CACHE", orders // 2)))
+        orders = int(env.get("B4_ORDERS", 60 if quick else 400))
+        plan = cls(orders=orders, cache=int(env.get("B4_CACHE", orders // 2)), rounds=1 if quick else 3)
         if plan.window < 4 or plan.orders <= plan.cache:
             raise ValueError(f"B4 needs a cache of at least 20 and more orders than it holds, not {plan}")
         return plan

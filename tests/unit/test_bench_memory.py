@@ -44,8 +44,8 @@ def test_windows_cover_every_key_once_in_order():
 
 def test_the_plan_parks_more_than_the_cache_and_measures_well_within_it():
     full, quick = Plan.from_env(False, {}), Plan.from_env(True, {})
-    assert (full.orders, full.cache, full.window) == (500, 250, 50)
-    assert (quick.orders, quick.cache, quick.window) == (80, 40, 8)
+    assert (full.orders, full.cache, full.window, full.rounds) == (400, 200, 40, 3)
+    assert (quick.orders, quick.cache, quick.window, quick.rounds) == (60, 30, 6, 1)
     for plan in (full, quick):
         assert (plan.rounds + 1) * plan.window < plan.cache < plan.orders
     assert Plan.from_env(False, {"B4_ORDERS": "10000", "B4_CACHE": "1000"}) == Plan(orders=10_000, cache=1000)
