@@ -102,6 +102,9 @@ class Settings(LocalData):
     settlement_sim_port: int = 8100
     settlement_worker_metrics_host: str = Field("127.0.0.1", description="address of the worker's Prometheus endpoint")
     settlement_worker_metrics_port: int = Field(9464, description="port of the worker's Prometheus endpoint")
+    settlement_worker_max_cached_workflows: int = Field(
+        1000, ge=0, description="open orders the worker keeps in memory; others replay from their history when they wake"
+    )
     settlement_sim_url: str = "http://127.0.0.1:8100"
 
     # Policy: each default is written once, in the domain (DEFAULT_POLICY); a setting lets a deployment change it.

@@ -70,6 +70,7 @@ async def run_worker(settings: Settings) -> None:
                     workflows=[OrderWorkflow],
                     activities=activities_for(pool, provider_client),
                     graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+                    max_cached_workflows=settings.settlement_worker_max_cached_workflows,
                 )
                 log.info("worker polling task queue %s; metrics on %s", settings.temporal_task_queue, metrics_address)
                 await poll_until_stopped(worker, runtime, pool)

@@ -3,10 +3,12 @@
 from datetime import timedelta
 from typing import TypedDict
 
+from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from domain import failures
-from domain.order_request import RetryBudget
+with workflow.unsafe.imports_passed_through():
+    from domain import failures
+    from domain.order_request import RetryBudget
 
 
 class ActivityOptions(TypedDict):
