@@ -30,6 +30,30 @@ class LedgerOverdrawn(LedgerRefused):
     failure_type = failures.LEDGER_OVERDRAWN
 
 
+# The whole entry in one statement, so one round trip and one implicit transaction (the deferred balance check
+# runs at its commit). A key already written inserts nothing: every later part selects from `entry`. The
+# postings are inserted in account order, so the trigger that moves each balance locks the accounts' rows in
+# that order, last, after every row of the entry is in; concurrent entries cannot deadlock on them.
+WRITE_ENTRY = """
+WITH entry AS (
+    INSERT INTO ledger_entries (idempotency_key, order_id, kind, memo) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
+), leg AS (
+    SELECT * FROM unnest($5::text[], $6::text[], $7::text[], $8::boolean[], $9::bigint[])
+        WITH ORDINALITY AS leg (code, owner, currency, may_go_negative, amount, n)
+    WHERE EXISTS (SELECT FROM entry)
+), accounts AS (
+    INSERT INTO ledger_accounts (code, owner, currency, may_go_negative)
+    SELECT DISTINCT ON (code) code, owner, currency, may_go_negative FROM leg ORDER BY code, n
+    ON CONFLICT DO NOTHING
+), postings AS (
+    INSERT INTO ledger_postings (entry_id, account, amount, currency)
+    SELECT entry.id, leg.code, leg.amount, leg.currency FROM entry, leg ORDER BY leg.code, leg.n
+)
+SELECT id FROM entry
+"""
+
+
 def _fingerprint(postings: list[tuple[str, int, str]]) -> list[tuple[str, int, str]]:
     return sorted((account, int(amount), currency.strip()) for account, amount, currency in postings)
 
@@ -45,21 +69,35 @@ async def post_entry_once(pool: asyncpg.Pool, entry: EntryRequest) -> tuple[int,
     if entry.unbalanced_currencies():
         raise LedgerUnbalanced(f"{entry.idempotency_key} does not balance in {entry.unbalanced_currencies()}")
     wanted = _fingerprint([(p.account.code, p.amount, p.account.currency) for p in entry.postings])
+    accounts = [p.account for p in entry.postings]
     async with pool.acquire() as conn:
-        async with conn.transaction():
+        try:
             entry_id = await conn.fetchval(
-                "INSERT INTO ledger_entries (idempotency_key, order_id, kind, memo) VALUES ($1, $2, $3, $4) "
-                "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+                WRITE_ENTRY,
                 entry.idempotency_key,
                 entry.order_id,
                 entry.kind.value,
                 entry.memo,
+                [a.code for a in accounts],
+                [a.owner for a in accounts],
+                [a.currency for a in accounts],
+                [a.may_go_negative for a in accounts],
+                [p.amount for p in entry.postings],
             )
-            if entry_id is None:
-                return await _existing_entry(conn, entry, wanted), False
-            for posting in sorted(entry.postings, key=lambda p: p.account.code):
-                await _apply_posting(conn, entry_id, posting.account, posting.amount)
-            return entry_id, True
+        except asyncpg.CheckViolationError as err:
+            raise LedgerOverdrawn(_overdraft(entry, err)) from err
+        if entry_id is None:
+            return await _existing_entry(conn, entry, wanted), False
+        return entry_id, True
+
+
+def _overdraft(entry: EntryRequest, err: asyncpg.CheckViolationError) -> str:
+    """Name the account the database refused to take below zero (its failing row starts with the account's code)."""
+    failing_row = err.detail or ""
+    for posting in entry.postings:
+        if posting.amount < 0 and failing_row.startswith(f"Failing row contains ({posting.account.code}, "):
+            return f"{posting.account.code} holds less than the {-posting.amount} this entry takes out, and may not go negative"
+    return f"{entry.idempotency_key} takes an account that may not go negative below zero"
 
 
 async def _existing_entry(conn: asyncpg.Connection, entry: EntryRequest, wanted: list) -> int:
@@ -68,24 +106,3 @@ async def _existing_entry(conn: asyncpg.Connection, entry: EntryRequest, wanted:
     if (row["order_id"], row["kind"]) != (entry.order_id, entry.kind.value) or _fingerprint([tuple(p) for p in postings]) != wanted:
         raise LedgerConflict(f"ledger entry {entry.idempotency_key} exists with different postings")
     return row["id"]
-
-
-async def _apply_posting(conn: asyncpg.Connection, entry_id: int, account, amount: int) -> None:
-    """Insert the posting; a trigger moves the account's balance (the engine's role cannot set balances)."""
-    await conn.execute(
-        "INSERT INTO ledger_accounts (code, owner, currency, may_go_negative) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        account.code,
-        account.owner,
-        account.currency,
-        account.may_go_negative,
-    )
-    try:
-        await conn.execute(
-            "INSERT INTO ledger_postings (entry_id, account, amount, currency) VALUES ($1, $2, $3, $4)",
-            entry_id,
-            account.code,
-            amount,
-            account.currency,
-        )
-    except asyncpg.CheckViolationError as err:
-        raise LedgerOverdrawn(f"{account.code} holds less than the {-amount} this entry takes out, and may not go negative") from err
