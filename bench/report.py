@@ -29,7 +29,9 @@ class Figure:
 
     @property
     def ratio(self) -> float | None:
-        return self.value / self.baseline if self.baseline else None
+        """None when the baseline is not positive: every baseline is a rate, a size or a time, so a zero or negative
+        one (e.g. memory growth lost in the noise of a small run) says the run measured nothing to compare with."""
+        return self.value / self.baseline if self.baseline > 0 else None
 
     @property
     def met(self) -> bool | None:

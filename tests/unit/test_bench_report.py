@@ -26,6 +26,8 @@ def test_a_limit_goal_bounds_the_figure_itself():
 def test_no_goal_or_no_baseline_is_neither_met_nor_missed():
     assert _figure(goal_value=None).met is None
     assert _figure(baseline=0).ratio is None and _figure(baseline=0).met is None
+    growth_lost_in_noise = _figure(value=353, baseline=-35.3, goal_value=1.5, higher_is_better=False)
+    assert growth_lost_in_noise.ratio is None and growth_lost_in_noise.met is None
 
 
 def test_the_table_shows_each_figure_and_what_could_not_run():
