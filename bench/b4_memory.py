@@ -9,7 +9,6 @@ cluster's simulators answer the activities, the carrier in manual mode, so order
 import asyncio
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from domain.order_request import DEFAULT_POLICY, OrderRequest
 from domain.order_state import FulfillmentEvent
 from domain.statuses import FulfillmentEventType, OrderStatus
 from runtime import codec
+from runtime.services import terminate
 from tests.integration.stack import PAYLOAD_KEYS, free_port, new_order
 from tests.reliability.cluster import Cluster, running_cluster
 
@@ -198,20 +198,15 @@ async def subject(cluster: Cluster, client: Client, kind: Kind, plan: Plan):
         **cluster.services.child_env(),
         "TEMPORAL_TASK_QUEUE": task_queue,
         "SETTLEMENT_WORKER_METRICS_PORT": str(free_port()),  # the cluster's own worker holds its port
+        "SETTLEMENT_WORKER_MAX_CACHED_WORKFLOWS": str(plan.cache),
     }
     env.pop("SETTLEMENT_SIM_DATABASE_URL", None)
-    command = [sys.executable, "-m", "bench.parked_worker", kind.name, str(plan.cache)]
+    command = [sys.executable, "-m", "bench.parked_worker", kind.name]
     process = await asyncio.to_thread(spawn, command, env, cluster.log_dir / f"{task_queue}.log")
     try:
         yield Subject(kind, client, task_queue, process, plan.window)
     finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-        try:
-            await asyncio.to_thread(process.wait, 25)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            await asyncio.to_thread(process.wait)
+        await asyncio.to_thread(terminate, [process])
 
 
 # ---- the measurements --------------------------------------------------------------------------------

@@ -1,12 +1,11 @@
 """B4's worker processes, each started as a child so its resident memory can be read.
 
-`python -m bench.parked_worker engine CACHE`: the engine's worker exactly as `settlement worker` runs it (settings from
-the environment), with a sticky cache of CACHE workflows (runtime/worker_process.py does not let one set it).
-`python -m bench.parked_worker trivial CACHE`: the baseline, a trivial sandboxed workflow that parks on a timer and
-wakes on a signal, on a worker connected the same way (same data converter, same task queue setting)."""
+`python -m bench.parked_worker engine`: the engine's worker exactly as `settlement worker` runs it (settings from
+the environment, the sticky cache from SETTLEMENT_WORKER_MAX_CACHED_WORKFLOWS).
+`python -m bench.parked_worker trivial`: the baseline, a trivial sandboxed workflow that parks on a timer and wakes
+on a signal, on a worker connected and configured the same way (data converter, task queue, cache size)."""
 
 import asyncio
-import functools
 import signal
 import sys
 from datetime import timedelta
@@ -48,14 +47,7 @@ class ParkedWorkflow:
         self.awake = True
 
 
-def run_engine(cache: int) -> None:
-    from runtime import worker_process
-
-    worker_process.Worker = functools.partial(Worker, max_cached_workflows=cache)  # type: ignore[misc]
-    worker_process.main()
-
-
-async def run_trivial(cache: int) -> None:
+async def run_trivial() -> None:
     from runtime.settings import get_settings
     from runtime.temporal_connection import connect
 
@@ -66,7 +58,7 @@ async def run_trivial(cache: int) -> None:
         task_queue=settings.temporal_task_queue,
         workflows=[ParkedWorkflow],
         activities=[woken],
-        max_cached_workflows=cache,
+        max_cached_workflows=settings.settlement_worker_max_cached_workflows,
     )
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -76,13 +68,15 @@ async def run_trivial(cache: int) -> None:
 
 
 def main(argv: list[str]) -> None:
-    kind, cache = argv[1], int(argv[2])
+    kind = argv[1] if len(argv) == 2 else ""
     if kind == "engine":
-        run_engine(cache)
+        from runtime import worker_process
+
+        worker_process.main()
     elif kind == "trivial":
-        asyncio.run(run_trivial(cache))
+        asyncio.run(run_trivial())
     else:
-        raise SystemExit(f"usage: python -m bench.parked_worker engine|trivial CACHE (not {kind!r})")
+        raise SystemExit(f"usage: python -m bench.parked_worker engine|trivial (not {argv[1:]!r})")
 
 
 if __name__ == "__main__":

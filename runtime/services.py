@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,15 +79,21 @@ class ServiceProcesses:
             raise RuntimeError(f"{name} exited with {self.processes[name].returncode}; see {self.log_dir / (name + '.log')}")
 
     def stop(self, timeout: float = 25.0) -> None:
-        """SIGTERM each child by its pid (the worker drains), then SIGKILL any that outlive the timeout."""
-        for process in reversed(list(self.processes.values())):
-            if process.poll() is None:
-                os.kill(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        for process in self.processes.values():
-            try:
-                process.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait()
+        terminate(reversed(list(self.processes.values())), timeout)
         self.processes.clear()
+
+
+def terminate(processes: Iterable[subprocess.Popen], timeout: float = 25.0) -> None:
+    """SIGTERM each process by its pid (a worker drains, an API finishes its requests), then SIGKILL any that
+    outlive the timeout; returns once every one has exited."""
+    processes = list(processes)
+    for process in processes:
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        try:
+            process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()

@@ -9,7 +9,6 @@ import asyncio
 import json
 import os
 import shutil
-import signal
 import site
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
+from runtime.services import terminate
 from tests.integration.stack import (
     JWT_SECRET,
     PAYLOAD_KEYS,
@@ -107,16 +107,7 @@ class Processes:
             assert process.poll() is None, f"{name} exited with {process.returncode}:\n{self.log(name)}"
 
     def stop(self, grace: float = 25.0) -> None:
-        for process in self.started.values():
-            if process.poll() is None:
-                os.kill(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        for process in self.started.values():
-            try:
-                process.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait()
+        terminate(self.started.values(), grace)
 
 
 async def eventually(check, what: str, processes: Processes, timeout: float = START_TIMEOUT):
