@@ -14,3 +14,14 @@ REQUEST_RETURN = "request_return"
 POST_LEDGER_ENTRY = "post_ledger_entry"
 RECORD_ORDER = "record_order"
 LOCK_FX_RATE = "lock_fx_rate"
+
+# Provider calls that can carry their own bookkeeping (domain/books.py) have a second activity type for that; runs
+# that began before it existed (workflows/patches.py BOOKS_RIDE_WITH_STEPS) call the plain one.
+BOOKABLE = (AUTHORIZE_PAYMENT, CREATE_FULFILLMENT_ORDER, CAPTURE_PAYMENT, PAYOUT_SELLER, REFUND_PAYMENT, CREDIT_BUYER)
+
+
+def booked(activity: str) -> str:
+    """The activity type of `activity` with its bookkeeping."""
+    if activity not in BOOKABLE:
+        raise ValueError(f"{activity} carries no bookkeeping")
+    return f"{activity}_booked"

@@ -22,3 +22,8 @@ LEDGER_REJECTED = "LedgerRejected"
 
 # The database refuses the order's read-model row for good.
 READ_MODEL_REJECTED = "ReadModelRejected"
+
+# A provider call made with its bookkeeping (domain/books.py) succeeded but the bookkeeping after it did not: the
+# failure carries the provider's answer, and the workflow finishes the books in activities of their own, so the
+# provider is never asked again.
+BOOKS_UNFINISHED = "BooksUnfinished"

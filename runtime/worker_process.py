@@ -12,6 +12,7 @@ import httpx
 from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
+from activities.booked import booked_activities
 from activities.bookkeeping import BookkeepingActivities
 from activities.fulfillment import FulfillmentActivities
 from activities.fx import FxActivities
@@ -21,6 +22,7 @@ from adapters.fx import SimulatedFxRates
 from adapters.payments import SimulatedPaymentGateway
 from db.dsn import database_url
 from db.pool import create_pool
+from domain import activity_names as act
 from runtime import logs, tracing
 from runtime.settings import Settings, get_settings
 from runtime.temporal_connection import connect
@@ -38,14 +40,18 @@ def activities_for(pool: asyncpg.Pool, provider_client: httpx.AsyncClient) -> li
     fulfillment = FulfillmentActivities(SimulatedFulfillmentNetwork(provider_client))
     bookkeeping = BookkeepingActivities(pool)
     fx = FxActivities(SimulatedFxRates(provider_client))
+    bookable = {
+        act.AUTHORIZE_PAYMENT: payments.authorize,
+        act.CAPTURE_PAYMENT: payments.capture,
+        act.PAYOUT_SELLER: payments.payout,
+        act.REFUND_PAYMENT: payments.refund,
+        act.CREDIT_BUYER: payments.credit,
+        act.CREATE_FULFILLMENT_ORDER: fulfillment.create_order,
+    }
     return [
-        payments.authorize,
-        payments.capture,
+        *bookable.values(),
+        *booked_activities(bookable, bookkeeping.post_ledger_entry, bookkeeping.record_order),
         payments.void,
-        payments.payout,
-        payments.refund,
-        payments.credit,
-        fulfillment.create_order,
         fulfillment.cancel_order,
         fulfillment.request_return,
         bookkeeping.post_ledger_entry,

@@ -130,8 +130,7 @@ class AfterSales:
         held = s.amounts.captured - s.amounts.refunded
         match resolution.outcome:
             case DisputeOutcome.RELEASE:
-                await self.steps.transition(OrderStatus.PAYOUT_PENDING, "dispute resolved: released to the seller")
-                await self.steps.release_and_pay_out()
+                await self.steps.release_to_seller("dispute resolved: released to the seller")
             case DisputeOutcome.REFUND:
                 await self.steps.refund(held, steps.REFUND)
                 await self.steps.transition(
@@ -144,8 +143,7 @@ class AfterSales:
                 if amount == held:
                     await self.steps.transition(OrderStatus.REFUNDED, "dispute resolved: refunded in full")
                     return
-                await self.steps.transition(OrderStatus.PAYOUT_PENDING, f"dispute resolved: {amount} refunded, the remainder released")
-                await self.steps.release_and_pay_out()
+                await self.steps.release_to_seller(f"dispute resolved: {amount} refunded, the remainder released")
             case DisputeOutcome.RETURN_AND_REFUND:
                 await self._return_and_refund()
 
@@ -159,8 +157,7 @@ class AfterSales:
         await self.steps.transition(OrderStatus.AWAITING_RETURN, "return requested from the fulfillment network")
         r = s.return_shipment
         if not await self.steps.wait_until(lambda: r.shipped_at is not None, r.return_by):
-            await self.steps.transition(OrderStatus.PAYOUT_PENDING, "the return was not shipped in time; released to the seller")
-            await self.steps.release_and_pay_out()
+            await self.steps.release_to_seller("the return was not shipped in time; released to the seller")
             return
         assert r.shipped_at is not None
         received = await self.steps.wait_until(lambda: r.received_at is not None, r.shipped_at + o.after_sales.return_transit_window)

@@ -28,7 +28,7 @@ class Cancellation:
     async def cancel_order(self, cancelled: OrderCancelled) -> bool:
         """Cancel at the fulfillment network, then void the authorization. False when the network had already
         shipped and the cancel was not an operator's decision: then the sale stands and the order carries on."""
-        if not workflow.patched(patches.CANCEL_AT_NETWORK_FIRST):
+        if not patches.applies(patches.CANCEL_AT_NETWORK_FIRST):
             return await self._cancel_order_v1(cancelled.reason)
         s = self.state
         if s.fulfillment_order_id or self.requests.fulfillment_requested:
@@ -91,7 +91,7 @@ class Cancellation:
         cancellation itself parked for an operator."""
         requests, s = self.requests, self.state
         requests.cancel, requests.cancel_refused = request, None  # an earlier refusal does not answer this cancel
-        if not workflow.patched(patches.CANCEL_AT_NETWORK_FIRST):
+        if not patches.applies(patches.CANCEL_AT_NETWORK_FIRST):
             await workflow.wait_condition(lambda: s.status.is_terminal)
             return s
         parked_before = s.attention

@@ -6,6 +6,7 @@ parking, the read model) are in steps.py, the after-sales flows in after_sales.p
 cancellation.py; what the actors have asked for is shared through one Requests object (requests.py).
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from temporalio import workflow
@@ -23,7 +24,7 @@ from workflows import patches
 from workflows.after_sales import AfterSales
 from workflows.cancellation import Cancellation
 from workflows.requests import Requests
-from workflows.steps import OrderCancelled, OrderSteps, rejected
+from workflows.steps import OrderCancelled, OrderSteps, Then, rejected
 from workflows.update_inputs import update_input
 
 DELIVERED = PARCEL_PROGRESS[FulfillmentEventType.DELIVERED]
@@ -33,8 +34,11 @@ RETURN_EVENTS = {FulfillmentEventType.RETURN_SHIPPED, FulfillmentEventType.RETUR
 FAULT_STATUSES = {OrderStatus.AWAITING_SHIPMENT, OrderStatus.IN_TRANSIT, OrderStatus.AWAITING_CONFIRMATION, OrderStatus.DISPUTED}
 
 
-def records_authorization() -> bool:
-    return workflow.patched(patches.RECORD_AUTHORIZATION)
+def captured(total: int) -> Callable[[OrderState], None]:
+    def change(state: OrderState) -> None:
+        state.amounts.captured = total
+
+    return change
 
 
 @workflow.defn(name=msg.WORKFLOW_TYPE)
@@ -52,13 +56,14 @@ class OrderWorkflow:
 
     @workflow.run
     async def run(self, order: OrderInput) -> OrderState:
-        await self.steps.record()
+        self.steps.books_ride = patches.books_ride()
+        if not self.steps.books_ride:
+            await self.steps.record()  # otherwise the authorization's activity writes the first row
         try:
             if not await self._authorize():
                 return self.state
             self.steps.raise_if_cancelled()
             await self._create_fulfillment_order()
-            await self.steps.transition(OrderStatus.AWAITING_SHIPMENT, "payment authorized; fulfillment order created")
             shipped = await self.steps.wait_until(
                 lambda: self.state.parcel_progress >= 1 or self.requests.cancel is not None or self.after_sales.network_at_fault(),
                 self.state.deadlines.ship_by,
@@ -76,7 +81,6 @@ class OrderWorkflow:
         except OrderCancelled as cancelled:
             await self.cancellation.cancel_order(cancelled)
             return self.state
-        await self.steps.transition(OrderStatus.IN_TRANSIT, "shipped; payment captured into escrow")
         if await self._await_delivery():
             await self._await_confirmation()
         return self.state
@@ -90,14 +94,17 @@ class OrderWorkflow:
             currency=o.currency,
             payment_method=o.payment_method,
         )
-        result = await self.steps.provider_step(steps.AUTHORIZE, request, AuthorizationResult)
+        if self.steps.books_ride:
+            result = await self.steps.booked_step(steps.AUTHORIZE, request, AuthorizationResult, record_before=True)
+        else:
+            result = await self.steps.provider_step(steps.AUTHORIZE, request, AuthorizationResult)
         if not result.approved:
             self.state.decline_code = result.decline_code
             await self.steps.transition(OrderStatus.PAYMENT_FAILED, f"authorization declined: {result.decline_code}")
             return False
         self.state.authorization_id = result.authorization_id
         self.state.amounts.authorized = o.total
-        if records_authorization():
+        if not self.steps.books_ride and patches.applies(patches.RECORD_AUTHORIZATION):
             await self.steps.record()  # the read model shows the authorization even while fulfillment retries
         return True
 
@@ -107,8 +114,16 @@ class OrderWorkflow:
             idempotency_key=self.steps.key(steps.CREATE_FULFILLMENT.key), order_id=o.order_id, seller_id=o.seller_id, items=o.items
         )
         self.requests.fulfillment_requested = True
+        then = Then(OrderStatus.AWAITING_SHIPMENT, "payment authorized; fulfillment order created")
+        if self.steps.books_ride:
+            # the row shows the authorization while the network is asked, then the order awaiting shipment
+            await self.steps.booked_step(
+                steps.CREATE_FULFILLMENT, request, ProviderReference, record_before=True, reference_field="fulfillment_order_id", then=then
+            )
+            return
         ref = await self.steps.provider_step(steps.CREATE_FULFILLMENT, request, ProviderReference)
         self.state.fulfillment_order_id = ref.id
+        await self.steps.transition(then.status, then.detail)
 
     async def _capture(self) -> None:
         o, s = self.order, self.state
@@ -118,11 +133,19 @@ class OrderWorkflow:
             amount=o.total,
             currency=o.currency,
         )
+        then = Then(OrderStatus.IN_TRANSIT, "shipped; payment captured into escrow", change=captured(o.total))
+        if self.steps.books_ride:
+            # the rate is locked just before the capture, so its ledger entry rides with the capture itself
+            fx = await self.steps.lock_fx()
+            entry = (steps.RECORD_CAPTURE.label, ledger.capture_entry(s.workflow_id, o.order_id, o.total, o.currency, fx))
+            await self.steps.booked_step(steps.CAPTURE, request, ProviderReference, after=[entry], reference_field="capture_id", then=then)
+            return
         ref = await self.steps.provider_step(steps.CAPTURE, request, ProviderReference)
         s.capture_id = ref.id
         fx = await self.steps.lock_fx()
         await self.steps.ledger_step(steps.RECORD_CAPTURE.label, ledger.capture_entry(s.workflow_id, o.order_id, o.total, o.currency, fx))
-        s.amounts.captured = o.total
+        then.change(s)
+        await self.steps.transition(then.status, then.detail)
 
     async def _await_delivery(self) -> bool:
         """Wait for delivery; False when the order ended on the way (lost, damaged, or never arrived)."""
@@ -144,7 +167,7 @@ class OrderWorkflow:
 
     async def _await_confirmation(self) -> None:
         s = self.state
-        if workflow.patched(patches.CONFIRM_WINDOW_FROM_LEARNING):
+        if patches.applies(patches.CONFIRM_WINDOW_FROM_LEARNING):
             delivered_at = workflow.now()
         else:
             delivered_at = min(s.delivered_at or workflow.now(), workflow.now())
@@ -158,10 +181,9 @@ class OrderWorkflow:
         elif s.dispute is not None:
             await self.after_sales.run_dispute()
         else:
-            await self.steps.transition(
-                OrderStatus.PAYOUT_PENDING, "buyer confirmed receipt" if confirmed else "confirmation window lapsed; released automatically"
+            await self.steps.release_to_seller(
+                "buyer confirmed receipt" if confirmed else "confirmation window lapsed; released automatically"
             )
-            await self.steps.release_and_pay_out()
 
     # ---- the fulfillment network's events ------------------------------------------------------
 
@@ -175,7 +197,7 @@ class OrderWorkflow:
         if event.event_id in s.seen_event_ids:
             return
         s.seen_event_ids.append(event.event_id)
-        if not self._applies_now(event) and workflow.patched(patches.KEEP_EARLY_EVENTS):
+        if not self._applies_now(event) and patches.applies(patches.KEEP_EARLY_EVENTS):
             s.deferred_events.append(event)  # applied when the order reaches a status where it can
             return
         self._apply_event(event)

@@ -1,7 +1,9 @@
 """Every change to the workflow's shape made after histories existed, each behind `workflow.patched(<id>)`: histories
 recorded before it replay the old way, new runs take the new way. The ids are recorded as markers in histories:
 they never change (tests/unit/test_wire_names.py). Retire one with `workflow.deprecate_patch` once no running
-order predates it."""
+order predates it. Workflow code asks `applies(<id>)`, never `workflow.patched` itself."""
+
+from temporalio import workflow
 
 # The authorization is written to the read model as soon as it succeeds.
 RECORD_AUTHORIZATION = "record-authorization"
@@ -19,3 +21,19 @@ CONFIRM_WINDOW_FROM_LEARNING = "confirm-window-from-learning"
 
 # A lost, damaged or return event that arrives before it can apply is kept and applied later, not dropped.
 KEEP_EARLY_EVENTS = "keep-early-events"
+
+# Bookkeeping rides with the provider call it belongs to (domain/books.py): a money step's ledger entries and the
+# read-model row of the status it leads to are written by the step's own activity. Runs begun under it take every
+# change above as made without recording their markers, so a new run records this one marker only.
+BOOKS_RIDE_WITH_STEPS = "books-ride-with-steps"
+
+
+def books_ride() -> bool:
+    """Whether this run keeps its books in its provider steps. Asked first when the run starts, so the marker is in
+    the run's first workflow task and a run recorded before it replays without."""
+    return workflow.patched(BOOKS_RIDE_WITH_STEPS)
+
+
+def applies(patch_id: str) -> bool:
+    """Whether this run takes the change `patch_id` guards."""
+    return books_ride() or workflow.patched(patch_id)

@@ -1,8 +1,12 @@
 """The mechanics an order workflow is made of: transitions, waiting with deadlines, the read model, and
 money steps that park in needs_attention when they fail for good. Each money movement is a provider call
-and a ledger entry, both keyed `order-<id>:<step key>` (domain/order_steps.py)."""
+and a ledger entry, both keyed `order-<id>:<step key>` (domain/order_steps.py). In runs where the books ride with
+the steps (workflows/patches.py BOOKS_RIDE_WITH_STEPS), a provider call carries its ledger entries and the read-model
+row of the status it leads to in its own activity (`booked_step`); older runs post and record in activities of
+their own."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -10,9 +14,12 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import TypeAdapter
+
     from domain import activity_names as act
     from domain import failures, ledger
     from domain import order_steps as steps
+    from domain.books import Booked, Books, ReferenceField
     from domain.fees import compute_fees
     from domain.fx import FxQuote
     from domain.order_state import Attention, OrderInput, OrderState, TimelineEntry
@@ -21,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.statuses import OrderStatus
 
 from workflows import patches
-from workflows.options import BOOKKEEPING, provider_call
+from workflows.options import BOOKKEEPING, DATABASE_REFUSALS, provider_call
 from workflows.requests import Requests
 
 T = TypeVar("T")
@@ -42,12 +49,31 @@ def rejected(message: str) -> ApplicationError:
     return ApplicationError(message, type=failures.INVALID_TRANSITION, non_retryable=True)
 
 
+Labelled = tuple[str, ledger.EntryRequest]  # a ledger entry and the label its step parks under
+
+
+def no_change(state: OrderState) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Then:
+    """The transition a booked step leads to when it succeeds: foreseen, so the step's activity records it, then
+    made by the workflow with the same timeline entry. `change` is what the step changes in the state besides the
+    provider's reference; it is applied to the foreseen copy and to the state alike."""
+
+    status: OrderStatus
+    detail: str
+    change: Callable[[OrderState], None] = no_change
+
+
 class OrderSteps:
     def __init__(self, order: OrderInput, state: OrderState, requests: Requests, on_transition: Callable[[], None]):
         self.order = order
         self.state = state
         self.requests = requests
         self._on_transition = on_transition  # the workflow applies the events kept for a later status
+        self.books_ride = False  # set when the run starts: patches.books_ride()
 
     def key(self, step: str) -> str:
         return ledger.entry_key(self.state.workflow_id, step)
@@ -73,12 +99,81 @@ class OrderSteps:
             try:
                 return await call()
             except ActivityError as err:
-                definite = isinstance(err.cause, ApplicationError) and err.cause.type in DEFINITE_REFUSALS
-                await self._park(label, str(err.cause or err), cancellable=definite and label in steps.CANCELLABLE)
+                await self._park_for(label, err)
+
+    async def _park_for(self, label: str, err: ActivityError) -> None:
+        definite = isinstance(err.cause, ApplicationError) and err.cause.type in DEFINITE_REFUSALS
+        await self._park(label, str(err.cause or err), cancellable=definite and label in steps.CANCELLABLE)
 
     async def provider_step(self, step: steps.Step, request: Any, result_type: type[T]) -> T:
         """A provider call as a money step."""
         return await self.money_step(step.label, lambda: self._provider(step.activity, request, result_type))
+
+    async def booked_step(
+        self,
+        step: steps.Step,
+        request: Any,
+        result_type: type[T],
+        before: Sequence[Labelled] = (),
+        after: Sequence[Labelled] = (),
+        record_before: bool = False,
+        reference_field: ReferenceField | None = None,
+        then: Then | None = None,
+    ) -> T:
+        """A provider call as a money step with its bookkeeping in the same activity: entries posted `before` and
+        `after` it, the read model written before it (`record_before`) and, when `then` is given, with the status
+        the step leads to (that transition is made here once the step succeeds); `reference_field` takes the
+        provider's reference. When the database refuses the books, the rest of the step is done the plain way, each
+        part parking under its own label; a provider call that succeeded is never made again."""
+        while True:
+            entry = TimelineEntry(at=workflow.now(), status=then.status, detail=then.detail) if then else None
+            books = Books(
+                before=[e for _, e in before],
+                after=[e for _, e in after],
+                record_before=self.state.model_copy(deep=True) if record_before else None,
+                record_after=self._foreseen(then, entry) if then and entry else None,
+                reference_field=reference_field,
+            )
+            try:
+                result: T = await workflow.execute_activity(
+                    act.booked(step.activity),
+                    Booked(request=request, books=books),
+                    result_type=result_type,
+                    **provider_call(self.order.provider_retry, booked=True),
+                )
+                books_kept = True
+                break
+            except ActivityError as err:
+                cause = err.cause
+                if isinstance(cause, ApplicationError) and cause.type == failures.BOOKS_UNFINISHED:
+                    result = TypeAdapter(result_type).validate_python(cause.details[0])
+                    books_kept = False
+                    break
+                if isinstance(cause, ApplicationError) and cause.type in DATABASE_REFUSALS:  # before the provider was asked
+                    for label, posting in before:
+                        await self.ledger_step(label, posting)
+                    if record_before:
+                        await self.record()
+                    result = await self.provider_step(step, request, result_type)
+                    books_kept = False
+                    break
+                await self._park_for(step.label, err)
+        if reference_field and isinstance(result, ProviderReference):
+            setattr(self.state, reference_field, result.id)
+        if not books_kept:
+            for label, posting in after:
+                await self.ledger_step(label, posting)
+        if then:
+            then.change(self.state)
+            await self.transition(then.status, then.detail, record=not books_kept, entry=entry if books_kept else None)
+        return result
+
+    def _foreseen(self, then: Then, entry: TimelineEntry) -> OrderState:
+        state = self.state.model_copy(deep=True)
+        then.change(state)
+        state.status = then.status
+        state.timeline.append(entry)
+        return state
 
     async def ledger_step(self, label: str, entry: ledger.EntryRequest) -> int:
         """A ledger entry as a money step."""
@@ -105,11 +200,29 @@ class OrderSteps:
         disbursement: ledger.Disbursement,
         legacy: ledger.EntryRequest,
         paid: Callable[[ProviderReference], None] = lambda _: None,
+        released: ledger.EntryRequest | None = None,
+        reference_field: ReferenceField | None = None,
+        then: Then | None = None,
     ) -> None:
         """Money out: reserved in the ledger before the provider is called, settled once it has paid (`paid`
         sees the provider's answer at once). A second, different disbursement of money already gone (a reset
-        that decides otherwise) is refused by the ledger here, before any provider call, and parks the order."""
-        if workflow.patched(patches.LEDGER_BEFORE_PROVIDER):
+        that decides otherwise) is refused by the ledger here, before any provider call, and parks the order.
+        With the books riding: `released`, the release of escrow this money comes from, is posted first in the same
+        activity, which also records the order before the call when it does, and `then` after it."""
+        if self.books_ride:
+            reserve = (step.reserve.label, disbursement.reserve)
+            ref = await self.booked_step(
+                step.pay,
+                request,
+                ProviderReference,
+                before=[(steps.RELEASE.label, released), reserve] if released else [reserve],
+                after=[(step.settle.label, disbursement.settle)],
+                record_before=released is not None,
+                reference_field=reference_field,
+                then=then,
+            )
+            paid(ref)
+        elif patches.applies(patches.LEDGER_BEFORE_PROVIDER):
             await self.ledger_step(step.reserve.label, disbursement.reserve)
             paid(await self.provider_step(step.pay, request, ProviderReference))
             await self.ledger_step(step.settle.label, disbursement.settle)
@@ -125,10 +238,15 @@ class OrderSteps:
         entry_id: int = await workflow.execute_activity(act.POST_LEDGER_ENTRY, entry, result_type=int, **BOOKKEEPING)
         return entry_id
 
-    async def transition(self, status: OrderStatus, detail: str, record: bool = True) -> None:
+    async def transition(
+        self, status: OrderStatus, detail: str, record: bool = True, upsert: bool = True, entry: TimelineEntry | None = None
+    ) -> None:
+        """Move to `status`: the timeline (`entry` when a booked step foresaw it), the OrderStatus search attribute
+        unless `upsert` is False, and the read model unless `record` is False."""
         self.state.status = status
-        self.state.timeline.append(TimelineEntry(at=workflow.now(), status=status, detail=detail))
-        workflow.upsert_search_attributes([ORDER_STATUS.value_set(status.value)])
+        self.state.timeline.append(entry or TimelineEntry(at=workflow.now(), status=status, detail=detail))
+        if upsert:
+            workflow.upsert_search_attributes([ORDER_STATUS.value_set(status.value)])
         workflow.set_current_details(
             f"Order {self.state.order_id}: {self.state.amounts.total} {self.state.currency}, {status.value} ({detail})"
         )
@@ -171,8 +289,10 @@ class OrderSteps:
             s.fx = await self.provider_step(steps.LOCK_FX, request, FxQuote)
         return s.fx
 
-    async def pay_out(self, amount: int, step: steps.MoneyOut) -> None:
-        """Pay the seller `amount` of their settlement currency."""
+    async def pay_out(
+        self, amount: int, step: steps.MoneyOut, released: ledger.EntryRequest | None = None, then: Then | None = None
+    ) -> None:
+        """Pay the seller `amount` of their settlement currency (`released` and `then` as in `disburse`)."""
         o, s = self.order, self.state
         currency = o.settlement_currency
         request = PayoutRequest(
@@ -188,19 +308,34 @@ class OrderSteps:
             ledger.payout_disbursement(s.workflow_id, o.order_id, o.seller_id, amount, currency, step=step.key),
             legacy=ledger.payout_entry(s.workflow_id, o.order_id, o.seller_id, amount, currency, step=step.key),
             paid=paid,
+            released=released,
+            reference_field="payout_id" if s.payout_id is None else None,
+            then=then,
         )
 
-    async def release_and_pay_out(self) -> None:
-        """Release what escrow holds: fees (on that amount) to their accounts, the rest paid to the seller."""
+    async def release_to_seller(self, detail: str) -> None:
+        """payout_pending, then release what escrow holds: fees (on that amount) to their accounts, the rest paid to
+        the seller. With the books riding, the payout's own activity records payout_pending; the search attribute
+        skips it (the order waits in it only if the payout parks, and then needs_attention is upserted)."""
+        await self.transition(OrderStatus.PAYOUT_PENDING, detail, record=not self.books_ride, upsert=not self.books_ride)
         o, s = self.order, self.state
         held = s.amounts.captured - s.amounts.refunded
         fees = o.fees if s.amounts.refunded == 0 else compute_fees(held, sum(i.quantity for i in o.items), o.currency)
         fx = await self.lock_fx()
         release = ledger.release_entry(s.workflow_id, o.order_id, o.seller_id, held, fees, o.currency, fx)
-        await self.ledger_step(steps.RELEASE.label, release)
-        s.amounts.fees = fees.total
         seller_share = held - fees.total
         settled = ledger.settled_amount(seller_share, fx)
+
+        def paid_out(state: OrderState) -> None:
+            state.amounts.paid_out = seller_share
+            state.settlement.paid_out = settled
+
+        if self.books_ride and settled > 0:
+            s.amounts.fees = fees.total  # released in the payout's activity, before the row it records
+            await self.pay_out(settled, steps.PAYOUT, released=release, then=Then(OrderStatus.SETTLED, "seller paid out", change=paid_out))
+            return
+        await self.ledger_step(steps.RELEASE.label, release)
+        s.amounts.fees = fees.total
         if settled > 0:
             await self.pay_out(settled, steps.PAYOUT)
         s.amounts.paid_out = seller_share

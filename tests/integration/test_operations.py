@@ -133,7 +133,7 @@ async def test_resetting_a_settled_order_to_before_the_payout_moves_no_money_twi
         e.event_id
         for e in history.events
         if e.HasField("activity_task_scheduled_event_attributes")
-        and e.activity_task_scheduled_event_attributes.activity_type.name == act.PAYOUT_SELLER
+        and e.activity_task_scheduled_event_attributes.activity_type.name == act.booked(act.PAYOUT_SELLER)
     )
     reset_point = max(
         e.event_id for e in history.events if e.HasField("workflow_task_completed_event_attributes") and e.event_id < payout_scheduled
@@ -151,7 +151,7 @@ async def test_resetting_a_settled_order_to_before_the_payout_moves_no_money_twi
     await _wait_closed(new_run)
     rerun = await new_run.fetch_history()
     assert any(
-        e.event_id > reset_point and e.activity_task_scheduled_event_attributes.activity_type.name == act.PAYOUT_SELLER
+        e.event_id > reset_point and e.activity_task_scheduled_event_attributes.activity_type.name == act.booked(act.PAYOUT_SELLER)
         for e in rerun.events
         if e.HasField("activity_task_scheduled_event_attributes")
     )  # the payout ran again in the new run...

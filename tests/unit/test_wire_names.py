@@ -71,6 +71,8 @@ ACTIVITY_NAMES = {
     "POST_LEDGER_ENTRY": "post_ledger_entry",
     "RECORD_ORDER": "record_order",
     "LOCK_FX_RATE": "lock_fx_rate",
+    # new in issue 10: these provider calls also run with their bookkeeping, as `<name>_booked`
+    "BOOKABLE": ("authorize_payment", "create_fulfillment_order", "capture_payment", "payout_seller", "refund_payment", "credit_buyer"),
 }
 
 FAILURES = {
@@ -83,6 +85,7 @@ FAILURES = {
     "LEDGER_OVERDRAWN": "LedgerOverdrawn",
     "LEDGER_REJECTED": "LedgerRejected",
     "READ_MODEL_REJECTED": "ReadModelRejected",
+    "BOOKS_UNFINISHED": "BooksUnfinished",  # new in issue 10
 }
 
 WORKFLOW_TYPE = "OrderWorkflow"
@@ -105,6 +108,7 @@ PATCHES = {
     "CANCEL_AT_NETWORK_FIRST": "cancel-at-network-first",
     "CONFIRM_WINDOW_FROM_LEARNING": "confirm-window-from-learning",
     "KEEP_EARLY_EVENTS": "keep-early-events",
+    "BOOKS_RIDE_WITH_STEPS": "books-ride-with-steps",  # new in issue 10
 }
 
 # name: (attribute name, indexed type)
@@ -141,6 +145,14 @@ def test_order_steps_declares_nothing_else() -> None:
 
 def test_activity_names() -> None:
     assert declared(activity_names, object) == ACTIVITY_NAMES
+    assert [activity_names.booked(name) for name in ACTIVITY_NAMES["BOOKABLE"]] == [
+        "authorize_payment_booked",
+        "create_fulfillment_order_booked",
+        "capture_payment_booked",
+        "payout_seller_booked",
+        "refund_payment_booked",
+        "credit_buyer_booked",
+    ]
 
 
 def test_failure_types() -> None:

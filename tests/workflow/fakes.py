@@ -4,7 +4,8 @@ Scripting the outside world:
 - `*_fails` flags (authorize, fulfillment, capture, void, cancel_fulfillment, payout, refund, credit,
   return) make a provider step fail for good (non-retryable `ProviderRejected`); flip them back
   before an operator retry.
-- Calls are recorded by activity type (domain/activity_names.py): `steps(act.CAPTURE_PAYMENT)`.
+- Calls are recorded by activity type (domain/activity_names.py): `steps(act.CAPTURE_PAYMENT)`; a provider call made
+  with its bookkeeping (activities/booked.py, the real composition over these fakes) is recorded under its plain type.
 - `transient[activity] = n` makes the next n calls of an activity fail with a retryable `ProviderUnavailable`.
 - `ledger_conflicts` holds ledger idempotency keys whose posting fails for good (`LedgerConflict`).
 - `read_model_rejects` makes every read-model write fail for good (`ReadModelRejected`).
@@ -21,6 +22,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.booked import booked_activities
 from domain import activity_names as act
 from domain import failures
 from domain.fx import FxQuote
@@ -64,7 +66,7 @@ class FakeProviders:
     calls: list[tuple[str, str]] = field(default_factory=list)
     # the request of every attempt: (step, request)
     requests: list[tuple[str, Any]] = field(default_factory=list)
-    # ledger entries by key (first posting wins) and the keys of every successful posting, in order
+    # ledger entries by key and the key of every posting that wrote one, in order (a repeat writes nothing)
     entries: dict[str, EntryRequest] = field(default_factory=dict)
     posted: list[str] = field(default_factory=list)
     recorded: list[OrderState] = field(default_factory=list)
@@ -157,9 +159,13 @@ class FakeProviders:
             self.calls.append((act.POST_LEDGER_ENTRY, entry.idempotency_key))
             if entry.idempotency_key in self.ledger_conflicts:
                 raise ApplicationError(f"{entry.idempotency_key}: conflicting postings", type=failures.LEDGER_CONFLICT, non_retryable=True)
-            self.entries.setdefault(entry.idempotency_key, entry)
-            self.posted.append(entry.idempotency_key)
-            return len(self.entries)
+            written = self.entries.get(entry.idempotency_key)
+            if written is None:
+                self.entries[entry.idempotency_key] = entry
+                self.posted.append(entry.idempotency_key)
+            elif written != entry:  # as db/ledger.py: a repeat writes nothing, a different entry under its key is refused
+                raise ApplicationError(f"{entry.idempotency_key}: conflicting postings", type=failures.LEDGER_CONFLICT, non_retryable=True)
+            return list(self.entries).index(entry.idempotency_key) + 1
 
         @activity.defn(name=act.RECORD_ORDER)
         async def record_order(state: OrderState) -> None:
@@ -182,15 +188,19 @@ class FakeProviders:
                 locked_at=datetime(2026, 1, 1, tzinfo=UTC),
             )
 
+        bookable = {
+            act.AUTHORIZE_PAYMENT: authorize,
+            act.CAPTURE_PAYMENT: capture,
+            act.PAYOUT_SELLER: payout,
+            act.REFUND_PAYMENT: refund,
+            act.CREDIT_BUYER: credit,
+            act.CREATE_FULFILLMENT_ORDER: create_fulfillment,
+        }
         return [
-            authorize,
-            capture,
+            *bookable.values(),
+            *booked_activities(bookable, post_ledger_entry, record_order),
             void,
-            payout,
-            refund,
-            credit,
             request_return,
-            create_fulfillment,
             cancel_fulfillment,
             post_ledger_entry,
             record_order,

@@ -71,7 +71,7 @@ async def test_a_pair_without_a_rate_parks_at_the_fx_step_then_an_operator_retry
     assert state.fx is None and state.amounts.captured == 0
     assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING  # parked, not failed
     assert len(fx_source.requests) == 1  # refused for good: not retried
-    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, steps.CAPTURE.key)]
+    assert providers.steps(act.CAPTURE_PAYMENT) == []  # the rate is locked before the capture, whose entry needs it
 
     fx_source.pairs[("USD", "NGN")] = Decimal("1500")
     await retry(handle)
@@ -81,6 +81,7 @@ async def test_a_pair_without_a_rate_parks_at_the_fx_step_then_an_operator_retry
     result = await handle.result()
     assert result.status == OrderStatus.SETTLED
     assert [r.idempotency_key for r in fx_source.requests] == [key(order, steps.LOCK_FX.key)] * 2  # the same key both times
+    assert providers.steps(act.CAPTURE_PAYMENT) == [key(order, steps.CAPTURE.key)]
     assert result.fx is not None and result.fx.rate == Decimal("1500")
     payout = providers.request(act.PAYOUT_SELLER)
     assert payout.currency == "NGN" and payout.amount == (3500 - order.fees.total) * 1500

@@ -7,7 +7,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 from temporalio.workflow import NondeterminismError
 
-import workflows.order
+import workflows.patches
 from domain import activity_names as act
 from domain.order_actions import OPEN_DISPUTE
 from domain.order_state import workflow_id_for
@@ -28,10 +28,15 @@ async def test_recorded_history_replays_on_the_current_code(path):
     assert failure is None, f"{workflow_id}: {failure}"
 
 
-async def test_the_patched_change_would_break_old_histories_without_its_guard(monkeypatch):
-    """The record-authorization change, applied unconditionally, is nondeterministic for an old history."""
-    history = load_history(next(p for p in HISTORIES if _settled(p)))
-    monkeypatch.setattr(workflows.order, "records_authorization", lambda: True)
+@pytest.mark.parametrize(
+    "guard, unconditional",
+    [("books_ride", lambda: True), ("applies", lambda patch_id: True)],
+    ids=["books riding with the steps", "every earlier change"],
+)
+async def test_the_patched_changes_would_break_old_histories_without_their_guard(monkeypatch, guard, unconditional):
+    """The changes behind patches, applied unconditionally, are nondeterministic for an old history."""
+    history = load_history(next(p for p in HISTORIES if _settled(p) and "books-ride-with-steps" not in _markers(p)))
+    monkeypatch.setattr(workflows.patches, guard, unconditional)
     replayer = Replayer(workflows=[OrderWorkflow], data_converter=pydantic_data_converter, workflow_runner=UnsandboxedWorkflowRunner())
     with pytest.raises(NondeterminismError):
         await replayer.replay_workflow(history)
@@ -52,7 +57,14 @@ def _settled(path: Path) -> bool:
     return act.PAYOUT_SELLER in path.read_text()
 
 
-@pytest.mark.parametrize("module, constant", [("workflows.patches", "LEDGER_BEFORE_PROVIDER"), ("workflows.patches", "KEEP_EARLY_EVENTS")])
+@pytest.mark.parametrize(
+    "module, constant",
+    [
+        ("workflows.patches", "LEDGER_BEFORE_PROVIDER"),
+        ("workflows.patches", "KEEP_EARLY_EVENTS"),
+        ("workflows.patches", "BOOKS_RIDE_WITH_STEPS"),
+    ],
+)
 async def test_histories_of_the_newer_shapes_need_their_patch(monkeypatch, module, constant):
     """Money reserved before the provider call, and early events kept: histories recorded with each change
     replay only on the path their patch marker selects (renaming the patch sends them down the old path)."""

@@ -1,0 +1,77 @@
+"""Provider calls with the bookkeeping that rides on them (domain/books.py). Each bookable provider activity has a
+booked twin, made here from the plain one and the bookkeeping activities: it posts the ledger entries and writes the
+read model around the very same provider call, in that order, so a money step is one activity.
+
+Order matters and is the plain steps' order: entries `before` (a disbursement's reserve, refused before any money
+leaves when it conflicts), the row `record_before`, the provider call, entries `after`, the row `record_after`.
+Until the provider has answered, a failure fails the activity with its own type (its retry repeats those parts under
+the same keys). Once it has, any failure is BooksUnfinished, not retried, carrying the provider's answer: the
+workflow finishes the books without asking the provider again.
+"""
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain import activity_names as act
+from domain import failures
+from domain.books import Booked
+from domain.ledger import EntryRequest
+from domain.order_state import OrderState
+from domain.providers import (
+    AuthorizationResult,
+    AuthorizeRequest,
+    CaptureRequest,
+    CreditRequest,
+    FulfillmentOrderRequest,
+    PayoutRequest,
+    ProviderReference,
+    RefundRequest,
+)
+
+# Request and result type of each bookable activity.
+SIGNATURES: dict[str, tuple[type, type]] = {
+    act.AUTHORIZE_PAYMENT: (AuthorizeRequest, AuthorizationResult),
+    act.CREATE_FULFILLMENT_ORDER: (FulfillmentOrderRequest, ProviderReference),
+    act.CAPTURE_PAYMENT: (CaptureRequest, ProviderReference),
+    act.PAYOUT_SELLER: (PayoutRequest, ProviderReference),
+    act.REFUND_PAYMENT: (RefundRequest, ProviderReference),
+    act.CREDIT_BUYER: (CreditRequest, ProviderReference),
+}
+
+ProviderCall = Callable[[Any], Awaitable[Any]]
+PostEntry = Callable[[EntryRequest], Awaitable[int]]
+RecordOrder = Callable[[OrderState], Awaitable[None]]
+
+
+def booked_activities(providers: Mapping[str, ProviderCall], post_entry: PostEntry, record_order: RecordOrder) -> list[Callable]:
+    """The booked twin of every bookable provider activity in `providers` (activity type → plain activity)."""
+    return [_booked(name, providers[name], post_entry, record_order) for name in act.BOOKABLE]
+
+
+def _booked(name: str, provider: ProviderCall, post_entry: PostEntry, record_order: RecordOrder) -> Callable:
+    request_type, result_type = SIGNATURES[name]
+
+    async def run(booked: Any) -> Any:
+        books = booked.books
+        for entry in books.before:
+            await post_entry(entry)
+        if books.record_before is not None:
+            await record_order(books.record_before)
+        result = await provider(booked.request)
+        try:
+            for entry in books.after:
+                await post_entry(entry)
+            after = books.recorded_after(getattr(result, "id", None))
+            if after is not None:
+                await record_order(after)
+        except Exception as err:
+            message = f"{name} done; its bookkeeping failed: {err}"
+            raise ApplicationError(message, result, type=failures.BOOKS_UNFINISHED, non_retryable=True) from err
+        return result
+
+    run.__name__ = act.booked(name)
+    run.__annotations__ = {"booked": Booked[request_type], "return": result_type}  # type: ignore[valid-type]
+    return activity.defn(name=act.booked(name))(run)
