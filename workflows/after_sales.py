@@ -12,8 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.allocation import percentage_of
     from domain.providers import CreditRequest, ProviderReference, ReturnRequest
     from domain.statuses import FulfillmentEventType, OrderStatus
-
-from workflows.steps import OrderSteps
+    from workflows.steps import OrderSteps
 
 
 class AfterSales:

@@ -10,10 +10,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.order_state import Attention, OrderState
     from domain.providers import CancelFulfillmentRequest, CancelFulfillmentResult, ProviderReference, VoidRequest
     from domain.statuses import PARCEL_PROGRESS, FulfillmentEventType, OrderStatus
-
-from workflows import patches
-from workflows.after_sales import AfterSales
-from workflows.steps import OrderCancelled, OrderSteps, rejected
+    from workflows import patches
+    from workflows.after_sales import AfterSales
+    from workflows.steps import OrderCancelled, OrderSteps, rejected
 
 CANCELLABLE_STATUSES = {OrderStatus.PAYMENT_PENDING, OrderStatus.AWAITING_SHIPMENT}
 

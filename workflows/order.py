@@ -19,13 +19,12 @@ with workflow.unsafe.imports_passed_through():
     from domain.order_state import FulfillmentEvent, OrderInput, OrderState, confirm_by
     from domain.providers import AuthorizationResult, AuthorizeRequest, CaptureRequest, FulfillmentOrderRequest, ProviderReference
     from domain.statuses import PARCEL_PROGRESS, FulfillmentEventType, OrderStatus
-
-from workflows import patches
-from workflows.after_sales import AfterSales
-from workflows.cancellation import Cancellation
-from workflows.requests import Requests
-from workflows.steps import OrderCancelled, OrderSteps, Then, rejected
-from workflows.update_inputs import update_input
+    from workflows import patches
+    from workflows.after_sales import AfterSales
+    from workflows.cancellation import Cancellation
+    from workflows.requests import Requests
+    from workflows.steps import OrderCancelled, OrderSteps, Then, rejected
+    from workflows.update_inputs import update_input
 
 DELIVERED = PARCEL_PROGRESS[FulfillmentEventType.DELIVERED]
 NETWORK_FAULTS = {FulfillmentEventType.LOST, FulfillmentEventType.DAMAGED}

@@ -26,10 +26,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.providers import FxLockRequest, PayoutRequest, ProviderReference, RefundRequest
     from domain.search_attributes import ORDER_STATUS
     from domain.statuses import OrderStatus
-
-from workflows import patches
-from workflows.options import BOOKKEEPING, DATABASE_REFUSALS, provider_call
-from workflows.requests import Requests
+    from workflows import patches
+    from workflows.options import BOOKKEEPING, DATABASE_REFUSALS, provider_call
+    from workflows.requests import Requests
 
 T = TypeVar("T")
 
