@@ -132,6 +132,12 @@ async def load_ledger(
             "'refunded', 0)) FROM orders_gen",
             currency,
         )
+        # whose money each escrow and seller account holds, and the per-seller totals the ledger keeps (migration 0008)
+        await conn.execute(
+            "UPDATE ledger_accounts a SET seller_id = o.seller_id FROM orders_gen o WHERE a.owner = 'order:' || o.order_id AND a.code LIKE 'escrow:%'"
+        )
+        await conn.execute("UPDATE ledger_accounts SET seller_id = substr(owner, length('seller:') + 1) WHERE owner LIKE 'seller:%'")
+        await conn.execute("INSERT INTO seller_balances SELECT * FROM seller_balances_from_postings")
         await conn.execute("SELECT setval('ledger_entries_id_seq', (SELECT max(id) FROM ledger_entries))")
     await conn.execute("ANALYZE")
     counts = await conn.fetchrow(

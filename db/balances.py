@@ -1,28 +1,21 @@
-"""A seller's money per currency, derived from the ledger."""
+"""A seller's money per currency, derived from the ledger: one row per currency, as the ledger keeps it."""
 
 import asyncpg
 
 
 async def seller_balance(pool: asyncpg.Pool, seller_id: str) -> list[dict]:
-    """Per currency: in escrow (captured, not yet released), available (released, not paid out), paid out."""
+    """Per currency: in escrow (captured, not yet released), available (released, not paid out), paid out. Escrow and
+    paid out are the totals the ledger keeps per seller as it moves (`seller_balances`, migration 0008; the invariants
+    hold them to the postings); available is the seller's own account."""
     rows = await pool.fetch(
         """
-        WITH escrow AS (
-            SELECT a.currency, sum(a.balance) AS amount FROM orders o
-            JOIN ledger_accounts a ON a.owner = 'order:' || o.order_id AND a.code LIKE 'escrow:%'
-            WHERE o.seller_id = $1 GROUP BY a.currency
-        ), available AS (
-            SELECT currency, balance AS amount FROM ledger_accounts WHERE owner = 'seller:' || $1
-        ), paid AS (
-            SELECT p.currency, -sum(p.amount) AS amount FROM ledger_accounts a
-            JOIN ledger_postings p ON p.account = a.code
-            JOIN ledger_entries e ON e.id = p.entry_id
-            WHERE a.owner = 'seller:' || $1 AND e.kind = 'payout' GROUP BY p.currency
-        ), currencies AS (
-            SELECT currency FROM escrow UNION SELECT currency FROM available UNION SELECT currency FROM paid
-        )
-        SELECT c.currency, coalesce(e.amount, 0) AS in_escrow, coalesce(a.amount, 0) AS available, coalesce(p.amount, 0) AS paid_out
-        FROM currencies c LEFT JOIN escrow e USING (currency) LEFT JOIN available a USING (currency) LEFT JOIN paid p USING (currency)
+        SELECT c.currency, coalesce(b.in_escrow, 0) AS in_escrow, coalesce(a.balance, 0) AS available, coalesce(b.paid_out, 0) AS paid_out
+        FROM (
+            SELECT currency FROM seller_balances WHERE seller_id = $1
+            UNION SELECT currency FROM ledger_accounts WHERE owner = 'seller:' || $1
+        ) c
+        LEFT JOIN seller_balances b ON b.seller_id = $1 AND b.currency = c.currency
+        LEFT JOIN ledger_accounts a ON a.owner = 'seller:' || $1 AND a.currency = c.currency
         ORDER BY c.currency
         """,
         seller_id,

@@ -39,7 +39,15 @@ async def check_invariants(pool: asyncpg.Pool, provider: ProviderListing | None 
     """All invariants; given the payment provider's listing, also the reconciliation of the ledger with it as of
     the listing's `until`, for open and finished orders alike."""
     violations: list[str] = []
-    for check in (_entries_balance, _balances_match_postings, _books_balance, _no_forbidden_negatives, _terminal_orders_hold_nothing):
+    checks = (
+        _entries_balance,
+        _balances_match_postings,
+        _seller_balances_match_postings,
+        _books_balance,
+        _no_forbidden_negatives,
+        _terminal_orders_hold_nothing,
+    )
+    for check in checks:
         violations.extend(await check(pool))
     if provider is not None:
         violations.extend(await _reconciles_with_provider(pool, provider))
@@ -71,6 +79,28 @@ async def _balances_match_postings(pool: asyncpg.Pool) -> list[str]:
         "GROUP BY a.code, a.balance HAVING a.balance <> coalesce(sum(p.amount), 0)"
     )
     return [f"account {r['code']} balance {r['balance']} differs from its postings {r['posted']}" for r in rows]
+
+
+async def _seller_balances_match_postings(pool: asyncpg.Pool) -> list[str]:
+    """The per-seller totals the ledger keeps equal the postings; every escrow is its order's seller's."""
+    rows = await pool.fetch(
+        """
+        SELECT coalesce(k.seller_id, f.seller_id) AS seller_id, trim(coalesce(k.currency, f.currency)) AS currency,
+               coalesce(k.in_escrow, 0) AS kept_escrow, coalesce(f.in_escrow, 0) AS escrow,
+               coalesce(k.paid_out, 0) AS kept_paid_out, coalesce(f.paid_out, 0) AS paid_out
+        FROM seller_balances k FULL JOIN seller_balances_from_postings f ON f.seller_id = k.seller_id AND f.currency = k.currency
+        WHERE coalesce(k.in_escrow, 0) <> coalesce(f.in_escrow, 0) OR coalesce(k.paid_out, 0) <> coalesce(f.paid_out, 0)
+        """
+    )
+    misattributed = await pool.fetch(
+        "SELECT a.code, a.seller_id, o.seller_id AS order_seller FROM ledger_accounts a JOIN orders o ON a.owner = 'order:' || o.order_id "
+        "WHERE a.code LIKE 'escrow:%' AND a.seller_id IS DISTINCT FROM o.seller_id"
+    )
+    return [
+        f"seller {r['seller_id']} {r['currency']}: kept in escrow {r['kept_escrow']}, paid out {r['kept_paid_out']}; "
+        f"postings say {r['escrow']} and {r['paid_out']}"
+        for r in rows
+    ] + [f"account {r['code']} is held for seller {r['seller_id']}, its order's seller is {r['order_seller']}" for r in misattributed]
 
 
 async def _books_balance(pool: asyncpg.Pool) -> list[str]:

@@ -39,12 +39,12 @@ WITH entry AS (
     INSERT INTO ledger_entries (idempotency_key, order_id, kind, memo) VALUES ($1, $2, $3, $4)
     ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
 ), leg AS (
-    SELECT * FROM unnest($5::text[], $6::text[], $7::text[], $8::boolean[], $9::bigint[])
-        WITH ORDINALITY AS leg (code, owner, currency, may_go_negative, amount, n)
+    SELECT * FROM unnest($5::text[], $6::text[], $7::text[], $8::boolean[], $9::bigint[], $10::text[])
+        WITH ORDINALITY AS leg (code, owner, currency, may_go_negative, amount, seller_id, n)
     WHERE EXISTS (SELECT FROM entry)
 ), accounts AS (
-    INSERT INTO ledger_accounts (code, owner, currency, may_go_negative)
-    SELECT DISTINCT ON (code) code, owner, currency, may_go_negative FROM leg ORDER BY code, n
+    INSERT INTO ledger_accounts (code, owner, currency, may_go_negative, seller_id)
+    SELECT DISTINCT ON (code) code, owner, currency, may_go_negative, seller_id FROM leg ORDER BY code, n
     ON CONFLICT DO NOTHING
 ), postings AS (
     INSERT INTO ledger_postings (entry_id, account, amount, currency)
@@ -83,6 +83,7 @@ async def post_entry_once(pool: asyncpg.Pool, entry: EntryRequest) -> tuple[int,
                 [a.currency for a in accounts],
                 [a.may_go_negative for a in accounts],
                 [p.amount for p in entry.postings],
+                [a.seller_id for a in accounts],
             )
         except asyncpg.CheckViolationError as err:
             raise LedgerOverdrawn(_overdraft(entry, err)) from err

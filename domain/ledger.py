@@ -41,6 +41,9 @@ class AccountSpec(BaseModel):
     owner: str
     currency: str
     may_go_negative: bool = False
+    # The seller whose money the account holds (their own account, an order's escrow): their balance is kept per
+    # seller and currency as the ledger moves (db/balances.py). Set when the account is first written.
+    seller_id: str | None = None
 
 
 class Posting(BaseModel):
@@ -81,12 +84,13 @@ def external_payouts(currency: str) -> AccountSpec:
     return AccountSpec(code=f"external:payouts:{currency}", owner="external", currency=currency, may_go_negative=True)
 
 
-def escrow(order_id: str, currency: str) -> AccountSpec:
-    return AccountSpec(code=f"escrow:{order_id}:{currency}", owner=f"order:{order_id}", currency=currency)
+def escrow(order_id: str, currency: str, seller_id: str | None = None) -> AccountSpec:
+    """The order's escrow; `seller_id` where the account is first written (the capture) says whose it is."""
+    return AccountSpec(code=f"escrow:{order_id}:{currency}", owner=f"order:{order_id}", currency=currency, seller_id=seller_id)
 
 
 def seller_available(seller_id: str, currency: str) -> AccountSpec:
-    return AccountSpec(code=f"seller:{seller_id}:{currency}", owner=f"seller:{seller_id}", currency=currency)
+    return AccountSpec(code=f"seller:{seller_id}:{currency}", owner=f"seller:{seller_id}", currency=currency, seller_id=seller_id)
 
 
 def marketplace_fees(currency: str) -> AccountSpec:
@@ -146,7 +150,10 @@ def entry_key(workflow_id: str, step: str) -> str:
     return f"{workflow_id}:{step}"
 
 
-def capture_entry(workflow_id: str, order_id: str, amount: int, currency: str, fx: FxQuote | None = None) -> EntryRequest:
+def capture_entry(
+    workflow_id: str, order_id: str, amount: int, currency: str, fx: FxQuote | None = None, seller_id: str | None = None
+) -> EntryRequest:
+    """The buyer's money into the order's escrow, which the capture opens for `seller_id`."""
     return EntryRequest(
         idempotency_key=entry_key(workflow_id, steps.RECORD_CAPTURE.key),
         order_id=order_id,
@@ -154,7 +161,7 @@ def capture_entry(workflow_id: str, order_id: str, amount: int, currency: str, f
         memo=_fx_memo(fx),
         postings=[
             Posting(account=external_buyers(currency), amount=-amount),
-            Posting(account=escrow(order_id, currency), amount=amount),
+            Posting(account=escrow(order_id, currency, seller_id), amount=amount),
         ],
     )
 

@@ -136,13 +136,14 @@ class OrderWorkflow:
         if self.steps.books_ride:
             # the rate is locked just before the capture, so its ledger entry rides with the capture itself
             fx = await self.steps.lock_fx()
-            entry = (steps.RECORD_CAPTURE.label, ledger.capture_entry(s.workflow_id, o.order_id, o.total, o.currency, fx))
+            entry = (steps.RECORD_CAPTURE.label, ledger.capture_entry(s.workflow_id, o.order_id, o.total, o.currency, fx, o.seller_id))
             await self.steps.booked_step(steps.CAPTURE, request, ProviderReference, after=[entry], reference_field="capture_id", then=then)
             return
         ref = await self.steps.provider_step(steps.CAPTURE, request, ProviderReference)
         s.capture_id = ref.id
         fx = await self.steps.lock_fx()
-        await self.steps.ledger_step(steps.RECORD_CAPTURE.label, ledger.capture_entry(s.workflow_id, o.order_id, o.total, o.currency, fx))
+        captured_entry = ledger.capture_entry(s.workflow_id, o.order_id, o.total, o.currency, fx, o.seller_id)
+        await self.steps.ledger_step(steps.RECORD_CAPTURE.label, captured_entry)
         then.change(s)
         await self.steps.transition(then.status, then.detail)
 

@@ -26,7 +26,7 @@ async def test_balance_through_capture_release_and_payout(db_pool, uid):
     share = 3500 - fees.total
     assert share == 2720
 
-    await post_entry(db_pool, capture_entry(wf, order, 3500, "USD"))
+    await post_entry(db_pool, capture_entry(wf, order, 3500, "USD", seller_id=seller))
     assert await seller_balance(db_pool, seller) == [row("USD", in_escrow=3500)]
 
     await post_entry(db_pool, release_entry(wf, order, seller, 3500, fees, "USD"))
@@ -36,7 +36,7 @@ async def test_balance_through_capture_release_and_payout(db_pool, uid):
     assert await seller_balance(db_pool, seller) == [row("USD", paid_out=share)]
 
     # replaying the steps (same keys) moves nothing
-    await post_entry(db_pool, capture_entry(wf, order, 3500, "USD"))
+    await post_entry(db_pool, capture_entry(wf, order, 3500, "USD", seller_id=seller))
     await post_entry(db_pool, payout_entry(wf, order, seller, share, "USD"))
     assert await seller_balance(db_pool, seller) == [row("USD", paid_out=share)]
 
@@ -46,7 +46,7 @@ async def test_balance_adds_up_across_orders_and_currencies(db_pool, uid):
     orders = [(f"o{uid}-a", "USD"), (f"o{uid}-b", "USD"), (f"o{uid}-c", "JPY"), (f"o{uid}-d", "KWD")]
     for order, currency in orders:
         await record_order(db_pool, order_state(order, seller_id=seller, currency=currency, steps=2))
-        await post_entry(db_pool, capture_entry(workflow_id_for(order), order, 3500, currency))
+        await post_entry(db_pool, capture_entry(workflow_id_for(order), order, 3500, currency, seller_id=seller))
     # release one USD order; release and pay out the JPY order; the KWD order stays in escrow
     usd_fees = compute_fees(3500, 2, "USD")
     jpy_fees = compute_fees(3500, 2, "JPY")

@@ -73,7 +73,7 @@ async def settle(pool, provider: Provider, order: str, seller: str) -> None:
     wf = workflow_id_for(order)
     provider.add(f"{wf}:authorize", AUTHORIZE, order, TOTAL)
     provider.add(f"{wf}:capture", CAPTURE, order, TOTAL)
-    await post_entry(pool, capture_entry(wf, order, TOTAL, "USD"))
+    await post_entry(pool, capture_entry(wf, order, TOTAL, "USD", seller_id=seller))
     await post_entry(pool, release_entry(wf, order, seller, TOTAL, FEES, "USD"))
     provider.add(f"{wf}:payout", PAYOUT, order, SHARE)
     await post_entry(pool, payout_entry(wf, order, seller, SHARE, "USD"))
@@ -96,7 +96,7 @@ async def books(fresh_pool, provider):
         fresh_pool, order_state("open-1", seller_id="seller-a", steps=3, amounts=Amounts(total=TOTAL, authorized=TOTAL, captured=TOTAL))
     )
     provider.add("order-open-1:capture", CAPTURE, "open-1", TOTAL)
-    await post_entry(fresh_pool, capture_entry("order-open-1", "open-1", TOTAL, "USD"))
+    await post_entry(fresh_pool, capture_entry("order-open-1", "open-1", TOTAL, "USD", seller_id="seller-a"))
     return fresh_pool
 
 
@@ -117,7 +117,7 @@ async def test_without_the_provider_s_records_the_ledger_alone_is_checked(books,
 async def test_terminal_order_holding_escrow_is_reported(books, provider):
     # a settled orders row for an order whose money is still in escrow (written by SQL, as a buggy writer might)
     provider.add("order-bad-1:capture", CAPTURE, "bad-1", TOTAL)
-    await post_entry(books, capture_entry("order-bad-1", "bad-1", TOTAL, "USD"))
+    await post_entry(books, capture_entry("order-bad-1", "bad-1", TOTAL, "USD", seller_id="s"))
     state = order_state("bad-1", steps=6, amounts=Amounts(total=TOTAL, captured=TOTAL, fees=FEES.total, paid_out=SHARE))
     await books.execute(
         "INSERT INTO orders (order_id, workflow_id, status, buyer_id, seller_id, marketplace, currency, total, version, placed_at, state) "
@@ -225,7 +225,7 @@ async def test_money_in_flight_on_an_open_order_is_not_a_drift(fresh_pool, provi
     await record_order(fresh_pool, order_state("open-2", steps=3, amounts=Amounts(total=TOTAL, authorized=TOTAL, captured=TOTAL)))
     provider.add(f"{wf}:capture", CAPTURE, "open-2", TOTAL)
     assert await check(fresh_pool, provider) == []
-    await post_entry(fresh_pool, capture_entry(wf, "open-2", TOTAL, "USD"))
+    await post_entry(fresh_pool, capture_entry(wf, "open-2", TOTAL, "USD", seller_id="seller_1"))
     refund = refund_disbursement(wf, "open-2", TOTAL, "USD")
     await post_entry(fresh_pool, refund.reserve)
     assert await check(fresh_pool, provider) == []
@@ -249,7 +249,7 @@ async def test_a_payout_between_the_two_reads_is_no_drift(books, provider):
     order, wf = "race-1", workflow_id_for("race-1")
     provider.add(f"{wf}:authorize", AUTHORIZE, order, TOTAL)
     provider.add(f"{wf}:capture", CAPTURE, order, TOTAL)
-    await post_entry(books, capture_entry(wf, order, TOTAL, "USD"))
+    await post_entry(books, capture_entry(wf, order, TOTAL, "USD", seller_id="seller-r"))
     await post_entry(books, release_entry(wf, order, "seller-r", TOTAL, FEES, "USD"))
     payout = payout_disbursement(wf, order, "seller-r", SHARE, "USD")
     await post_entry(books, payout.reserve)
@@ -277,7 +277,7 @@ async def test_a_refund_between_the_two_reads_is_no_drift_and_a_real_drift_shows
     order, wf = "race-2", workflow_id_for("race-2")
     provider.add(f"{wf}:authorize", AUTHORIZE, order, TOTAL)
     provider.add(f"{wf}:capture", CAPTURE, order, TOTAL)
-    await post_entry(books, capture_entry(wf, order, TOTAL, "USD"))
+    await post_entry(books, capture_entry(wf, order, TOTAL, "USD", seller_id="seller_1"))
     await record_order(books, order_state(order, steps=3, amounts=Amounts(total=TOTAL, authorized=TOTAL, captured=TOTAL)))
     until = await database_now(books)
     refund = refund_disbursement(wf, order, 1000, "USD")

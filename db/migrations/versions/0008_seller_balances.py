@@ -1,0 +1,76 @@
+"""A seller's escrow and paid-out totals kept as the ledger moves, so their balance is one row per currency.
+
+- `ledger_accounts.seller_id`: the seller whose money an account holds (their own account; an order's escrow,
+  given by its capture). Backfilled from the read model for the escrow accounts that exist.
+- `seller_balances`: per seller and currency, what their orders hold in escrow and what has been paid out to them.
+  A statement-level trigger on ledger_postings moves it once per entry, after every account row the entry locks
+  (account rows in code order, then these rows in seller order: no deadlock between entries).
+- `seller_balances_from_postings`: the same totals computed from the postings; the invariants compare the two.
+
+Revision ID: 0008
+Revises: 0007
+"""
+
+from alembic import op
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+ENGINE_ROLE = "settlement_engine"
+
+# What counts: postings to a seller's escrow accounts, and payout postings out of the seller's own account. The
+# postings are filtered by account before any account row is read, so an entry never reads the shared accounts'
+# rows it has just locked (fees, boundary accounts).
+TOTALS = """
+    SELECT a.seller_id, a.currency,
+           coalesce(sum(p.amount) FILTER (WHERE a.code LIKE 'escrow:%'), 0) AS in_escrow,
+           coalesce(-sum(p.amount) FILTER (WHERE a.code LIKE 'seller:%' AND e.kind = 'payout'), 0) AS paid_out
+    FROM {postings} p JOIN ledger_accounts a ON a.code = p.account JOIN ledger_entries e ON e.id = p.entry_id
+    WHERE (p.account LIKE 'escrow:%' OR p.account LIKE 'seller:%') AND a.seller_id IS NOT NULL
+      AND (a.code LIKE 'escrow:%' OR e.kind = 'payout')
+    GROUP BY a.seller_id, a.currency
+"""
+
+STATEMENTS = [
+    "ALTER TABLE ledger_accounts ADD COLUMN seller_id text",
+    "UPDATE ledger_accounts a SET seller_id = o.seller_id FROM orders o WHERE a.code LIKE 'escrow:%' AND a.owner = 'order:' || o.order_id",
+    "UPDATE ledger_accounts SET seller_id = substr(owner, length('seller:') + 1) WHERE owner LIKE 'seller:%'",
+    """CREATE TABLE seller_balances (
+        seller_id  text NOT NULL,
+        currency   char(3) NOT NULL,
+        in_escrow  bigint NOT NULL DEFAULT 0,
+        paid_out   bigint NOT NULL DEFAULT 0,
+        PRIMARY KEY (seller_id, currency)
+    )""",
+    "CREATE VIEW seller_balances_from_postings AS" + TOTALS.format(postings="ledger_postings"),
+    "INSERT INTO seller_balances (seller_id, currency, in_escrow, paid_out) SELECT * FROM seller_balances_from_postings",
+    f"""CREATE FUNCTION ledger_move_seller_balances() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+        SET search_path = public, pg_temp AS $$
+    BEGIN
+        INSERT INTO seller_balances AS b (seller_id, currency, in_escrow, paid_out)
+        SELECT * FROM ({TOTALS.format(postings="new_postings")}) moved ORDER BY seller_id, currency
+        ON CONFLICT (seller_id, currency)
+        DO UPDATE SET in_escrow = b.in_escrow + EXCLUDED.in_escrow, paid_out = b.paid_out + EXCLUDED.paid_out;
+        RETURN NULL;
+    END $$""",
+    "REVOKE ALL ON FUNCTION ledger_move_seller_balances() FROM PUBLIC",
+    """CREATE TRIGGER ledger_postings_move_seller_balances AFTER INSERT ON ledger_postings
+        REFERENCING NEW TABLE AS new_postings FOR EACH STATEMENT EXECUTE FUNCTION ledger_move_seller_balances()""",
+    f"GRANT INSERT (seller_id) ON ledger_accounts TO {ENGINE_ROLE}",
+    f"GRANT SELECT ON seller_balances, seller_balances_from_postings TO {ENGINE_ROLE}",
+]
+
+
+def upgrade() -> None:
+    for statement in STATEMENTS:
+        op.execute(statement)
+
+
+def downgrade() -> None:
+    op.execute("DROP TRIGGER ledger_postings_move_seller_balances ON ledger_postings")
+    op.execute("DROP FUNCTION ledger_move_seller_balances()")
+    op.execute("DROP VIEW seller_balances_from_postings")
+    op.execute("DROP TABLE seller_balances")
+    op.execute("ALTER TABLE ledger_accounts DROP COLUMN seller_id")
