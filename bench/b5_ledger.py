@@ -42,7 +42,7 @@ def order_entries(order_id: str, seller_id: str, currency: str) -> list[EntryReq
     workflow_id = f"order-{order_id}"
     payout = ledger.payout_disbursement(workflow_id, order_id, seller_id, AMOUNT - FEES.total, currency)
     return [
-        ledger.capture_entry(workflow_id, order_id, AMOUNT, currency),
+        ledger.capture_entry(workflow_id, order_id, AMOUNT, currency, seller_id=seller_id),
         ledger.release_entry(workflow_id, order_id, seller_id, AMOUNT, FEES, currency),
         payout.reserve,
         payout.settle,
