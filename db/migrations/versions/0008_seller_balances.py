@@ -3,8 +3,11 @@
 - `ledger_accounts.seller_id`: the seller whose money an account holds (their own account; an order's escrow,
   given by its capture). Backfilled from the read model for the escrow accounts that exist.
 - `seller_balances`: per seller and currency, what their orders hold in escrow and what has been paid out to them.
-  A statement-level trigger on ledger_postings moves it once per entry, after every account row the entry locks
-  (account rows in code order, then these rows in seller order: no deadlock between entries).
+  A trigger on ledger_entries moves it once per entry, from the entry's postings. The ledger writes an entry and
+  its postings in one statement (db/ledger.py), whose AFTER triggers fire in the order its rows were inserted: the
+  entry's first, then the postings' balance moves. So an entry locks its seller's row before any account row,
+  entries of one seller queue on that row without deadlocking, and the shared accounts' rows (fees, boundary
+  accounts) are held no longer than before.
 - `seller_balances_from_postings`: the same totals computed from the postings; the invariants compare the two.
 
 Revision ID: 0008
@@ -50,14 +53,15 @@ STATEMENTS = [
         SET search_path = public, pg_temp AS $$
     BEGIN
         INSERT INTO seller_balances AS b (seller_id, currency, in_escrow, paid_out)
-        SELECT * FROM ({TOTALS.format(postings="new_postings")}) moved ORDER BY seller_id, currency
+        SELECT * FROM ({TOTALS.format(postings="(SELECT * FROM ledger_postings WHERE entry_id = NEW.id)")}) moved
+        ORDER BY seller_id, currency
         ON CONFLICT (seller_id, currency)
         DO UPDATE SET in_escrow = b.in_escrow + EXCLUDED.in_escrow, paid_out = b.paid_out + EXCLUDED.paid_out;
         RETURN NULL;
     END $$""",
     "REVOKE ALL ON FUNCTION ledger_move_seller_balances() FROM PUBLIC",
-    """CREATE TRIGGER ledger_postings_move_seller_balances AFTER INSERT ON ledger_postings
-        REFERENCING NEW TABLE AS new_postings FOR EACH STATEMENT EXECUTE FUNCTION ledger_move_seller_balances()""",
+    """CREATE TRIGGER ledger_entries_move_seller_balances AFTER INSERT ON ledger_entries
+        FOR EACH ROW EXECUTE FUNCTION ledger_move_seller_balances()""",
     f"GRANT INSERT (seller_id) ON ledger_accounts TO {ENGINE_ROLE}",
     f"GRANT SELECT ON seller_balances, seller_balances_from_postings TO {ENGINE_ROLE}",
 ]
@@ -69,7 +73,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP TRIGGER ledger_postings_move_seller_balances ON ledger_postings")
+    op.execute("DROP TRIGGER ledger_entries_move_seller_balances ON ledger_entries")
     op.execute("DROP FUNCTION ledger_move_seller_balances()")
     op.execute("DROP VIEW seller_balances_from_postings")
     op.execute("DROP TABLE seller_balances")
