@@ -11,7 +11,8 @@ from tests.reliability.summary import render
 
 
 async def test_a_small_chaos_run_ends_every_order_as_its_path_says_and_moves_no_money_twice(tmp_path):
-    config = ChaosConfig(orders=2 * len(PATHS), concurrency=2 * len(PATHS), time_limit=240, kill_every=12, log_dir=str(tmp_path))
+    # A kill every 4 s on average: these orders are over in under 20 s without kills, and the run must see some.
+    config = ChaosConfig(orders=2 * len(PATHS), concurrency=2 * len(PATHS), time_limit=240, kill_every=4, log_dir=str(tmp_path))
     outcome = await asyncio.wait_for(run(config), config.time_limit + SETUP_AND_CHECKS_SECONDS)
     print(render(outcome))
     assert outcome.passed, render(outcome)
