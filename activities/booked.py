@@ -4,11 +4,13 @@ read model around the very same provider call, in that order, so a money step is
 
 Order matters and is the plain steps' order: entries `before` (a disbursement's reserve, refused before any money
 leaves when it conflicts), the row `record_before`, the provider call, entries `after`, the row `record_after`.
-Until the provider has answered, a failure fails the activity with its own type (its retry repeats those parts under
-the same keys). Once it has, any failure is BooksUnfinished, not retried, carrying the provider's answer: the
-workflow finishes the books without asking the provider again.
+A failure before the provider call is BooksUnstarted: the provider was not asked, and the workflow does the step in
+activities of its own (a database that is away is then waited for, not charged to the provider's retry budget). The
+provider's own failures keep their type and are retried on its budget. Once the provider has answered, any failure
+is BooksUnfinished, not retried, carrying the answer: the workflow finishes the books without asking it again.
 """
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -56,10 +58,15 @@ def _booked(name: str, provider: ProviderCall, post_entry: PostEntry, record_ord
 
     async def run(booked: Any) -> Any:
         books = booked.books
-        for entry in books.before:
-            await post_entry(entry)
-        if books.record_before is not None:
-            await record_order(books.record_before)
+        try:
+            for entry in books.before:
+                await post_entry(entry)
+            if books.record_before is not None:
+                await record_order(books.record_before)
+        except Exception as err:
+            raise ApplicationError(
+                f"{name} not asked; its bookkeeping failed: {err}", type=failures.BOOKS_UNSTARTED, non_retryable=True
+            ) from err
         result = await provider(booked.request)
         try:
             for entry in books.after:
@@ -67,7 +74,7 @@ def _booked(name: str, provider: ProviderCall, post_entry: PostEntry, record_ord
             after = books.recorded_after(getattr(result, "id", None))
             if after is not None:
                 await record_order(after)
-        except Exception as err:
+        except (Exception, asyncio.CancelledError) as err:  # cancelled too: a worker stopping must not ask again
             message = f"{name} done; its bookkeeping failed: {err}"
             raise ApplicationError(message, result, type=failures.BOOKS_UNFINISHED, non_retryable=True) from err
         return result

@@ -94,13 +94,15 @@ async def _seller_balances_match_postings(pool: asyncpg.Pool) -> list[str]:
     )
     misattributed = await pool.fetch(
         "SELECT a.code, a.seller_id, o.seller_id AS order_seller FROM ledger_accounts a JOIN orders o ON a.owner = 'order:' || o.order_id "
-        "WHERE a.code LIKE 'escrow:%' AND a.seller_id IS DISTINCT FROM o.seller_id"
+        "WHERE a.code LIKE 'escrow:%' AND a.seller_id IS DISTINCT FROM o.seller_id "
+        "UNION ALL SELECT code, seller_id, substr(owner, length('seller:') + 1) FROM ledger_accounts "
+        "WHERE owner LIKE 'seller:%' AND seller_id IS DISTINCT FROM substr(owner, length('seller:') + 1)"
     )
     return [
         f"seller {r['seller_id']} {r['currency']}: kept in escrow {r['kept_escrow']}, paid out {r['kept_paid_out']}; "
         f"postings say {r['escrow']} and {r['paid_out']}"
         for r in rows
-    ] + [f"account {r['code']} is held for seller {r['seller_id']}, its order's seller is {r['order_seller']}" for r in misattributed]
+    ] + [f"account {r['code']} is held for seller {r['seller_id']}, its seller is {r['order_seller']}" for r in misattributed]
 
 
 async def _books_balance(pool: asyncpg.Pool) -> list[str]:

@@ -27,3 +27,7 @@ READ_MODEL_REJECTED = "ReadModelRejected"
 # failure carries the provider's answer, and the workflow finishes the books in activities of their own, so the
 # provider is never asked again.
 BOOKS_UNFINISHED = "BooksUnfinished"
+
+# The bookkeeping due before such a provider call failed, so the provider was not asked: the workflow does the step
+# in activities of its own (each retried while the database is away, parking under its own label when refused).
+BOOKS_UNSTARTED = "BooksUnstarted"

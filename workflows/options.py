@@ -11,26 +11,14 @@ with workflow.unsafe.imports_passed_through():
     from domain.order_request import RetryBudget
 
 
-# The database refuses the write itself: retrying cannot help.
-DATABASE_REFUSALS = [
-    failures.LEDGER_CONFLICT,
-    failures.LEDGER_UNBALANCED,
-    failures.LEDGER_OVERDRAWN,
-    failures.LEDGER_REJECTED,
-    failures.READ_MODEL_REJECTED,
-]
-
-
 class ActivityOptions(TypedDict):
     start_to_close_timeout: timedelta
     retry_policy: RetryPolicy
 
 
-def provider_call(budget: RetryBudget, booked: bool = False) -> ActivityOptions:
+def provider_call(budget: RetryBudget) -> ActivityOptions:
     """A provider call: retried with backoff within the order's budget (by default 10 attempts, about five
-    minutes), then the order needs attention. A call `booked` with its bookkeeping (domain/books.py) is also not
-    retried when the database refuses its entries or its row."""
-    refusals = [failures.PROVIDER_REJECTED, *(DATABASE_REFUSALS if booked else [])]
+    minutes), then the order needs attention."""
     return ActivityOptions(
         start_to_close_timeout=timedelta(seconds=30),
         retry_policy=RetryPolicy(
@@ -38,7 +26,7 @@ def provider_call(budget: RetryBudget, booked: bool = False) -> ActivityOptions:
             backoff_coefficient=2.0,
             maximum_interval=budget.maximum_interval,
             maximum_attempts=budget.maximum_attempts,
-            non_retryable_error_types=refusals,
+            non_retryable_error_types=[failures.PROVIDER_REJECTED],
         ),
     )
 
@@ -50,6 +38,12 @@ BOOKKEEPING = ActivityOptions(
     retry_policy=RetryPolicy(
         initial_interval=timedelta(milliseconds=500),
         maximum_interval=timedelta(seconds=30),
-        non_retryable_error_types=DATABASE_REFUSALS,
+        non_retryable_error_types=[
+            failures.LEDGER_CONFLICT,
+            failures.LEDGER_UNBALANCED,
+            failures.LEDGER_OVERDRAWN,
+            failures.LEDGER_REJECTED,
+            failures.READ_MODEL_REJECTED,
+        ],
     ),
 )

@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.after_sales import AfterSales
     from workflows.cancellation import Cancellation
     from workflows.requests import Requests
-    from workflows.steps import OrderCancelled, OrderSteps, Then, rejected
+    from workflows.steps import OrderCancelled, OrderSteps, Posting, Then, rejected
     from workflows.update_inputs import update_input
 
 DELIVERED = PARCEL_PROGRESS[FulfillmentEventType.DELIVERED]
@@ -136,7 +136,9 @@ class OrderWorkflow:
         if self.steps.books_ride:
             # the rate is locked just before the capture, so its ledger entry rides with the capture itself
             fx = await self.steps.lock_fx()
-            entry = (steps.RECORD_CAPTURE.label, ledger.capture_entry(s.workflow_id, o.order_id, o.total, o.currency, fx, o.seller_id))
+            entry = Posting(
+                steps.RECORD_CAPTURE.label, ledger.capture_entry(s.workflow_id, o.order_id, o.total, o.currency, fx, o.seller_id)
+            )
             await self.steps.booked_step(steps.CAPTURE, request, ProviderReference, after=[entry], reference_field="capture_id", then=then)
             return
         ref = await self.steps.provider_step(steps.CAPTURE, request, ProviderReference)

@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.search_attributes import ORDER_STATUS
     from domain.statuses import OrderStatus
     from workflows import patches
-    from workflows.options import BOOKKEEPING, DATABASE_REFUSALS, provider_call
+    from workflows.options import BOOKKEEPING, provider_call
     from workflows.requests import Requests
 
 T = TypeVar("T")
@@ -48,11 +48,18 @@ def rejected(message: str) -> ApplicationError:
     return ApplicationError(message, type=failures.INVALID_TRANSITION, non_retryable=True)
 
 
-Labelled = tuple[str, ledger.EntryRequest]  # a ledger entry and the label its step parks under
-
-
 def no_change(state: OrderState) -> None:
     pass
+
+
+@dataclass(frozen=True)
+class Posting:
+    """A ledger entry of a booked step: the label it parks under when posted on its own, and what it changes in the
+    order's state once posted."""
+
+    label: str
+    entry: ledger.EntryRequest
+    change: Callable[[OrderState], None] = no_change
 
 
 @dataclass(frozen=True)
@@ -113,24 +120,30 @@ class OrderSteps:
         step: steps.Step,
         request: Any,
         result_type: type[T],
-        before: Sequence[Labelled] = (),
-        after: Sequence[Labelled] = (),
+        before: Sequence[Posting] = (),
+        after: Sequence[Posting] = (),
         record_before: bool = False,
         reference_field: ReferenceField | None = None,
         then: Then | None = None,
     ) -> T:
         """A provider call as a money step with its bookkeeping in the same activity: entries posted `before` and
-        `after` it, the read model written before it (`record_before`) and, when `then` is given, with the status
-        the step leads to (that transition is made here once the step succeeds); `reference_field` takes the
-        provider's reference. When the database refuses the books, the rest of the step is done the plain way, each
-        part parking under its own label; a provider call that succeeded is never made again."""
+        `after` it, the read model written before it (`record_before`, with what the entries before change) and, when
+        `then` is given, with the status the step leads to (that transition is made here once the step succeeds);
+        `reference_field` takes the provider's reference. When the books fail before the call, the step is done the
+        plain way, each part waiting for the database and parking under its own label when refused; after it, the
+        books are finished that way, and the provider is never asked again."""
+
+        def posted(state: OrderState) -> None:
+            for p in before:
+                p.change(state)
+
         while True:
             entry = TimelineEntry(at=workflow.now(), status=then.status, detail=then.detail) if then else None
             books = Books(
-                before=[e for _, e in before],
-                after=[e for _, e in after],
-                record_before=self.state.model_copy(deep=True) if record_before else None,
-                record_after=self._foreseen(then, entry) if then and entry else None,
+                before=[p.entry for p in before],
+                after=[p.entry for p in after],
+                record_before=self._changed(posted) if record_before else None,
+                record_after=self._foreseen(then, entry, posted) if then and entry else None,
                 reference_field=reference_field,
             )
             try:
@@ -138,37 +151,49 @@ class OrderSteps:
                     act.booked(step.activity),
                     Booked(request=request, books=books),
                     result_type=result_type,
-                    **provider_call(self.order.provider_retry, booked=True),
+                    **provider_call(self.order.provider_retry),
                 )
                 books_kept = True
                 break
             except ActivityError as err:
-                cause = err.cause
-                if isinstance(cause, ApplicationError) and cause.type == failures.BOOKS_UNFINISHED:
-                    result = TypeAdapter(result_type).validate_python(cause.details[0])
+                failure = err.cause.type if isinstance(err.cause, ApplicationError) else None
+                if failure == failures.BOOKS_UNFINISHED and isinstance(err.cause, ApplicationError):
+                    result = TypeAdapter(result_type).validate_python(err.cause.details[0])
                     books_kept = False
                     break
-                if isinstance(cause, ApplicationError) and cause.type in DATABASE_REFUSALS:  # before the provider was asked
-                    for label, posting in before:
-                        await self.ledger_step(label, posting)
+                if failure == failures.BOOKS_UNSTARTED:
+                    for posting in before:
+                        await self.ledger_step(posting.label, posting.entry)
+                        posting.change(self.state)
                     if record_before:
                         await self.record()
                     result = await self.provider_step(step, request, result_type)
                     books_kept = False
                     break
+                posted(self.state)  # the entries before the call were posted: the provider failed after them
                 await self._park_for(step.label, err)
+        posted(self.state)
         if reference_field and isinstance(result, ProviderReference):
             setattr(self.state, reference_field, result.id)
         if not books_kept:
-            for label, posting in after:
-                await self.ledger_step(label, posting)
+            for posting in after:
+                await self.ledger_step(posting.label, posting.entry)
+                posting.change(self.state)
         if then:
             then.change(self.state)
             await self.transition(then.status, then.detail, record=not books_kept, entry=entry if books_kept else None)
+            reference = result.id if isinstance(result, ProviderReference) else None
+            if books_kept and self.state != books.recorded_after(reference):
+                await self.record()  # signals or kept events changed the order while the step ran
         return result
 
-    def _foreseen(self, then: Then, entry: TimelineEntry) -> OrderState:
+    def _changed(self, change: Callable[[OrderState], None]) -> OrderState:
         state = self.state.model_copy(deep=True)
+        change(state)
+        return state
+
+    def _foreseen(self, then: Then, entry: TimelineEntry, posted: Callable[[OrderState], None]) -> OrderState:
+        state = self._changed(posted)
         then.change(state)
         state.status = then.status
         state.timeline.append(entry)
@@ -200,6 +225,7 @@ class OrderSteps:
         legacy: ledger.EntryRequest,
         paid: Callable[[ProviderReference], None] = lambda _: None,
         released: ledger.EntryRequest | None = None,
+        on_release: Callable[[OrderState], None] = no_change,
         reference_field: ReferenceField | None = None,
         then: Then | None = None,
     ) -> None:
@@ -207,15 +233,16 @@ class OrderSteps:
         sees the provider's answer at once). A second, different disbursement of money already gone (a reset
         that decides otherwise) is refused by the ledger here, before any provider call, and parks the order.
         With the books riding: `released`, the release of escrow this money comes from, is posted first in the same
-        activity, which also records the order before the call when it does, and `then` after it."""
+        activity (`on_release`: what it changes in the state), which also records the order before the call when it
+        does, and `then` after it."""
         if self.books_ride:
-            reserve = (step.reserve.label, disbursement.reserve)
+            reserve = Posting(step.reserve.label, disbursement.reserve)
             ref = await self.booked_step(
                 step.pay,
                 request,
                 ProviderReference,
-                before=[(steps.RELEASE.label, released), reserve] if released else [reserve],
-                after=[(step.settle.label, disbursement.settle)],
+                before=[Posting(steps.RELEASE.label, released, on_release), reserve] if released else [reserve],
+                after=[Posting(step.settle.label, disbursement.settle)],
                 record_before=released is not None,
                 reference_field=reference_field,
                 then=then,
@@ -289,9 +316,14 @@ class OrderSteps:
         return s.fx
 
     async def pay_out(
-        self, amount: int, step: steps.MoneyOut, released: ledger.EntryRequest | None = None, then: Then | None = None
+        self,
+        amount: int,
+        step: steps.MoneyOut,
+        released: ledger.EntryRequest | None = None,
+        on_release: Callable[[OrderState], None] = no_change,
+        then: Then | None = None,
     ) -> None:
-        """Pay the seller `amount` of their settlement currency (`released` and `then` as in `disburse`)."""
+        """Pay the seller `amount` of their settlement currency (`released`, `on_release` and `then` as in `disburse`)."""
         o, s = self.order, self.state
         currency = o.settlement_currency
         request = PayoutRequest(
@@ -308,6 +340,7 @@ class OrderSteps:
             legacy=ledger.payout_entry(s.workflow_id, o.order_id, o.seller_id, amount, currency, step=step.key),
             paid=paid,
             released=released,
+            on_release=on_release,
             reference_field="payout_id" if s.payout_id is None else None,
             then=then,
         )
@@ -325,13 +358,16 @@ class OrderSteps:
         seller_share = held - fees.total
         settled = ledger.settled_amount(seller_share, fx)
 
+        def fees_taken(state: OrderState) -> None:
+            state.amounts.fees = fees.total
+
         def paid_out(state: OrderState) -> None:
             state.amounts.paid_out = seller_share
             state.settlement.paid_out = settled
 
         if self.books_ride and settled > 0:
-            s.amounts.fees = fees.total  # released in the payout's activity, before the row it records
-            await self.pay_out(settled, steps.PAYOUT, released=release, then=Then(OrderStatus.SETTLED, "seller paid out", change=paid_out))
+            then = Then(OrderStatus.SETTLED, "seller paid out", change=paid_out)
+            await self.pay_out(settled, steps.PAYOUT, released=release, on_release=fees_taken, then=then)
             return
         await self.ledger_step(steps.RELEASE.label, release)
         s.amounts.fees = fees.total

@@ -56,17 +56,34 @@ async def test_totals_that_drift_from_the_postings_are_reported(fresh_pool):
         await fresh_pool.execute("UPDATE seller_balances SET paid_out = paid_out - 1 WHERE seller_id = 'drift-seller'")
 
 
-async def test_an_escrow_opened_without_its_seller_is_reported(fresh_pool):
-    order = "anonymous-1"
-    await record_order(fresh_pool, order_state(order, seller_id="known-seller", steps=2))
-    await post_entry(fresh_pool, capture_entry(workflow_id_for(order), order, TOTAL, "USD"))
+async def test_accounts_written_without_their_seller_take_it_from_their_owner_or_order(fresh_pool):
+    """As a worker of the version before 0008 writes them, while this one rolls out."""
+    order, seller = "anonymous-1", "known-seller"
+    wf = workflow_id_for(order)
+    await record_order(fresh_pool, order_state(order, seller_id=seller, steps=2))
+    await post_entry(fresh_pool, capture_entry(wf, order, TOTAL, "USD"))
+    release = release_entry(wf, order, seller, TOTAL, FEES, "USD")
+    anonymous = [p.model_copy(update={"account": p.account.model_copy(update={"seller_id": None})}) for p in release.postings]
+    await post_entry(fresh_pool, release.model_copy(update={"postings": anonymous}))
+    held = await fresh_pool.fetch(
+        "SELECT code, seller_id FROM ledger_accounts WHERE code IN ($1, $2)", f"escrow:{order}:USD", f"seller:{seller}:USD"
+    )
+    assert {r["code"]: r["seller_id"] for r in held} == {f"escrow:{order}:USD": seller, f"seller:{seller}:USD": seller}
+    assert await seller_balance(fresh_pool, seller) == [{"currency": "USD", "in_escrow": 0, "available": SHARE, "paid_out": 0}]
+    assert await check_invariants(fresh_pool) == []
+
+
+async def test_an_account_held_for_another_seller_is_reported(fresh_pool):
+    await settle(fresh_pool, "misheld-1", "right-seller")
+    await fresh_pool.execute("ALTER TABLE ledger_accounts DISABLE TRIGGER USER")  # as only the owner could
     try:
+        await fresh_pool.execute("UPDATE ledger_accounts SET seller_id = 'wrong-seller' WHERE code = 'escrow:misheld-1:USD'")
         assert await check_invariants(fresh_pool) == [
-            f"account escrow:{order}:USD is held for seller None, its order's seller is known-seller"
+            "account escrow:misheld-1:USD is held for seller wrong-seller, its seller is right-seller"
         ]
     finally:
-        await fresh_pool.execute(f"UPDATE ledger_accounts SET seller_id = 'known-seller' WHERE code = 'escrow:{order}:USD'")
-        await fresh_pool.execute("INSERT INTO seller_balances (seller_id, currency, in_escrow) VALUES ('known-seller', 'USD', $1)", TOTAL)
+        await fresh_pool.execute("UPDATE ledger_accounts SET seller_id = 'right-seller' WHERE code = 'escrow:misheld-1:USD'")
+        await fresh_pool.execute("ALTER TABLE ledger_accounts ENABLE TRIGGER USER")
     assert await check_invariants(fresh_pool) == []
 
 

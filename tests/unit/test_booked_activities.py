@@ -1,6 +1,6 @@
-"""A provider call with its bookkeeping (activities/booked.py): the parts run in the plain steps' order; a refusal
-before the call stops it before the provider is asked; once the provider has answered, any failure comes back as
-BooksUnfinished carrying that answer, so the workflow never asks the provider again."""
+"""A provider call with its bookkeeping (activities/booked.py): the parts run in the plain steps' order; any failure
+before the call is BooksUnstarted and the provider is not asked; once the provider has answered, any failure comes back
+as BooksUnfinished carrying that answer, so the workflow never asks the provider again."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -101,15 +101,28 @@ async def test_every_part_runs_in_order_and_the_last_row_carries_the_providers_r
     assert [row.capture_id for row in world.rows] == [None, "cap_1"]
 
 
-@pytest.mark.parametrize(
-    "refuse, failure", [("order-o-1:payout", failures.LEDGER_CONFLICT), ("record payment_pending", failures.READ_MODEL_REJECTED)]
-)
-async def test_a_refusal_before_the_call_keeps_its_type_and_the_provider_is_not_asked(refuse, failure):
+@pytest.mark.parametrize("refuse, cause", [("order-o-1:payout", "conflicting postings"), ("record payment_pending", "refused")])
+async def test_a_failure_before_the_call_is_books_unstarted_and_the_provider_is_not_asked(refuse, cause):
     world = World(refuse=refuse)
-    with pytest.raises(ApplicationError) as refused:
+    with pytest.raises(ApplicationError) as unstarted:
         await world.booked_capture()(Booked(request=CAPTURE, books=BOOKS))
-    assert refused.value.type == failure
+    assert unstarted.value.type == failures.BOOKS_UNSTARTED and unstarted.value.non_retryable
+    assert cause in str(unstarted.value)
     assert world.log[-1] == refuse.replace("order-o-1", "post order-o-1") and not any(line.startswith("provider") for line in world.log)
+
+
+async def test_a_database_away_before_the_call_is_books_unstarted_too():
+    """Not charged to the provider's retry budget: the workflow waits for the database in activities of its own."""
+
+    async def away(entry) -> int:
+        raise ConnectionResetError("the database went away")
+
+    world = World()
+    [booked] = [a for a in booked_activities({name: world.capture for name in act.BOOKABLE}, away, world.record) if _name(a) == "capture"]
+    with pytest.raises(ApplicationError) as unstarted:
+        await booked(Booked(request=CAPTURE, books=BOOKS))
+    assert unstarted.value.type == failures.BOOKS_UNSTARTED and "went away" in str(unstarted.value)
+    assert world.log == []
 
 
 async def test_a_provider_failure_keeps_its_type():

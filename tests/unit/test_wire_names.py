@@ -86,6 +86,7 @@ FAILURES = {
     "LEDGER_REJECTED": "LedgerRejected",
     "READ_MODEL_REJECTED": "ReadModelRejected",
     "BOOKS_UNFINISHED": "BooksUnfinished",  # new in issue 10
+    "BOOKS_UNSTARTED": "BooksUnstarted",  # new in issue 10
 }
 
 WORKFLOW_TYPE = "OrderWorkflow"

@@ -6,7 +6,8 @@ Scripting the outside world:
   before an operator retry.
 - Calls are recorded by activity type (domain/activity_names.py): `steps(act.CAPTURE_PAYMENT)`; a provider call made
   with its bookkeeping (activities/booked.py, the real composition over these fakes) is recorded under its plain type.
-- `transient[activity] = n` makes the next n calls of an activity fail with a retryable `ProviderUnavailable`.
+- `transient[activity] = n` makes the next n calls of an activity fail with a retryable `ProviderUnavailable`
+  (`post_ledger_entry`: as if the database went away).
 - `ledger_conflicts` holds ledger idempotency keys whose posting fails for good (`LedgerConflict`).
 - `read_model_rejects` makes every read-model write fail for good (`ReadModelRejected`).
 - `hold(activity)` blocks an activity until the returned event is set; `arrived(activity)` waits until it is running.
@@ -157,6 +158,9 @@ class FakeProviders:
         @activity.defn(name=act.POST_LEDGER_ENTRY)
         async def post_ledger_entry(entry: EntryRequest) -> int:
             self.calls.append((act.POST_LEDGER_ENTRY, entry.idempotency_key))
+            if self.transient.get(act.POST_LEDGER_ENTRY, 0) > 0:
+                self.transient[act.POST_LEDGER_ENTRY] -= 1
+                raise ApplicationError(f"{entry.idempotency_key}: the database went away", type="ConnectionDoesNotExistError")
             if entry.idempotency_key in self.ledger_conflicts:
                 raise ApplicationError(f"{entry.idempotency_key}: conflicting postings", type=failures.LEDGER_CONFLICT, non_retryable=True)
             written = self.entries.get(entry.idempotency_key)

@@ -86,6 +86,7 @@ async def test_an_entry_refused_by_the_ledger_parks_and_a_retry_never_pays_twice
     state = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
     assert state.attention.step == step and "conflicting postings" in state.attention.reason
     assert state.attention.resume_status == OrderStatus.PAYOUT_PENDING
+    assert state.amounts.fees == (0 if refused == steps.RELEASE.key else order.fees.total)  # taken once released
     assert providers.steps(act.PAYOUT_SELLER) == ([key(order, steps.PAYOUT.key)] if paid_before_retry else [])
     assert state.payout_id == (f"po_{order.order_id}" if paid_before_retry else None)
 

@@ -1,7 +1,8 @@
 """A seller's escrow and paid-out totals kept as the ledger moves, so their balance is one row per currency.
 
 - `ledger_accounts.seller_id`: the seller whose money an account holds (their own account; an order's escrow,
-  given by its capture). Backfilled from the read model for the escrow accounts that exist.
+  given by its capture). Backfilled for the accounts that exist; an account written without it (by a worker of the
+  version before, still running while this one rolls out) gets it from its owner, or for an escrow from its order.
 - `seller_balances`: per seller and currency, what their orders hold in escrow and what has been paid out to them.
   A trigger on ledger_entries moves it once per entry, from the entry's postings. The ledger writes an entry and
   its postings in one statement (db/ledger.py), whose AFTER triggers fire in the order its rows were inserted: the
@@ -48,6 +49,19 @@ STATEMENTS = [
         PRIMARY KEY (seller_id, currency)
     )""",
     "CREATE VIEW seller_balances_from_postings AS" + TOTALS.format(postings="ledger_postings"),
+    """CREATE FUNCTION ledger_account_seller() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+        SET search_path = public, pg_temp AS $$
+    BEGIN
+        IF NEW.seller_id IS NULL AND NEW.owner LIKE 'seller:%' THEN
+            NEW.seller_id := substr(NEW.owner, length('seller:') + 1);
+        ELSIF NEW.seller_id IS NULL AND NEW.code LIKE 'escrow:%' THEN
+            NEW.seller_id := (SELECT seller_id FROM orders WHERE 'order:' || order_id = NEW.owner);
+        END IF;
+        RETURN NEW;
+    END $$""",
+    "REVOKE ALL ON FUNCTION ledger_account_seller() FROM PUBLIC",
+    """CREATE TRIGGER ledger_accounts_seller BEFORE INSERT ON ledger_accounts
+        FOR EACH ROW EXECUTE FUNCTION ledger_account_seller()""",
     "INSERT INTO seller_balances (seller_id, currency, in_escrow, paid_out) SELECT * FROM seller_balances_from_postings",
     f"""CREATE FUNCTION ledger_move_seller_balances() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
         SET search_path = public, pg_temp AS $$
@@ -74,6 +88,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP TRIGGER ledger_entries_move_seller_balances ON ledger_entries")
+    op.execute("DROP TRIGGER ledger_accounts_seller ON ledger_accounts")
+    op.execute("DROP FUNCTION ledger_account_seller()")
     op.execute("DROP FUNCTION ledger_move_seller_balances()")
     op.execute("DROP VIEW seller_balances_from_postings")
     op.execute("DROP TABLE seller_balances")
