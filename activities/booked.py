@@ -12,7 +12,7 @@ is BooksUnfinished, not retried, carrying the answer: the workflow finishes the 
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, get_type_hints
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -22,26 +22,6 @@ from domain import failures
 from domain.books import Booked
 from domain.ledger import EntryRequest
 from domain.order_state import OrderState
-from domain.providers import (
-    AuthorizationResult,
-    AuthorizeRequest,
-    CaptureRequest,
-    CreditRequest,
-    FulfillmentOrderRequest,
-    PayoutRequest,
-    ProviderReference,
-    RefundRequest,
-)
-
-# Request and result type of each bookable activity.
-SIGNATURES: dict[str, tuple[type, type]] = {
-    act.AUTHORIZE_PAYMENT: (AuthorizeRequest, AuthorizationResult),
-    act.CREATE_FULFILLMENT_ORDER: (FulfillmentOrderRequest, ProviderReference),
-    act.CAPTURE_PAYMENT: (CaptureRequest, ProviderReference),
-    act.PAYOUT_SELLER: (PayoutRequest, ProviderReference),
-    act.REFUND_PAYMENT: (RefundRequest, ProviderReference),
-    act.CREDIT_BUYER: (CreditRequest, ProviderReference),
-}
 
 ProviderCall = Callable[[Any], Awaitable[Any]]
 PostEntry = Callable[[EntryRequest], Awaitable[int]]
@@ -54,7 +34,9 @@ def booked_activities(providers: Mapping[str, ProviderCall], post_entry: PostEnt
 
 
 def _booked(name: str, provider: ProviderCall, post_entry: PostEntry, record_order: RecordOrder) -> Callable:
-    request_type, result_type = SIGNATURES[name]
+    hints = get_type_hints(provider)  # the booked twin takes and returns what the plain activity does
+    result_type = hints.pop("return")
+    [request_type] = hints.values()
 
     async def run(booked: Any) -> Any:
         books = booked.books

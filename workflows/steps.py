@@ -223,21 +223,20 @@ class OrderSteps:
         request: Any,
         disbursement: ledger.Disbursement,
         legacy: ledger.EntryRequest,
-        paid: Callable[[ProviderReference], None] = lambda _: None,
         released: ledger.EntryRequest | None = None,
         on_release: Callable[[OrderState], None] = no_change,
         reference_field: ReferenceField | None = None,
         then: Then | None = None,
     ) -> None:
-        """Money out: reserved in the ledger before the provider is called, settled once it has paid (`paid`
-        sees the provider's answer at once). A second, different disbursement of money already gone (a reset
+        """Money out: reserved in the ledger before the provider is called, settled once it has paid (its reference
+        goes to `reference_field` at once). A second, different disbursement of money already gone (a reset
         that decides otherwise) is refused by the ledger here, before any provider call, and parks the order.
         With the books riding: `released`, the release of escrow this money comes from, is posted first in the same
         activity (`on_release`: what it changes in the state), which also records the order before the call when it
         does, and `then` after it."""
         if self.books_ride:
             reserve = Posting(step.reserve.label, disbursement.reserve)
-            ref = await self.booked_step(
+            await self.booked_step(
                 step.pay,
                 request,
                 ProviderReference,
@@ -247,14 +246,14 @@ class OrderSteps:
                 reference_field=reference_field,
                 then=then,
             )
-            paid(ref)
-        elif patches.applies(patches.LEDGER_BEFORE_PROVIDER):
+            return
+        reserved = patches.applies(patches.LEDGER_BEFORE_PROVIDER)
+        if reserved:
             await self.ledger_step(step.reserve.label, disbursement.reserve)
-            paid(await self.provider_step(step.pay, request, ProviderReference))
-            await self.ledger_step(step.settle.label, disbursement.settle)
-        else:
-            paid(await self.provider_step(step.pay, request, ProviderReference))
-            await self.ledger_step(step.settle.label, legacy)
+        ref = await self.provider_step(step.pay, request, ProviderReference)
+        if reference_field:
+            setattr(self.state, reference_field, ref.id)
+        await self.ledger_step(step.settle.label, disbursement.settle if reserved else legacy)
 
     async def _provider(self, activity: str, request: Any, result_type: type[T]) -> T:
         result: T = await workflow.execute_activity(activity, request, result_type=result_type, **provider_call(self.order.provider_retry))
@@ -330,18 +329,14 @@ class OrderSteps:
             idempotency_key=self.key(step.key), order_id=o.order_id, seller_id=o.seller_id, amount=amount, currency=currency
         )
 
-        def paid(ref: ProviderReference) -> None:
-            s.payout_id = s.payout_id or ref.id
-
         await self.disburse(
             step,
             request,
             ledger.payout_disbursement(s.workflow_id, o.order_id, o.seller_id, amount, currency, step=step.key),
             legacy=ledger.payout_entry(s.workflow_id, o.order_id, o.seller_id, amount, currency, step=step.key),
-            paid=paid,
             released=released,
             on_release=on_release,
-            reference_field="payout_id" if s.payout_id is None else None,
+            reference_field="payout_id" if s.payout_id is None else None,  # the first payout's reference stays
             then=then,
         )
 
@@ -370,9 +365,8 @@ class OrderSteps:
             await self.pay_out(settled, steps.PAYOUT, released=release, on_release=fees_taken, then=then)
             return
         await self.ledger_step(steps.RELEASE.label, release)
-        s.amounts.fees = fees.total
+        fees_taken(s)
         if settled > 0:
             await self.pay_out(settled, steps.PAYOUT)
-        s.amounts.paid_out = seller_share
-        s.settlement.paid_out = settled
+        paid_out(s)
         await self.transition(OrderStatus.SETTLED, "seller paid out" if settled > 0 else "fees took the whole amount; nothing to pay out")
