@@ -8,9 +8,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from api import idempotency, log_context, metrics, openapi, problems
 from api.body_limit import BodyLimit
 from api.order_workflows import OrderWorkflows
+from api.payout_workflows import PayoutWorkflows
 from api.placement import placement_policy
 from api.routers import codec as codec_router
-from api.routers import disputes, health, orders, sellers, webhooks
+from api.routers import disputes, health, orders, payment_webhooks, payouts, sellers, webhooks
 from db.dsn import database_url
 from db.pool import create_pool
 from runtime import tracing
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None, tracer_provider: TracerProvider
         app.state.pool = await create_pool(settings.database_url or database_url())
         client = await connect(settings, interceptors=tracing.temporal_interceptors(tracer_provider))
         app.state.orders = OrderWorkflows(client, settings.temporal_task_queue)
+        app.state.payouts = PayoutWorkflows(client, settings.temporal_task_queue)
         yield
         await app.state.pool.close()
         tracing.stop(tracer_provider)
@@ -46,7 +48,8 @@ def create_app(settings: Settings | None = None, tracer_provider: TracerProvider
     app.add_middleware(BodyLimit)  # outside the recorder: nothing reads a body past the cap
     metrics.install(app)
     log_context.install(app)  # outermost: every answer, a 500 included, and every log line carries the request id
-    for router in (orders.router, disputes.router, webhooks.router, sellers.router, health.router, codec_router.router):
+    routers = (orders.router, disputes.router, webhooks.router, payment_webhooks.router, sellers.router, payouts.router, health.router)
+    for router in (*routers, codec_router.router):
         app.include_router(router)
     openapi.install(app)
     tracing.instrument_app(app, tracer_provider)

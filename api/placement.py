@@ -10,6 +10,7 @@ from domain.currency import convertible
 from domain.fees import compute_fees
 from domain.order_request import DEFAULT_POLICY, OrderRequest, PlacementPolicy, RetryBudget, resolve_deadlines
 from domain.order_state import OrderInput
+from domain.payouts import PayoutTerms
 from runtime.settings import Settings
 
 
@@ -39,7 +40,9 @@ def request_fingerprint(request: OrderRequest) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def order_input(request: OrderRequest, placed_at: datetime, policy: PlacementPolicy, fingerprint: str) -> OrderInput:
+def order_input(
+    request: OrderRequest, placed_at: datetime, policy: PlacementPolicy, fingerprint: str, payout: PayoutTerms = PayoutTerms()
+) -> OrderInput:
     settlement_currency = request.settlement_currency or request.currency
     if not convertible(request.currency, settlement_currency):
         raise field_error("settlement_currency", f"the engine does not convert {request.currency} to {settlement_currency}")
@@ -66,4 +69,5 @@ def order_input(request: OrderRequest, placed_at: datetime, policy: PlacementPol
         after_sales=policy.after_sales,
         request_fingerprint=fingerprint,
         provider_retry=policy.provider_retry,
+        payout=payout,
     )

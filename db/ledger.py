@@ -66,30 +66,35 @@ async def post_entry(pool: asyncpg.Pool, entry: EntryRequest) -> int:
 
 async def post_entry_once(pool: asyncpg.Pool, entry: EntryRequest) -> tuple[int, bool]:
     """post_entry, also telling whether this call wrote the entry (False: it existed already)."""
+    async with pool.acquire() as conn:
+        return await write_entry(conn, entry)
+
+
+async def write_entry(conn: asyncpg.Connection, entry: EntryRequest) -> tuple[int, bool]:
+    """post_entry_once on a connection, inside the caller's transaction when it has one."""
     if entry.unbalanced_currencies():
         raise LedgerUnbalanced(f"{entry.idempotency_key} does not balance in {entry.unbalanced_currencies()}")
     wanted = _fingerprint([(p.account.code, p.amount, p.account.currency) for p in entry.postings])
     accounts = [p.account for p in entry.postings]
-    async with pool.acquire() as conn:
-        try:
-            entry_id = await conn.fetchval(
-                WRITE_ENTRY,
-                entry.idempotency_key,
-                entry.order_id,
-                entry.kind.value,
-                entry.memo,
-                [a.code for a in accounts],
-                [a.owner for a in accounts],
-                [a.currency for a in accounts],
-                [a.may_go_negative for a in accounts],
-                [p.amount for p in entry.postings],
-                [a.seller_id for a in accounts],
-            )
-        except asyncpg.CheckViolationError as err:
-            raise LedgerOverdrawn(_overdraft(entry, err)) from err
-        if entry_id is None:
-            return await _existing_entry(conn, entry, wanted), False
-        return entry_id, True
+    try:
+        entry_id = await conn.fetchval(
+            WRITE_ENTRY,
+            entry.idempotency_key,
+            entry.order_id,
+            entry.kind.value,
+            entry.memo,
+            [a.code for a in accounts],
+            [a.owner for a in accounts],
+            [a.currency for a in accounts],
+            [a.may_go_negative for a in accounts],
+            [p.amount for p in entry.postings],
+            [a.seller_id for a in accounts],
+        )
+    except asyncpg.CheckViolationError as err:
+        raise LedgerOverdrawn(_overdraft(entry, err)) from err
+    if entry_id is None:
+        return await _existing_entry(conn, entry, wanted), False
+    return entry_id, True
 
 
 def _overdraft(entry: EntryRequest, err: asyncpg.CheckViolationError) -> str:

@@ -25,3 +25,10 @@ def booked(activity: str) -> str:
     if activity not in BOOKABLE:
         raise ValueError(f"{activity} carries no bookkeeping")
     return f"{activity}_booked"
+
+
+# The seller payouts workflow's activities (workflows/seller_payouts.py).
+READ_PAYOUT_SETTINGS = "read_payout_settings"
+CUT_SELLER_PAYOUTS = "cut_seller_payouts"
+FINISH_SELLER_PAYOUT = "finish_seller_payout"
+RECORD_CHARGEBACK = "record_chargeback"

@@ -15,6 +15,7 @@ refused before any provider call.
 """
 
 from collections import defaultdict
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -32,6 +33,12 @@ class EntryKind(StrEnum):
     REFUND = "refund"
     REIMBURSEMENT = "reimbursement"
     COMPENSATION = "compensation"
+    # A seller's own money after the sale (domain/seller_ledger.py).
+    RESERVE_RELEASE = "reserve_release"
+    CHARGEBACK = "chargeback"
+    CHARGEBACK_REVERSAL = "chargeback_reversal"
+    RECOVERY = "recovery"
+    WRITE_OFF = "write_off"
 
 
 class AccountSpec(BaseModel):
@@ -91,6 +98,24 @@ def escrow(order_id: str, currency: str, seller_id: str | None = None) -> Accoun
 
 def seller_available(seller_id: str, currency: str) -> AccountSpec:
     return AccountSpec(code=f"seller:{seller_id}:{currency}", owner=f"seller:{seller_id}", currency=currency, seller_id=seller_id)
+
+
+def seller_reserve(seller_id: str, currency: str) -> AccountSpec:
+    """Released to the seller but held back until the reserve's time (then it moves to their available balance)."""
+    return AccountSpec(code=f"reserve:{seller_id}:{currency}", owner=f"seller:{seller_id}", currency=currency, seller_id=seller_id)
+
+
+def seller_owed(seller_id: str, currency: str) -> AccountSpec:
+    """What the seller owes the platform (chargebacks taken after their money was paid out): zero or negative,
+    recovered from their next payouts or written off."""
+    return AccountSpec(
+        code=f"owed:{seller_id}:{currency}", owner=f"seller:{seller_id}", currency=currency, may_go_negative=True, seller_id=seller_id
+    )
+
+
+def platform_losses(currency: str) -> AccountSpec:
+    """What the platform lost: sellers' debts written off."""
+    return AccountSpec(code=f"platform:losses:{currency}", owner="platform", currency=currency, may_go_negative=True)
 
 
 def marketplace_fees(currency: str) -> AccountSpec:
@@ -166,10 +191,28 @@ def capture_entry(
     )
 
 
+class ReserveHold(BaseModel):
+    """Part of a release kept in the seller's reserve until `until` (in their settlement currency)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    amount: int = Field(ge=0)
+    currency: str
+    until: datetime
+
+
 def release_entry(
-    workflow_id: str, order_id: str, seller_id: str, amount: int, fees: Fees, currency: str, fx: FxQuote | None = None
+    workflow_id: str,
+    order_id: str,
+    seller_id: str,
+    amount: int,
+    fees: Fees,
+    currency: str,
+    fx: FxQuote | None = None,
+    hold: ReserveHold | None = None,
 ) -> EntryRequest:
-    """Escrow goes to the fee accounts and the seller's available balance (in their settlement currency)."""
+    """Escrow goes to the fee accounts and the seller's available balance (in their settlement currency), less the
+    part `hold` keeps in the seller's reserve until its time."""
     seller_share = amount - fees.total
     postings = [Posting(account=escrow(order_id, currency), amount=-amount)]
     if fees.referral:
@@ -178,13 +221,30 @@ def release_entry(
         postings.append(Posting(account=fulfillment_fees_payable(currency), amount=fees.fulfillment))
     if seller_share:
         postings.extend(_to_seller(seller_id, seller_share, currency, fx))
+    memo = _fx_memo(fx)
+    if hold is not None and hold.amount:
+        postings = _held_back(postings, seller_available(seller_id, hold.currency), hold, seller_reserve(seller_id, hold.currency))
+        memo = {**(memo or {}), "reserve": hold.model_dump(mode="json")}
     return EntryRequest(
         idempotency_key=entry_key(workflow_id, steps.RELEASE.key),
         order_id=order_id,
         kind=EntryKind.RELEASE,
         postings=postings,
-        memo=_fx_memo(fx),
+        memo=memo,
     )
+
+
+def _held_back(postings: list[Posting], available: AccountSpec, hold: ReserveHold, reserve: AccountSpec) -> list[Posting]:
+    kept = []
+    for p in postings:
+        if p.account == available:
+            if p.amount > hold.amount:
+                kept.append(Posting(account=available, amount=p.amount - hold.amount))
+            elif p.amount < hold.amount:
+                raise ValueError(f"a reserve of {hold.amount} exceeds the seller's share of {p.amount}")
+        else:
+            kept.append(p)
+    return [*kept, Posting(account=reserve, amount=hold.amount)]
 
 
 def payout_entry(workflow_id: str, order_id: str, seller_id: str, amount: int, currency: str, step: str = steps.PAYOUT.key) -> EntryRequest:

@@ -9,6 +9,7 @@ from domain.after_sales import AfterSalesPolicy, Dispute, ReturnShipment
 from domain.fees import Fees
 from domain.fx import FxQuote
 from domain.order_request import Identifier, Item, RetryBudget
+from domain.payouts import PayoutTerms
 from domain.statuses import FulfillmentEventType, OrderStatus
 from domain.text import SingleLine
 
@@ -76,6 +77,7 @@ class OrderTerms(BaseModel):
     fees: Fees
     confirmation_window: timedelta
     placed_at: AwareDatetime
+    payout: PayoutTerms = PayoutTerms()
 
 
 class OrderInput(OrderTerms):

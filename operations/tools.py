@@ -10,6 +10,7 @@ from domain import order_actions as msg
 from domain.order_state import OrderState, workflow_id_for
 from domain.search_attributes import ORDER_STATUS
 from workflows.order import OrderWorkflow
+from workflows.seller_payouts import SellerPayoutsWorkflow
 
 
 async def find_orders(client: Client, query: str, limit: int = 100) -> list[tuple[str, str]]:
@@ -56,7 +57,7 @@ def load_history(path: Path) -> WorkflowHistory:
 
 async def replay(histories: list[WorkflowHistory], data_converter, runtime: Runtime | None = None) -> list[tuple[str, str | None]]:
     """Replay each history against the current workflow code: (workflow id, failure or None)."""
-    replayer = Replayer(workflows=[OrderWorkflow], data_converter=data_converter, runtime=runtime)
+    replayer = Replayer(workflows=[OrderWorkflow, SellerPayoutsWorkflow], data_converter=data_converter, runtime=runtime)
     results = []
     for history in histories:
         result = await replayer.replay_workflow(history, raise_on_replay_failure=False)

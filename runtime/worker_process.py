@@ -17,6 +17,7 @@ from activities.bookkeeping import BookkeepingActivities
 from activities.fulfillment import FulfillmentActivities
 from activities.fx import FxActivities
 from activities.payments import PaymentActivities
+from activities.seller_payouts import SellerPayoutActivities, seller_payout_activities
 from adapters.fulfillment import SimulatedFulfillmentNetwork
 from adapters.fx import SimulatedFxRates
 from adapters.payments import SimulatedPaymentGateway
@@ -28,6 +29,7 @@ from runtime.settings import Settings, get_settings
 from runtime.temporal_connection import connect
 from runtime.worker_metrics import publish_orders_by_status, runtime_with_prometheus
 from workflows.order import OrderWorkflow
+from workflows.seller_payouts import SellerPayoutsWorkflow
 
 log = logging.getLogger("settlement.worker")
 
@@ -57,6 +59,7 @@ def activities_for(pool: asyncpg.Pool, provider_client: httpx.AsyncClient) -> li
         bookkeeping.post_ledger_entry,
         bookkeeping.record_order,
         fx.lock_fx_rate,
+        *seller_payout_activities(SellerPayoutActivities(pool)),
     ]
 
 
@@ -73,7 +76,7 @@ async def run_worker(settings: Settings) -> None:
                 worker = Worker(
                     client,
                     task_queue=settings.temporal_task_queue,
-                    workflows=[OrderWorkflow],
+                    workflows=[OrderWorkflow, SellerPayoutsWorkflow],
                     activities=activities_for(pool, provider_client),
                     graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
                     max_cached_workflows=settings.settlement_worker_max_cached_workflows,

@@ -12,6 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.allocation import percentage_of
     from domain.providers import CreditRequest, ProviderReference, ReturnRequest
     from domain.statuses import FulfillmentEventType, OrderStatus
+    from workflows import patches
     from workflows.steps import OrderSteps
 
 
@@ -81,8 +82,8 @@ class AfterSales:
         await self.steps.ledger_step(steps.REIMBURSEMENT.label, entry)
         settled = ledger.settled_amount(amount, fx)
         s.amounts.reimbursed, s.settlement.reimbursed = amount, settled
-        if settled > 0:
-            await self.steps.pay_out(settled, steps.REIMBURSEMENT_PAYOUT)
+        if settled > 0 and not (o.payout.pooled and patches.since_books_ride(patches.POOLED_PAYOUTS)):
+            await self.steps.pay_out(settled, steps.REIMBURSEMENT_PAYOUT)  # a pooled seller's payouts pay it
 
     # ---- disputes -------------------------------------------------------------------------------
 

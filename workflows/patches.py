@@ -27,6 +27,13 @@ KEEP_EARLY_EVENTS = "keep-early-events"
 # change above as made without recording their markers, so a new run records this one marker only.
 BOOKS_RIDE_WITH_STEPS = "books-ride-with-steps"
 
+# Patches from here on are asked on their own (`since_books_ride`): a run begun under books-ride-with-steps may
+# have been started by a worker that predates them.
+
+# An order whose seller is paid on a pooled schedule releases the seller's share to their balance (less any
+# reserve) and is settled; the seller payouts workflow pays the balance. Asked only by such orders.
+POOLED_PAYOUTS = "pooled-payouts"
+
 
 def books_ride() -> bool:
     """Whether this run keeps its books in its provider steps. Asked first when the run starts, so the marker is in
@@ -37,3 +44,8 @@ def books_ride() -> bool:
 def applies(patch_id: str) -> bool:
     """Whether this run takes the change `patch_id` guards."""
     return books_ride() or workflow.patched(patch_id)
+
+
+def since_books_ride(patch_id: str) -> bool:
+    """Whether this run takes `patch_id`, a change made after books-ride-with-steps."""
+    return workflow.patched(patch_id)

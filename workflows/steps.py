@@ -349,9 +349,11 @@ class OrderSteps:
         held = s.amounts.captured - s.amounts.refunded
         fees = o.fees if s.amounts.refunded == 0 else compute_fees(held, sum(i.quantity for i in o.items), o.currency)
         fx = await self.lock_fx()
-        release = ledger.release_entry(s.workflow_id, o.order_id, o.seller_id, held, fees, o.currency, fx)
         seller_share = held - fees.total
         settled = ledger.settled_amount(seller_share, fx)
+        pooled = o.payout.pooled and patches.since_books_ride(patches.POOLED_PAYOUTS)
+        hold = self._reserve_hold(settled) if pooled else None
+        release = ledger.release_entry(s.workflow_id, o.order_id, o.seller_id, held, fees, o.currency, fx, hold)
 
         def fees_taken(state: OrderState) -> None:
             state.amounts.fees = fees.total
@@ -360,6 +362,9 @@ class OrderSteps:
             state.amounts.paid_out = seller_share
             state.settlement.paid_out = settled
 
+        if pooled:
+            await self._release_to_balance(release, settled, fees_taken, paid_out)
+            return
         if self.books_ride and settled > 0:
             then = Then(OrderStatus.SETTLED, "seller paid out", change=paid_out)
             await self.pay_out(settled, steps.PAYOUT, released=release, on_release=fees_taken, then=then)
@@ -370,3 +375,19 @@ class OrderSteps:
             await self.pay_out(settled, steps.PAYOUT)
         paid_out(s)
         await self.transition(OrderStatus.SETTLED, "seller paid out" if settled > 0 else "fees took the whole amount; nothing to pay out")
+
+    def _reserve_hold(self, settled: int) -> ledger.ReserveHold | None:
+        terms = self.order.payout
+        if not terms.hold(settled):
+            return None
+        until = workflow.now() + timedelta(days=terms.reserve_days)
+        return ledger.ReserveHold(amount=terms.hold(settled), currency=self.order.settlement_currency, until=until)
+
+    async def _release_to_balance(self, release: ledger.EntryRequest, settled: int, *changes: Callable[[OrderState], None]) -> None:
+        """A pooled seller's share goes to their balance (its reserve held back); their payouts workflow pays it."""
+        await self.ledger_step(steps.RELEASE.label, release)
+        for change in changes:
+            change(self.state)
+        schedule = self.order.payout.schedule.value
+        detail = f"released to the seller's balance, paid out {schedule}" if settled > 0 else "fees took the whole amount"
+        await self.transition(OrderStatus.SETTLED, detail)

@@ -14,7 +14,7 @@ from api.params import Cursor, PathId, QueryId, cursor_of, position_of
 from api.placement import order_input, request_fingerprint
 from api.problems import Problem
 from api.views import OrderPage, OrderView
-from db import read_model
+from db import read_model, seller_payouts
 from domain import order_actions as msg
 from domain.order_actions import Actor, CancelRequest, Role
 from domain.order_request import OrderRequest
@@ -119,7 +119,8 @@ async def create_order(
     # The read model keeps every order for good (Temporal may purge closed workflows), so it answers repeats first.
     existing = await read_model.get_order(request.app.state.pool, body.order_id)
     if existing is None:
-        order = order_input(body, datetime.now(UTC), request.app.state.placement_policy, fingerprint)
+        payout = await seller_payouts.placement_terms(request.app.state.pool, body.seller_id)
+        order = order_input(body, datetime.now(UTC), request.app.state.placement_policy, fingerprint, payout)
         if await request.app.state.orders.start(order, fingerprint):
             return view(request, OrderState.initial(order))
         recorded_fingerprint = await request.app.state.orders.request_hash(body.order_id)

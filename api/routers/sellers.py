@@ -28,6 +28,8 @@ class CurrencyBalance(BaseModel):
     currency: str
     in_escrow: int
     available: int
+    reserved: int
+    owed: int
     paid_out: int
 
 
@@ -44,7 +46,7 @@ class Statement(BaseModel):
     net_by_currency: dict[str, int]
 
 
-def _owner_or_operator(principal: Principal, seller_id: str) -> None:
+def owner_or_operator(principal: Principal, seller_id: str) -> None:
     if principal.role == Role.SELLER and principal.sub != seller_id:
         raise Problem(404, f"no seller {seller_id}")
 
@@ -53,7 +55,7 @@ def _owner_or_operator(principal: Principal, seller_id: str) -> None:
 async def balance(
     seller_id: PathId, request: Request, principal: Principal = Depends(require(Role.SELLER, Role.OPERATOR))
 ) -> SellerBalance:
-    _owner_or_operator(principal, seller_id)
+    owner_or_operator(principal, seller_id)
     rows = await seller_balance(request.app.state.pool, seller_id)
     return SellerBalance(seller_id=seller_id, balances=[CurrencyBalance(**r) for r in rows])
 
@@ -77,7 +79,7 @@ async def statement(
     end: Annotated[Timestamp | None, Query(alias="to", description="exclusive; default: now")] = None,
     principal: Principal = Depends(require(Role.SELLER, Role.OPERATOR)),
 ):
-    _owner_or_operator(principal, seller_id)
+    owner_or_operator(principal, seller_id)
     end = end or datetime.now(UTC)
     start = start or end - DEFAULT_PERIOD
     if start >= end:

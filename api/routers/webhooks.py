@@ -7,7 +7,7 @@ It takes no `Idempotency-Key`: it has no bearer token to scope keys by, and the 
 import json
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -22,6 +22,8 @@ from domain.webhook_signature import InvalidSignature, verify
 from runtime.logs import current_order_id
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+
+Document = TypeVar("Document", bound=BaseModel)
 
 # How far the network's clock may run ahead of ours, or an event precede the order's placement.
 EVENT_CLOCK_SKEW = timedelta(minutes=5)
@@ -69,7 +71,7 @@ _EVENT = {
         }
     },
 }
-_SIGNATURE = {
+SIGNATURE = {
     "name": "X-Signature",
     "in": "header",
     "required": True,
@@ -84,17 +86,10 @@ _SIGNATURE = {
     response_model=EventReceipt,
     operation_id="fulfillmentWebhook",
     responses=problems(401, 404, 422, 503),
-    openapi_extra={"requestBody": _EVENT, "parameters": [_SIGNATURE]},
+    openapi_extra={"requestBody": _EVENT, "parameters": [SIGNATURE]},
 )
 async def fulfillment_webhook(request: Request) -> EventReceipt:
-    settings = request.app.state.settings
-    body = await request.body()
-    secrets = [s.strip() for s in settings.settlement_webhook_secret.split(",") if s.strip()]
-    try:
-        verify(body, request.headers.get("X-Signature"), secrets, int(time.time()), settings.settlement_webhook_tolerance_seconds)
-    except InvalidSignature as err:
-        raise Problem(401, f"webhook signature rejected: {err}", kind="invalid-signature") from err
-    event = _parse(body)
+    event = parse_document(await signed_body(request), FulfillmentEventBody)
     current_order_id.set(event.order_id)
     order = await find_order(request, event.order_id)
     if order is None:
@@ -108,13 +103,25 @@ async def fulfillment_webhook(request: Request) -> EventReceipt:
     return EventReceipt(event_id=event.event_id, status="accepted")
 
 
-def _parse(body: bytes) -> FulfillmentEvent:
+async def signed_body(request: Request) -> bytes:
+    """The body, once its `X-Signature` proves it comes from a holder of the webhook secret (401 otherwise)."""
+    settings = request.app.state.settings
+    body = await request.body()
+    secrets = [s.strip() for s in settings.settlement_webhook_secret.split(",") if s.strip()]
+    try:
+        verify(body, request.headers.get("X-Signature"), secrets, int(time.time()), settings.settlement_webhook_tolerance_seconds)
+    except InvalidSignature as err:
+        raise Problem(401, f"webhook signature rejected: {err}", kind="invalid-signature") from err
+    return body
+
+
+def parse_document(body: bytes, model: type[Document]) -> Document:
     """Python's JSON reader keeps unpaired surrogates, so pydantic can name the field that holds one."""
     try:
         document = json.loads(body)
     except (ValueError, RecursionError) as err:
         raise field_error("", "the body is not a JSON document") from err
     try:
-        return FulfillmentEventBody.model_validate(document)
+        return model.model_validate(document)
     except ValidationError as err:
         raise validation_problem(pydantic_errors(err.errors())) from err

@@ -19,9 +19,10 @@ from api.app import create_app
 from api.auth import Principal, current_principal
 from api.order_workflows import OrderWorkflows
 from api.placement import placement_policy
-from db import read_model
+from db import read_model, seller_payouts
 from domain import activity_names as act
 from domain.order_actions import WORKFLOW_TYPE
+from domain.payouts import PayoutTerms
 from runtime import tracing
 from runtime.binaries import executable
 from runtime.settings import Settings
@@ -94,7 +95,11 @@ async def api(temporal, spans, monkeypatch):
     async def no_order(pool, order_id):
         return None
 
+    async def per_order(pool, seller_id):
+        return PayoutTerms()
+
     monkeypatch.setattr(read_model, "get_order", no_order)
+    monkeypatch.setattr(seller_payouts, "placement_terms", per_order)
     app = create_app(SETTINGS, tracer_provider=spans[0])
     app.state.settings, app.state.pool, app.state.placement_policy = SETTINGS, None, placement_policy(SETTINGS)
     client = await connect(SETTINGS, interceptors=tracing.temporal_interceptors(spans[0]))

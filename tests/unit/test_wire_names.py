@@ -3,6 +3,7 @@ message or failure type breaks the replay of recorded histories or the clients t
 the values the code had before the names were declared once (issue 9); every test here also fails when a module
 declares a name this file does not list, so a new name is written out here too."""
 
+from datetime import UTC, datetime
 from types import ModuleType
 from typing import TypeVar
 
@@ -14,8 +15,11 @@ from domain.ledger import SETTLED_SUFFIX, entry_key
 from domain.order_actions import Role
 from domain.order_state import order_id_of, workflow_id_for
 from domain.order_steps import MoneyOut, Step
+from domain.payouts import payout_id, payouts_workflow_id
+from domain.seller_ledger import chargeback_key
 from workflows import patches
 from workflows.order import OrderWorkflow
+from workflows.seller_payouts import SellerPayoutsWorkflow
 
 T = TypeVar("T")
 
@@ -73,6 +77,11 @@ ACTIVITY_NAMES = {
     "LOCK_FX_RATE": "lock_fx_rate",
     # new in issue 10: these provider calls also run with their bookkeeping, as `<name>_booked`
     "BOOKABLE": ("authorize_payment", "create_fulfillment_order", "capture_payment", "payout_seller", "refund_payment", "credit_buyer"),
+    # new in issue 11: the seller payouts workflow's
+    "READ_PAYOUT_SETTINGS": "read_payout_settings",
+    "CUT_SELLER_PAYOUTS": "cut_seller_payouts",
+    "FINISH_SELLER_PAYOUT": "finish_seller_payout",
+    "RECORD_CHARGEBACK": "record_chargeback",
 }
 
 FAILURES = {
@@ -110,6 +119,7 @@ PATCHES = {
     "CONFIRM_WINDOW_FROM_LEARNING": "confirm-window-from-learning",
     "KEEP_EARLY_EVENTS": "keep-early-events",
     "BOOKS_RIDE_WITH_STEPS": "books-ride-with-steps",  # new in issue 10
+    "POOLED_PAYOUTS": "pooled-payouts",  # new in issue 11
 }
 
 # name: (attribute name, indexed type)
@@ -187,6 +197,19 @@ def test_workflow_ids_and_ledger_keys() -> None:
     assert order_id_of("reconcile-o-1") is None and order_id_of("order-") is None
     assert entry_key(workflow_id_for("o-1"), "payout") == "order-o-1:payout"
     assert SETTLED_SUFFIX == ":settled"
+
+
+def test_seller_payouts_messages() -> None:
+    definition = workflow._Definition.must_from_class(SellerPayoutsWorkflow)
+    assert (definition.name, set(definition.queries), set(definition.signals), set(definition.updates)) == (
+        "SellerPayouts",
+        {"payouts_state"},
+        {"chargeback", "payout_settings_changed"},
+        {"request_payout"},
+    )
+    assert payouts_workflow_id("s-1") == "seller-payouts-s-1"
+    assert payout_id("s-1", "USD", datetime(2026, 6, 1, tzinfo=UTC)) == "po:s-1:USD:20260601T000000000000"
+    assert chargeback_key("dp-1") == "chargeback:dp-1"
 
 
 def test_patch_ids() -> None:

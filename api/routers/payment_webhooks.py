@@ -1,0 +1,108 @@
+"""The payment provider's signed webhook: chargebacks on captured payments, possibly long after the seller was paid.
+
+Signed like the fulfillment network's webhook (`X-Signature`, the same secrets). A notice is checked against the
+order (its currency, and that chargebacks never take back more than was captured and not refunded), then handed
+to the seller's payouts workflow, which records it; a notice delivered twice comes to the same entries.
+"""
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.openapi import REF, problems
+from api.problems import Problem, field_error
+from api.routers.orders import find_order
+from api.routers.webhooks import SIGNATURE, occurred_at_error, parse_document, signed_body
+from db.seller_payouts import chargebacks_of_order
+from domain.chargebacks import ChargebackNotice, ChargebackStatus
+from domain.order_request import Identifier, Timestamp
+from domain.text import SingleLine
+from runtime.logs import current_order_id
+
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+
+EVENT_TYPES = {
+    "charge.dispute.created": ChargebackStatus.OPENED,
+    "charge.dispute.won": ChargebackStatus.WON,
+    "charge.dispute.lost": ChargebackStatus.LOST,
+}
+
+
+class PaymentEventBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: SingleLine = Field(min_length=1, max_length=128)
+    type: Literal["charge.dispute.created", "charge.dispute.won", "charge.dispute.lost"]
+    dispute_id: Identifier
+    order_id: Identifier
+    amount: int = Field(gt=0, le=10**12, description="minor units of the order's currency taken back")
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    occurred_at: Timestamp
+
+
+class PaymentEventReceipt(BaseModel):
+    event_id: str
+    status: Literal["accepted"]
+
+
+_EVENT = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": PaymentEventBody.model_json_schema(ref_template=REF + "{model}"),
+            "examples": {
+                "chargeback": {
+                    "value": {
+                        "event_id": "evt-cb-1",
+                        "type": "charge.dispute.created",
+                        "dispute_id": "dp-1",
+                        "order_id": "walk-1",
+                        "amount": 3000,
+                        "currency": "USD",
+                        "occurred_at": "2026-05-20T10:00:00Z",
+                    }
+                }
+            },
+        }
+    },
+}
+
+
+@router.post(
+    "/payments",
+    status_code=202,
+    response_model=PaymentEventReceipt,
+    operation_id="paymentsWebhook",
+    responses=problems(401, 404, 409, 422, 503),
+    openapi_extra={"requestBody": _EVENT, "parameters": [SIGNATURE]},
+)
+async def payments_webhook(request: Request) -> PaymentEventReceipt:
+    event = parse_document(await signed_body(request), PaymentEventBody)
+    current_order_id.set(event.order_id)
+    order = await find_order(request, event.order_id)
+    if order is None:
+        raise Problem(404, f"no order {event.order_id}")
+    if error := occurred_at_error(event.occurred_at, order.placed_at, datetime.now(UTC)):
+        raise field_error("occurred_at", error)
+    if event.currency != order.currency:
+        raise field_error("currency", f"the order was paid in {order.currency}")
+    taken = await chargebacks_of_order(request.app.state.pool, event.order_id)
+    if event.dispute_id in taken and taken[event.dispute_id] != event.amount:
+        raise Problem(409, f"dispute {event.dispute_id} was reported for {taken[event.dispute_id]}, not {event.amount}", kind="conflict")
+    others = sum(amount for dispute, amount in taken.items() if dispute != event.dispute_id)
+    chargeable = order.amounts.captured - order.amounts.refunded - others
+    if event.amount > chargeable:
+        raise field_error("amount", f"exceeds what was captured and not refunded or charged back ({max(chargeable, 0)})")
+    notice = ChargebackNotice(
+        dispute_id=event.dispute_id,
+        order_id=event.order_id,
+        seller_id=order.seller_id,
+        status=EVENT_TYPES[event.type],
+        amount=event.amount,
+        currency=event.currency,
+        occurred_at=event.occurred_at,
+    )
+    await request.app.state.payouts.chargeback(notice)
+    return PaymentEventReceipt(event_id=event.event_id, status="accepted")

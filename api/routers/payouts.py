@@ -1,0 +1,152 @@
+"""A seller's payout settings, their on-demand payouts and their settlement reports."""
+
+import csv
+import io
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from pydantic import BaseModel
+
+from api.auth import Principal, require
+from api.idempotency import IdempotentRoute
+from api.openapi import problems
+from api.params import PathId
+from api.problems import Problem
+from api.routers.sellers import owner_or_operator
+from db.seller_payouts import payout_settings, put_payout_settings
+from db.settlements import seller_settlements, settlement_report
+from domain.order_actions import Role
+from domain.order_request import Timestamp
+from domain.payouts import PayoutSchedule, PayoutSettings, PreparedPayout
+from domain.settlement_report import SettlementLine, SettlementReport, SettlementSummary
+
+router = APIRouter(prefix="/v1/sellers/{seller_id}", tags=["payouts"], route_class=IdempotentRoute)
+
+SettlementId = Annotated[str, Path(pattern=r"^po:[A-Za-z0-9_.:-]{1,120}$", description="a settlement's id (its payout's id)")]
+
+
+class SellerPayoutSettings(PayoutSettings):
+    seller_id: str
+
+
+class PayoutsMade(BaseModel):
+    seller_id: str
+    payouts: list[PreparedPayout]
+
+
+class SettlementList(BaseModel):
+    seller_id: str
+    settlements: list[SettlementSummary]
+
+
+@router.get("/payout-settings", response_model=SellerPayoutSettings, operation_id="getPayoutSettings", responses=problems(403, 404))
+async def get_settings(
+    seller_id: PathId, request: Request, principal: Principal = Depends(require(Role.SELLER, Role.OPERATOR))
+) -> SellerPayoutSettings:
+    """The seller's settings; a seller nobody has configured is paid per order."""
+    owner_or_operator(principal, seller_id)
+    settings = await payout_settings(request.app.state.pool, seller_id) or PayoutSettings()
+    return SellerPayoutSettings(seller_id=seller_id, **settings.model_dump())
+
+
+@router.put("/payout-settings", response_model=SellerPayoutSettings, operation_id="putPayoutSettings", responses=problems(403))
+async def put_settings(
+    seller_id: PathId,
+    settings: Annotated[
+        PayoutSettings, Body(openapi_examples={"weekly": {"value": {"schedule": "weekly", "reserve_percent": 10, "reserve_days": 7}}})
+    ],
+    request: Request,
+    principal: Principal = Depends(require(Role.OPERATOR)),
+) -> SellerPayoutSettings:
+    """Orders placed from now on follow these settings; the seller's payouts workflow takes the new schedule at once."""
+    await put_payout_settings(request.app.state.pool, seller_id, settings)
+    await request.app.state.payouts.settings_changed(seller_id)
+    return SellerPayoutSettings(seller_id=seller_id, **settings.model_dump())
+
+
+@router.post("/payouts", response_model=PayoutsMade, operation_id="requestPayout", responses=problems(403, 404, 409))
+async def request_payout(
+    seller_id: PathId, request: Request, principal: Principal = Depends(require(Role.SELLER, Role.OPERATOR))
+) -> PayoutsMade:
+    """Pay an on-demand seller's available balance now (per currency, at least the minimum); answers once paid."""
+    owner_or_operator(principal, seller_id)
+    settings = await payout_settings(request.app.state.pool, seller_id) or PayoutSettings()
+    if settings.schedule != PayoutSchedule.ON_DEMAND:
+        raise Problem(409, f"seller {seller_id} is paid {settings.schedule.value}, not on demand", kind="invalid-transition")
+    return PayoutsMade(seller_id=seller_id, payouts=await request.app.state.payouts.request_payout(seller_id))
+
+
+@router.get("/settlements", response_model=SettlementList, operation_id="listSettlements", responses=problems(403, 404))
+async def list_settlements(
+    seller_id: PathId,
+    request: Request,
+    before: Annotated[Timestamp | None, Query(description="only settlements whose period ended before this")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    principal: Principal = Depends(require(Role.SELLER, Role.OPERATOR)),
+) -> SettlementList:
+    """Newest first; page on with `before` = the last one's `period_end`."""
+    owner_or_operator(principal, seller_id)
+    return SettlementList(seller_id=seller_id, settlements=await seller_settlements(request.app.state.pool, seller_id, before, limit))
+
+
+@router.get(
+    "/settlements/{settlement_id}",
+    response_model=SettlementReport,
+    operation_id="getSettlement",
+    responses={
+        200: {
+            "description": "JSON, or CSV when `Accept` names `text/csv`",
+            "content": {"text/csv": {"schema": {"type": "string", "description": "a summary row, then one row per line"}}},
+        },
+        **problems(403, 404),
+    },
+)
+async def get_settlement(
+    seller_id: PathId,
+    settlement_id: SettlementId,
+    request: Request,
+    principal: Principal = Depends(require(Role.SELLER, Role.OPERATOR)),
+):
+    owner_or_operator(principal, seller_id)
+    report = await settlement_report(request.app.state.pool, seller_id, settlement_id)
+    if report is None:
+        raise Problem(404, f"no settlement {settlement_id} for seller {seller_id}")
+    if "text/csv" in request.headers.get("accept", ""):
+        filename = settlement_id.replace(":", "-")
+        return Response(_csv(report), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})
+    return report
+
+
+CSV_COLUMNS = [
+    "settlement-id",
+    "settlement-start-date",
+    "settlement-end-date",
+    "deposit-date",
+    "total-amount",
+    "currency",
+    "transaction-type",
+    "order-id",
+    "amount",
+    "posted-date",
+]
+
+
+def _csv(report: SettlementReport) -> str:
+    """A summary row, then one row per line, as a marketplace's flat-file settlement report lays them out."""
+
+    def when(value) -> str:
+        return value.isoformat() if value else ""
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    writer.writerow(
+        [report.settlement_id, when(report.period_start), when(report.period_end), when(report.deposit_date), report.total, report.currency]
+        + [""] * 4
+    )
+    line: SettlementLine
+    for line in report.lines:
+        writer.writerow(
+            [report.settlement_id, "", "", "", "", report.currency, line.transaction_type, line.order_id, line.amount, when(line.posted_at)]
+        )
+    return out.getvalue()
