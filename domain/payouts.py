@@ -107,7 +107,7 @@ class SellerPayoutsState(BaseModel):
     seller_id: str
     schedule: PayoutSchedule = PayoutSchedule.PER_ORDER
     next_cut_at: datetime | None = None
-    last_cut_at: datetime | None = None
+    last_cut_at: datetime | None = None  # the last cut done, its payouts paid, returned or left pending
     payouts: list[PreparedPayout] = []  # the last cut's payouts
     refused: list[str] = []  # notices or payouts the ledger refused for good (reported, never retried forever)
 

@@ -108,10 +108,10 @@ class SellerPayoutsWorkflow:
         except ActivityError as err:
             self._refused(f"the cut at {cut_at.isoformat()}", err)
             return CutResult(payouts=[], holds_money=True)
-        self.state.last_cut_at = cut_at
         self.state.payouts = result.payouts
         for payout in result.payouts:
             await self._pay(payout)
+        self.state.last_cut_at = cut_at
         return result
 
     async def _pay(self, payout: PreparedPayout) -> None:

@@ -63,6 +63,7 @@ def _settled(path: Path) -> bool:
         ("workflows.patches", "LEDGER_BEFORE_PROVIDER"),
         ("workflows.patches", "KEEP_EARLY_EVENTS"),
         ("workflows.patches", "BOOKS_RIDE_WITH_STEPS"),
+        ("workflows.patches", "POOLED_PAYOUTS"),
     ],
 )
 async def test_histories_of_the_newer_shapes_need_their_patch(monkeypatch, module, constant):

@@ -1,0 +1,239 @@
+"""The SellerPayouts workflow on the time-skipping test server, with its real database activities and a scripted
+payment provider: a weekly seller with a reserve, a chargeback after payout recovered from the next payout, an
+on-demand payout, a refused payout paid at the next cut, and a per-order seller's workflow ending once their debt is
+settled. The invariants hold after each."""
+
+import asyncio
+import os
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from temporalio import activity
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.seller_payouts import SellerPayoutActivities, seller_payout_activities
+from db.balances import seller_balance
+from db.invariants import check_invariants
+from db.ledger import post_entry
+from db.seller_payouts import put_payout_settings
+from db.settlements import settlement_report
+from domain import activity_names as act
+from domain import failures
+from domain.chargebacks import ChargebackNotice, ChargebackStatus
+from domain.ledger import payout_disbursement
+from domain.order_state import workflow_id_for
+from domain.payouts import (
+    CHARGEBACK_SIGNAL,
+    PAYOUTS_QUERY,
+    PAYOUTS_WORKFLOW_TYPE,
+    REQUEST_PAYOUT_UPDATE,
+    SETTINGS_CHANGED_SIGNAL,
+    PayoutRequested,
+    PayoutSchedule,
+    PayoutSettings,
+    SellerPayoutsInput,
+    SellerPayoutsState,
+    payouts_workflow_id,
+)
+from domain.providers import PayoutRequest, ProviderReference
+from operations.tools import export_history
+from runtime.binaries import executable
+from tests.db.test_seller_payouts import SHARE, release
+from workflows.seller_payouts import SellerPayoutsWorkflow
+
+QUEUE = "payouts-test"
+STARTED: list[str] = []  # the workflow ids the running test started
+
+
+class Provider:
+    def __init__(self) -> None:
+        self.paid: dict[str, PayoutRequest] = {}
+        self.rejects = False
+
+    @activity.defn(name=act.PAYOUT_SELLER)
+    async def payout(self, request: PayoutRequest) -> ProviderReference:
+        if self.rejects:
+            raise ApplicationError("the payout account rejects payouts", type=failures.PROVIDER_REJECTED, non_retryable=True)
+        self.paid.setdefault(request.idempotency_key, request)
+        return ProviderReference(id="ref-" + request.idempotency_key)
+
+
+@pytest.fixture
+async def env():
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=executable("temporal-test-server"), data_converter=pydantic_data_converter
+    ) as env:
+        yield env
+
+
+@pytest.fixture
+def provider() -> Provider:
+    return Provider()
+
+
+@pytest.fixture
+async def worker(env, fresh_pool, provider):
+    """The workflow's worker; with SETTLEMENT_RECORD_HISTORIES=<dir>, each test's history is saved there (as far as it
+    went) for tests/histories."""
+    activities = [*seller_payout_activities(SellerPayoutActivities(fresh_pool)), provider.payout]
+    STARTED.clear()
+    async with Worker(env.client, task_queue=QUEUE, workflows=[SellerPayoutsWorkflow], activities=activities):
+        yield
+        directory = os.environ.get("SETTLEMENT_RECORD_HISTORIES")
+        for workflow_id in STARTED if directory else []:
+            export_history(await env.client.get_workflow_handle(workflow_id).fetch_history(), Path(directory))
+
+
+def seller() -> str:
+    return f"seller-{uuid.uuid4().hex[:8]}"
+
+
+async def start(env, seller_id: str, signal: str = SETTINGS_CHANGED_SIGNAL, args: list | None = None):
+    STARTED.append(payouts_workflow_id(seller_id))
+    return await env.client.start_workflow(
+        PAYOUTS_WORKFLOW_TYPE,
+        SellerPayoutsInput(seller_id=seller_id),
+        id=payouts_workflow_id(seller_id),
+        task_queue=QUEUE,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        start_signal=signal,
+        start_signal_args=args or [],
+    )
+
+
+async def state(handle) -> SellerPayoutsState:
+    return await handle.query(PAYOUTS_QUERY, result_type=SellerPayoutsState)
+
+
+async def scheduled(handle) -> SellerPayoutsState:
+    """The workflow's state once it has read the seller's settings and knows its next cut."""
+    for _ in range(200):
+        current = await state(handle)
+        if current.next_cut_at is not None:
+            return current
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the workflow never read its settings: {current}")
+
+
+async def until_cut(env, handle, after: datetime) -> SellerPayoutsState:
+    """Let time pass to the workflow's next cut, and past it."""
+    current = await scheduled(handle)
+    now = await env.get_current_time()
+    await env.sleep(current.next_cut_at - now + timedelta(minutes=1))
+    for _ in range(100):
+        current = await state(handle)
+        if current.last_cut_at is not None and current.last_cut_at > after:
+            return current
+        await env.sleep(timedelta(seconds=1))
+    raise AssertionError(f"no cut after {after}: {current}")
+
+
+async def test_a_weekly_seller_with_a_reserve_and_a_chargeback_after_payout_recovered_from_the_next_payout(
+    env, worker, fresh_pool, provider
+):
+    seller_id = seller()
+    await put_payout_settings(fresh_pool, seller_id, PayoutSettings(schedule=PayoutSchedule.WEEKLY, reserve_percent=10, reserve_days=7))
+    now = await env.get_current_time()
+    await release(fresh_pool, f"{seller_id}-a", seller_id, hold=272, until=now + timedelta(days=7))
+    handle = await start(env, seller_id)
+
+    first = await until_cut(env, handle, now)
+    assert first.schedule == PayoutSchedule.WEEKLY and first.last_cut_at.weekday() == 0
+    (payout,) = first.payouts
+    assert payout.amount == SHARE - 272 and provider.paid[payout.payout_id].amount == SHARE - 272
+    assert (await settlement_report(fresh_pool, seller_id, payout.payout_id)).status == "paid"
+
+    notice = ChargebackNotice(
+        dispute_id=f"dp-{seller_id}",
+        order_id=f"{seller_id}-a",
+        seller_id=seller_id,
+        status=ChargebackStatus.OPENED,
+        amount=1000,
+        currency="USD",
+        occurred_at=datetime.now(UTC),
+    )
+    await handle.signal(CHARGEBACK_SIGNAL, notice)
+    await handle.signal(CHARGEBACK_SIGNAL, notice)  # delivered twice
+    await release(fresh_pool, f"{seller_id}-b", seller_id, hold=272, until=now + timedelta(days=30))
+    second = await until_cut(env, handle, first.last_cut_at)
+    (recovered,) = second.payouts
+    assert recovered.amount == SHARE - 272 + 272 - 1000  # b's share less its reserve, a's reserve come due, less the debt
+    (row,) = await seller_balance(fresh_pool, seller_id)
+    assert (row["available"], row["reserved"], row["owed"]) == (0, 272, 0)
+    report = await settlement_report(fresh_pool, seller_id, recovered.payout_id)
+    assert sum(line.amount for line in report.lines) == report.total
+    assert {"chargeback", "reserve_released", "sale", "reserve_held"} <= {line.transaction_type for line in report.lines}
+    assert len(provider.paid) == 2
+    assert await check_invariants(fresh_pool) == []
+
+
+async def test_an_on_demand_seller_is_paid_when_they_ask_and_only_then(env, worker, fresh_pool, provider):
+    seller_id = seller()
+    await put_payout_settings(fresh_pool, seller_id, PayoutSettings(schedule=PayoutSchedule.ON_DEMAND))
+    now = await env.get_current_time()
+    await release(fresh_pool, f"{seller_id}-a", seller_id)
+    handle = await start(env, seller_id)
+    await until_cut(env, handle, now)
+    assert provider.paid == {}  # a day passed: the cut paid nothing
+    answer = await handle.execute_update(REQUEST_PAYOUT_UPDATE, result_type=PayoutRequested)
+    (payout,) = answer.payouts
+    assert payout.amount == SHARE and provider.paid[payout.payout_id].amount == SHARE
+    assert (await settlement_report(fresh_pool, seller_id, payout.payout_id)).status == "paid"
+    assert await check_invariants(fresh_pool) == []
+
+
+async def test_a_payout_request_from_a_seller_on_a_schedule_is_refused(env, worker, fresh_pool):
+    seller_id = seller()
+    await put_payout_settings(fresh_pool, seller_id, PayoutSettings(schedule=PayoutSchedule.WEEKLY))
+    handle = await start(env, seller_id)
+    await scheduled(handle)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(REQUEST_PAYOUT_UPDATE, result_type=PayoutRequested)
+    assert "not on demand" in str(refused.value.cause)
+
+
+async def test_a_refused_payout_goes_back_to_the_balance_and_is_paid_at_the_next_cut(env, worker, fresh_pool, provider):
+    seller_id = seller()
+    await put_payout_settings(fresh_pool, seller_id, PayoutSettings(schedule=PayoutSchedule.DAILY))
+    now = await env.get_current_time()
+    await release(fresh_pool, f"{seller_id}-a", seller_id)
+    provider.rejects = True
+    handle = await start(env, seller_id)
+    first = await until_cut(env, handle, now)
+    (refused,) = first.payouts
+    assert (await settlement_report(fresh_pool, seller_id, refused.payout_id)).status == "returned"
+    provider.rejects = False
+    second = await until_cut(env, handle, first.last_cut_at)
+    (paid,) = second.payouts
+    assert paid.payout_id != refused.payout_id and provider.paid[paid.payout_id].amount == SHARE
+    assert await check_invariants(fresh_pool) == []
+
+
+async def test_a_per_order_sellers_workflow_ends_once_their_debt_is_settled(env, worker, fresh_pool, provider):
+    seller_id = seller()
+    order = f"{seller_id}-a"
+    await release(fresh_pool, order, seller_id, pooled=False)
+    paid = payout_disbursement(workflow_id_for(order), order, seller_id, SHARE, "USD")
+    await post_entry(fresh_pool, paid.reserve)
+    await post_entry(fresh_pool, paid.settle)
+    notice = ChargebackNotice(
+        dispute_id=f"dp-{seller_id}",
+        order_id=order,
+        seller_id=seller_id,
+        status=ChargebackStatus.WON,
+        amount=500,
+        currency="USD",
+        occurred_at=datetime.now(UTC),
+    )
+    handle = await start(env, seller_id, CHARGEBACK_SIGNAL, [notice])
+    await handle.result()  # a won chargeback leaves nothing owed: the next cut finds nothing and the workflow ends
+    (row,) = await seller_balance(fresh_pool, seller_id)
+    assert row["owed"] == 0 and provider.paid == {}
+    assert await check_invariants(fresh_pool) == []
