@@ -13,6 +13,7 @@ from domain.payouts import (
     PAYOUTS_WORKFLOW_TYPE,
     REQUEST_PAYOUT_UPDATE,
     SETTINGS_CHANGED_SIGNAL,
+    PayoutAsk,
     PayoutRequested,
     PreparedPayout,
     SellerPayoutsInput,
@@ -43,12 +44,12 @@ class PayoutWorkflows:
     async def chargeback(self, notice: ChargebackNotice) -> None:
         await self._signal_with_start(notice.seller_id, CHARGEBACK_SIGNAL, [notice])
 
-    async def request_payout(self, seller_id: str) -> list[PreparedPayout]:
-        """An on-demand payout now; the workflow's refusal (the seller is not paid on demand) is a 409."""
+    async def request_payout(self, seller_id: str, off_cycle: bool) -> list[PreparedPayout]:
+        """A payout now (`off_cycle`: an operator's, off the seller's schedule); the workflow's refusal is a 409."""
         await self.settings_changed(seller_id)  # starts the workflow if it is not running
         handle = self.client.get_workflow_handle(payouts_workflow_id(seller_id))
         try:
-            answer = await handle.execute_update(REQUEST_PAYOUT_UPDATE, result_type=PayoutRequested)
+            answer = await handle.execute_update(REQUEST_PAYOUT_UPDATE, PayoutAsk(off_cycle=off_cycle), result_type=PayoutRequested)
         except WorkflowUpdateFailedError as err:
             if isinstance(err.cause, ApplicationError) and err.cause.type == failures.INVALID_TRANSITION:
                 raise Problem(409, err.cause.message, kind="invalid-transition") from err

@@ -21,7 +21,9 @@ from datetime import datetime
 import asyncpg
 
 from domain.ledger import SETTLED_SUFFIX, EntryKind
+from domain.payouts import PAYOUT_ID_PREFIX
 from domain.providers import ProviderListing, ProviderOperation, ProviderOutcome
+from domain.seller_ledger import RETURNED_SUFFIX
 from domain.statuses import TERMINAL_STATUSES
 
 TERMINAL = sorted(s.value for s in TERMINAL_STATUSES)
@@ -147,7 +149,8 @@ async def _reconciles_with_provider(pool: asyncpg.Pool, provider: ProviderListin
     idempotency key). Money in: the ledger never holds more than the provider captured. Money out is
     reserved in the ledger before the provider is called and settled after, so at any moment
     settled <= what the provider paid out, refunded or credited <= reserved; a finished order has
-    nothing pending, so the three are equal. Anything else (a refund the ledger never reserved, a payout
+    nothing pending, so the three are equal. A seller's pooled payouts are held to the same rule, keyed by the
+    payout's id; a payout the provider refused is reserved no more once its money is returned. Anything else (a refund the ledger never reserved, a payout
     made twice) is a drift, caught while the order is still open."""
     performed = [
         r for r in provider.records if r.outcome == ProviderOutcome.SUCCEEDED and r.order_id is not None and r.created_at < provider.until
@@ -169,13 +172,17 @@ async def _reconciles_with_provider(pool: asyncpg.Pool, provider: ProviderListin
                    coalesce(sum(p.amount) FILTER (WHERE e.kind = $7 AND p.account LIKE 'escrow:%'), 0) AS captured,
                    coalesce(sum(p.amount) FILTER (WHERE p.account LIKE 'external:%' AND p.amount > 0), 0) AS settled,
                    coalesce(sum(p.amount) FILTER (WHERE (p.account LIKE 'external:%' OR p.account LIKE 'pending:%') AND p.amount > 0
-                                                  AND e.idempotency_key NOT LIKE '%' || $2), 0) AS reserved
+                                                  AND e.idempotency_key NOT LIKE '%' || $2), 0)
+                   - coalesce(-sum(p.amount) FILTER (WHERE p.account LIKE 'pending:%' AND e.idempotency_key LIKE '%' || $9), 0) AS reserved
             FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.id
             WHERE e.kind = ANY($3::text[]) AND e.created_at < $8 GROUP BY e.order_id, e.kind
         )
-        SELECT o.order_id, o.status = ANY($1::text[]) AND o.updated_at < $8 AS finished, k.kind, coalesce(pr.amount, 0) AS provider,
+        SELECT o.order_id, o.finished, k.kind, coalesce(pr.amount, 0) AS provider,
                coalesce(l.captured, 0) AS captured, coalesce(l.settled, 0) AS settled, coalesce(l.reserved, 0) AS reserved
-        FROM orders o CROSS JOIN unnest($3::text[]) AS k(kind)
+        FROM (
+            SELECT order_id, status = ANY($1::text[]) AND updated_at < $8 AS finished FROM orders
+            UNION ALL SELECT payout_id, status <> 'pending' AND updated_at < $8 FROM seller_payouts
+        ) o CROSS JOIN unnest($3::text[]) AS k(kind)
         LEFT JOIN provider pr ON pr.order_id = o.order_id AND pr.kind = k.kind
         LEFT JOIN ledger l ON l.order_id = o.order_id AND l.kind = k.kind
         """,
@@ -187,12 +194,20 @@ async def _reconciles_with_provider(pool: asyncpg.Pool, provider: ProviderListin
         list(moved.values()),
         EntryKind.CAPTURE,
         provider.until,
+        RETURNED_SUFFIX,
     )
     for r in rows:
         order, kind, amount, finished = r["order_id"], r["kind"], r["provider"], r["finished"]
         if kind == EntryKind.CAPTURE:
             if r["captured"] > amount or (finished and r["captured"] != amount):
-                violations.append(f"order {order}: provider captured {amount} but the ledger holds {r['captured']} as captured")
+                violations.append(f"{_subject(order)}: provider captured {amount} but the ledger holds {r['captured']} as captured")
         elif not r["settled"] <= amount <= r["reserved"] or (finished and not r["settled"] == amount == r["reserved"]):
-            violations.append(f"order {order}: provider {kind} {amount} but the ledger reserved {r['reserved']} and settled {r['settled']}")
+            violations.append(
+                f"{_subject(order)}: provider {kind} {amount} but the ledger reserved {r['reserved']} and settled {r['settled']}"
+            )
     return violations
+
+
+def _subject(subject_id: str) -> str:
+    """An order, or a seller's pooled payout (whose provider records carry the payout's id)."""
+    return f"payout {subject_id}" if subject_id.startswith(PAYOUT_ID_PREFIX) else f"order {subject_id}"

@@ -112,6 +112,12 @@ class SellerPayoutsState(BaseModel):
     refused: list[str] = []  # notices or payouts the ledger refused for good (reported, never retried forever)
 
 
+class PayoutAsk(BaseModel):
+    """A request for a payout now: the seller's own (on demand), or an operator's off the seller's schedule."""
+
+    off_cycle: bool = False
+
+
 class PayoutRequested(BaseModel):
     """The answer to `request_payout`: the payouts the cut made or found pending, once paid or returned."""
 
@@ -127,9 +133,12 @@ def period_end(after: datetime, schedule: PayoutSchedule) -> datetime | None:
     return FIRST_MONDAY + periods * length
 
 
+PAYOUT_ID_PREFIX = "po:"
+
+
 def payout_id(seller_id: str, currency: str, cut_at: datetime) -> str:
     """A payout's own id, also its idempotency key at the provider: one payout per seller, currency and cut."""
-    return f"po:{seller_id}:{currency}:{cut_at.astimezone(UTC):%Y%m%dT%H%M%S%f}"
+    return f"{PAYOUT_ID_PREFIX}{seller_id}:{currency}:{cut_at.astimezone(UTC):%Y%m%dT%H%M%S%f}"
 
 
 def payouts_workflow_id(seller_id: str) -> str:

@@ -108,10 +108,13 @@ def pooled_payout(payout_id: str, seller_id: str, amount: int, currency: str) ->
     )
 
 
+RETURNED_SUFFIX = ":returned"
+
+
 def payout_returned_entry(payout_id: str, seller_id: str, amount: int, currency: str) -> EntryRequest:
     """The provider refused the payout for certain: the money goes back to the seller's available balance."""
     return _entry(
-        payout_id + ":returned",
+        payout_id + RETURNED_SUFFIX,
         payout_id,
         EntryKind.PAYOUT,
         pending_payout(payout_id, currency),

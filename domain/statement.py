@@ -1,8 +1,9 @@
 """A seller's statement: every money movement of their orders, read off the ledger's postings.
 
 `amount` is the size of the movement; `seller_effect` is how it changes what the seller holds (in
-escrow or available): a sale adds, fees, refunds and payouts take away, a reimbursement adds, and a
-late-delivery compensation (paid by the fulfillment network) leaves it unchanged. When the seller
+escrow, available, in reserve, less what they owe): a sale adds, fees, refunds, chargebacks and payouts take
+away, a reimbursement, a chargeback won and a debt written off add, and a late-delivery compensation (paid by
+the fulfillment network), a reserve held or released and a debt recovered from the balance leave it unchanged. When the seller
 settles in another currency, the release shows an `fx_conversion` pair: the share leaving the order
 currency and what it became in the settlement currency.
 """
@@ -46,11 +47,39 @@ def statement_lines(postings: list[dict[str, Any]]) -> list[StatementLine]:
     return lines
 
 
-LINE_ORDER = ["sale", "refund", "referral_fee", "fulfillment_fee", "fx_conversion", "reimbursement", "late_delivery_compensation", "payout"]
+LINE_ORDER = [
+    "sale",
+    "refund",
+    "referral_fee",
+    "fulfillment_fee",
+    "fx_conversion",
+    "reserve_held",
+    "reserve_released",
+    "reimbursement",
+    "late_delivery_compensation",
+    "chargeback",
+    "chargeback_reversal",
+    "debt_recovered",
+    "debt_written_off",
+    "payout",
+    "payout_returned",
+]
+# A pooled payout's own pending account (the payout's id starts with `po:`).
+POOLED_PAYOUT = "pending:payout:po:"
+# Entries between the seller's own accounts: (kind, account the line is read from) -> (line, sign of its effect).
+OWN_ACCOUNT_LINES = {
+    (EntryKind.RELEASE, "reserve:"): ("reserve_held", 0),
+    (EntryKind.RESERVE_RELEASE, "seller:"): ("reserve_released", 0),
+    (EntryKind.CHARGEBACK, "external:buyers:"): ("chargeback", -1),
+    (EntryKind.CHARGEBACK_REVERSAL, "owed:"): ("chargeback_reversal", 1),
+    (EntryKind.RECOVERY, "owed:"): ("debt_recovered", 0),
+    (EntryKind.WRITE_OFF, "owed:"): ("debt_written_off", 1),
+}
 
 
 def _entry_lines(postings: list[dict[str, Any]]) -> list[StatementLine]:
     converted = any(p["account"].startswith("fx:position:") for p in postings)
+    from_or_to_seller = any(p["account"].startswith("seller:") for p in postings)
     lines = []
     for p in postings:
         account, amount, kind = p["account"], p["amount"], p["kind"]
@@ -70,6 +99,16 @@ def _entry_lines(postings: list[dict[str, Any]]) -> list[StatementLine]:
             lines.append(_line(p, "reimbursement", amount, amount))
         elif kind == EntryKind.COMPENSATION and account.startswith("external:buyers:"):
             lines.append(_line(p, "late_delivery_compensation", amount, 0))
-        elif kind == EntryKind.PAYOUT and account.startswith("external:payouts:"):
+        elif kind == EntryKind.PAYOUT and account.startswith("external:payouts:") and not p["order_id"].startswith("po:"):
             lines.append(_line(p, "payout", amount, -amount))
+        elif kind == EntryKind.PAYOUT and account.startswith(POOLED_PAYOUT) and from_or_to_seller:
+            lines.append(_line(p, "payout", amount, -amount) if amount > 0 else _line(p, "payout_returned", -amount, -amount))
+        elif (kind, _prefix(account)) in OWN_ACCOUNT_LINES and amount > 0:
+            line, sign = OWN_ACCOUNT_LINES[(kind, _prefix(account))]
+            lines.append(_line(p, line, amount, sign * amount))
     return sorted(lines, key=lambda line: (LINE_ORDER.index(line.kind), line.seller_effect))
+
+
+def _prefix(account: str) -> str:
+    """`external:buyers:` of `external:buyers:USD`, `reserve:` of `reserve:<seller>:USD`."""
+    return "external:buyers:" if account.startswith("external:buyers:") else account.split(":", 1)[0] + ":"

@@ -3,7 +3,8 @@
 It records the chargebacks the payment provider reports on the seller's orders, and at the end of each period
 of their schedule it cuts: reserves come due, debts are recovered or written off, and the available balance in
 each currency is paid out as one payout keyed by its own id (db/seller_payouts.py). `on_demand` sellers are
-paid when they ask (`request_payout`); their period is a day, for reserves and debts only. A per-order seller
+paid when they ask (`request_payout`); their period is a day, for reserves and debts only. An operator may ask for
+an off-cycle payout of a seller on any pooled schedule. A per-order seller
 has this workflow only while they owe something or hold pooled money: it ends once nothing is left.
 
 A payout the provider refuses for certain goes back to the available balance, to be paid at the next cut; one
@@ -30,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         SETTINGS_CHANGED_SIGNAL,
         CutRequest,
         CutResult,
+        PayoutAsk,
         PayoutOutcome,
         PayoutRequested,
         PayoutSchedule,
@@ -150,16 +152,21 @@ class SellerPayoutsWorkflow:
         self.settings_changed = True
 
     @workflow.update(name=REQUEST_PAYOUT_UPDATE)
-    async def request_payout(self) -> PayoutRequested:
+    async def request_payout(self, ask: PayoutAsk) -> PayoutRequested:
         self.asked += 1
         ticket = self.asked
         await workflow.wait_condition(lambda: self.answered >= ticket)
         return PayoutRequested(payouts=self.state.payouts)
 
     @request_payout.validator
-    def _validate_request_payout(self) -> None:
-        if self.settings_read and self.state.schedule != PayoutSchedule.ON_DEMAND:
-            raise rejected(f"the seller is paid {self.state.schedule.value}, not on demand")
+    def _validate_request_payout(self, ask: PayoutAsk) -> None:
+        schedule = self.state.schedule
+        if not self.settings_read:
+            return
+        if schedule == PayoutSchedule.PER_ORDER:
+            raise rejected("the seller is paid per order: each order pays itself out")
+        if schedule != PayoutSchedule.ON_DEMAND and not ask.off_cycle:
+            raise rejected(f"the seller is paid {schedule.value}, not on demand")
 
     @workflow.query(name=PAYOUTS_QUERY)
     def get_state(self) -> SellerPayoutsState:

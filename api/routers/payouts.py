@@ -68,12 +68,14 @@ async def put_settings(
 async def request_payout(
     seller_id: PathId, request: Request, principal: Principal = Depends(require(Role.SELLER, Role.OPERATOR))
 ) -> PayoutsMade:
-    """Pay an on-demand seller's available balance now (per currency, at least the minimum); answers once paid."""
+    """Pay the seller's available balance now (per currency, at least the minimum) and answer once paid: a seller on
+    demand asks for their own; an operator may pay a seller on any pooled schedule off its cycle."""
     owner_or_operator(principal, seller_id)
     settings = await payout_settings(request.app.state.pool, seller_id) or PayoutSettings()
-    if settings.schedule != PayoutSchedule.ON_DEMAND:
+    off_cycle = principal.role == Role.OPERATOR
+    if settings.schedule == PayoutSchedule.PER_ORDER or (settings.schedule != PayoutSchedule.ON_DEMAND and not off_cycle):
         raise Problem(409, f"seller {seller_id} is paid {settings.schedule.value}, not on demand", kind="invalid-transition")
-    return PayoutsMade(seller_id=seller_id, payouts=await request.app.state.payouts.request_payout(seller_id))
+    return PayoutsMade(seller_id=seller_id, payouts=await request.app.state.payouts.request_payout(seller_id, off_cycle))
 
 
 @router.get("/settlements", response_model=SettlementList, operation_id="listSettlements", responses=problems(403, 404))

@@ -10,7 +10,7 @@ from tests.db.factories import order_state
 
 
 def row(currency: str, in_escrow: int = 0, available: int = 0, paid_out: int = 0) -> dict:
-    return {"currency": currency, "in_escrow": in_escrow, "available": available, "paid_out": paid_out}
+    return {"currency": currency, "in_escrow": in_escrow, "available": available, "reserved": 0, "owed": 0, "paid_out": paid_out}
 
 
 async def test_unknown_seller_has_no_balance(db_pool, uid):

@@ -41,7 +41,9 @@ async def test_concurrent_orders_of_one_seller_move_its_totals_without_deadlock(
     for order in orders[12:]:  # captured only: still in escrow
         await record_order(fresh_pool, order_state(order, seller_id=seller, steps=2))
         await post_entry(fresh_pool, capture_entry(workflow_id_for(order), order, TOTAL, "USD", seller_id=seller))
-    assert await seller_balance(fresh_pool, seller) == [{"currency": "USD", "in_escrow": 4 * TOTAL, "available": 0, "paid_out": 12 * SHARE}]
+    assert await seller_balance(fresh_pool, seller) == [
+        {"currency": "USD", "in_escrow": 4 * TOTAL, "available": 0, "reserved": 0, "owed": 0, "paid_out": 12 * SHARE}
+    ]
     assert await check_invariants(fresh_pool) == []
 
 
@@ -69,7 +71,9 @@ async def test_accounts_written_without_their_seller_take_it_from_their_owner_or
         "SELECT code, seller_id FROM ledger_accounts WHERE code IN ($1, $2)", f"escrow:{order}:USD", f"seller:{seller}:USD"
     )
     assert {r["code"]: r["seller_id"] for r in held} == {f"escrow:{order}:USD": seller, f"seller:{seller}:USD": seller}
-    assert await seller_balance(fresh_pool, seller) == [{"currency": "USD", "in_escrow": 0, "available": SHARE, "paid_out": 0}]
+    assert await seller_balance(fresh_pool, seller) == [
+        {"currency": "USD", "in_escrow": 0, "available": SHARE, "reserved": 0, "owed": 0, "paid_out": 0}
+    ]
     assert await check_invariants(fresh_pool) == []
 
 
@@ -140,5 +144,7 @@ async def test_the_migration_backfills_the_totals_of_the_ledger_before_it(ledger
             await _post_as_before(pool, release_entry(wf, order, "old-seller", TOTAL, FEES, "USD"))
             await _post_as_before(pool, payout_disbursement(wf, order, "old-seller", SHARE, "USD").reserve)
     await asyncio.to_thread(upgrade, uri)
-    assert await seller_balance(pool, "old-seller") == [{"currency": "USD", "in_escrow": TOTAL, "available": 0, "paid_out": SHARE}]
+    assert await seller_balance(pool, "old-seller") == [
+        {"currency": "USD", "in_escrow": TOTAL, "available": 0, "reserved": 0, "owed": 0, "paid_out": SHARE}
+    ]
     assert await check_invariants(pool) == []

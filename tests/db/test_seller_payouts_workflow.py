@@ -35,6 +35,7 @@ from domain.payouts import (
     PAYOUTS_WORKFLOW_TYPE,
     REQUEST_PAYOUT_UPDATE,
     SETTINGS_CHANGED_SIGNAL,
+    PayoutAsk,
     PayoutRequested,
     PayoutSchedule,
     PayoutSettings,
@@ -182,21 +183,23 @@ async def test_an_on_demand_seller_is_paid_when_they_ask_and_only_then(env, work
     handle = await start(env, seller_id)
     await until_cut(env, handle, now)
     assert provider.paid == {}  # a day passed: the cut paid nothing
-    answer = await handle.execute_update(REQUEST_PAYOUT_UPDATE, result_type=PayoutRequested)
+    answer = await handle.execute_update(REQUEST_PAYOUT_UPDATE, PayoutAsk(), result_type=PayoutRequested)
     (payout,) = answer.payouts
     assert payout.amount == SHARE and provider.paid[payout.payout_id].amount == SHARE
     assert (await settlement_report(fresh_pool, seller_id, payout.payout_id)).status == "paid"
     assert await check_invariants(fresh_pool) == []
 
 
-async def test_a_payout_request_from_a_seller_on_a_schedule_is_refused(env, worker, fresh_pool):
+async def test_a_seller_on_a_schedule_may_not_ask_for_a_payout_but_an_operator_may(env, worker, fresh_pool):
     seller_id = seller()
     await put_payout_settings(fresh_pool, seller_id, PayoutSettings(schedule=PayoutSchedule.WEEKLY))
     handle = await start(env, seller_id)
     await scheduled(handle)
     with pytest.raises(WorkflowUpdateFailedError) as refused:
-        await handle.execute_update(REQUEST_PAYOUT_UPDATE, result_type=PayoutRequested)
+        await handle.execute_update(REQUEST_PAYOUT_UPDATE, PayoutAsk(), result_type=PayoutRequested)
     assert "not on demand" in str(refused.value.cause)
+    off_cycle = await handle.execute_update(REQUEST_PAYOUT_UPDATE, PayoutAsk(off_cycle=True), result_type=PayoutRequested)
+    assert off_cycle.payouts == []  # an operator may: nothing was available
 
 
 async def test_a_refused_payout_goes_back_to_the_balance_and_is_paid_at_the_next_cut(env, worker, fresh_pool, provider):

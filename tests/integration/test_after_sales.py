@@ -172,7 +172,9 @@ async def test_lost_in_transit_refunds_the_buyer_and_the_network_reimburses_the_
         *_disbursed(steps.REIMBURSEMENT_PAYOUT),
     ]
     balance = (await engine.api.get("/v1/sellers/seller_lost/balance", headers=token("seller", "seller_lost"))).json()
-    assert balance["balances"] == [{"currency": "USD", "in_escrow": 0, "available": 0, "paid_out": a["reimbursed"]}]
+    assert balance["balances"] == [
+        {"currency": "USD", "in_escrow": 0, "available": 0, "reserved": 0, "owed": 0, "paid_out": a["reimbursed"]}
+    ]
 
 
 async def test_late_delivery_compensates_the_buyer_and_the_order_carries_on(engine, pool):

@@ -75,11 +75,13 @@ async def test_seller_balance_shows_escrow_then_paid_out(engine):
     await engine.ship_and_deliver(order_id)
     seller = token("seller", "seller_balance")
     balance = (await engine.api.get("/v1/sellers/seller_balance/balance", headers=seller)).json()
-    assert balance["balances"] == [{"currency": "USD", "in_escrow": 3000, "available": 0, "paid_out": 0}]
+    assert balance["balances"] == [{"currency": "USD", "in_escrow": 3000, "available": 0, "reserved": 0, "owed": 0, "paid_out": 0}]
     await engine.api.post(f"/v1/orders/{order_id}/confirm-receipt", headers=token("buyer", "buyer_a"))
     settled = await engine.wait_for(order_id, "settled")
     balance = (await engine.api.get("/v1/sellers/seller_balance/balance", headers=seller)).json()
-    assert balance["balances"] == [{"currency": "USD", "in_escrow": 0, "available": 0, "paid_out": settled["amounts"]["paid_out"]}]
+    assert balance["balances"] == [
+        {"currency": "USD", "in_escrow": 0, "available": 0, "reserved": 0, "owed": 0, "paid_out": settled["amounts"]["paid_out"]}
+    ]
     other = await engine.api.get("/v1/sellers/seller_balance/balance", headers=token("seller", "someone_else"))
     assert other.status_code == 404
 

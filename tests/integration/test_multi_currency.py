@@ -58,7 +58,14 @@ async def test_eur_order_settled_to_a_usd_seller(engine, pool):
     payout = await pool.fetchrow("SELECT amount, currency FROM sim.psp_operations WHERE order_id = $1 AND operation = 'payout'", order_id)
     assert (payout["amount"], payout["currency"].strip()) == (settled["settlement"]["paid_out"], "USD")
     balance = (await engine.api.get("/v1/sellers/seller_usd/balance", headers=token("seller", "seller_usd"))).json()
-    assert {"currency": "USD", "in_escrow": 0, "available": 0, "paid_out": settled["settlement"]["paid_out"]} in balance["balances"]
+    assert {
+        "currency": "USD",
+        "in_escrow": 0,
+        "available": 0,
+        "reserved": 0,
+        "owed": 0,
+        "paid_out": settled["settlement"]["paid_out"],
+    } in balance["balances"]
     statement = (await engine.api.get("/v1/sellers/seller_usd/statement", headers=token("seller", "seller_usd"))).json()
     assert [(line["kind"], line["currency"]) for line in statement["lines"]] == [
         ("sale", "EUR"),

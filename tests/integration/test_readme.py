@@ -108,7 +108,7 @@ async def run_walkthrough(terminal: Terminal, engine: Engine) -> None:
     async def paid_and_balanced(out, _):
         order, balance = documents(out)[:2]
         assert order["status"] == "settled"
-        assert balance["balances"] == [{"currency": "USD", "in_escrow": 0, "available": 0, "paid_out": 2260}]
+        assert balance["balances"] == [{"currency": "USD", "in_escrow": 0, "available": 0, "reserved": 0, "owed": 0, "paid_out": 2260}]
         assert out.rstrip().endswith("ledger invariants hold")
 
     await run_section(
