@@ -1,0 +1,180 @@
+"""Money after the sale through the HTTP API, the dev server, PostgreSQL and the simulators: a weekly seller with a
+reserve paid off-cycle by an operator, a chargeback after the payout taken from the next one, settlement reports in
+JSON and CSV, an on-demand seller paying themselves, and the payments webhook refusing what it must."""
+
+import asyncio
+import csv
+import io
+import time
+import uuid
+from datetime import UTC, datetime
+
+from tests.integration.stack import signed, token
+
+OPERATOR = token("operator", "ops")
+SHARE = 3000 - 240 - 500  # 2 mugs at 12.50 + 5.00 shipping, less 8 % referral and 2 x 2.50 fulfillment
+HOLD = SHARE * 10 // 100
+
+
+def seller_id() -> str:
+    return f"pool-{uuid.uuid4().hex[:8]}"
+
+
+async def settle_order(engine, seller: str) -> dict:
+    created = await engine.create(seller_id=seller)
+    await engine.ship_and_deliver(created["order_id"])
+    confirmed = await engine.api.post(f"/v1/orders/{created['order_id']}/confirm-receipt", headers=token("buyer", "buyer_a"))
+    assert confirmed.status_code == 200, confirmed.text
+    return await engine.wait_for(created["order_id"], "settled")
+
+
+async def balance(engine, seller: str) -> dict:
+    response = await engine.api.get(f"/v1/sellers/{seller}/balance", headers=OPERATOR)
+    assert response.status_code == 200, response.text
+    (usd,) = response.json()["balances"]
+    return usd
+
+
+async def until_balance(engine, seller: str, **expected) -> dict:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        current = await balance(engine, seller)
+        if all(current[k] == v for k, v in expected.items()):
+            return current
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"seller {seller} never held {expected}: {current}")
+
+
+def dispute(order_id: str, amount: int, dispute_id: str, type_: str = "charge.dispute.created", **overrides) -> dict:
+    event = {
+        "event_id": f"evt-{uuid.uuid4().hex}",
+        "type": type_,
+        "dispute_id": dispute_id,
+        "order_id": order_id,
+        "amount": amount,
+        "currency": "USD",
+        "occurred_at": datetime.now(UTC).isoformat(),
+    }
+    return event | overrides
+
+
+async def report(engine, seller: str, event: dict, **kwargs):
+    body, headers = signed(event, **kwargs)
+    return await engine.api.post("/v1/webhooks/payments", content=body, headers=headers)
+
+
+async def test_a_weekly_seller_with_a_reserve_has_a_chargeback_after_payout_taken_from_the_next_payout(engine, pool):
+    seller = seller_id()
+    settings = {"schedule": "weekly", "reserve_percent": 10, "reserve_days": 7}
+    put = await engine.api.put(f"/v1/sellers/{seller}/payout-settings", json=settings, headers=OPERATOR)
+    assert put.status_code == 200, put.text
+    assert (await engine.api.put(f"/v1/sellers/{seller}/payout-settings", json=settings, headers=token("seller", seller))).status_code == 403
+    mine = await engine.api.get(f"/v1/sellers/{seller}/payout-settings", headers=token("seller", seller))
+    assert mine.json() == {"seller_id": seller, "minimum_payout": 0, "write_off_after_days": 90, **settings}
+
+    first = await settle_order(engine, seller)
+    assert first["payout"] == settings and first["amounts"]["paid_out"] == SHARE
+    assert "paid out weekly" in first["timeline"][-1]["detail"]
+    assert await balance(engine, seller) == {
+        "currency": "USD",
+        "in_escrow": 0,
+        "available": SHARE - HOLD,
+        "reserved": HOLD,
+        "owed": 0,
+        "paid_out": 0,
+    }
+
+    asked = await engine.api.post(f"/v1/sellers/{seller}/payouts", headers=token("seller", seller))
+    assert asked.status_code == 409 and "not on demand" in asked.json()["detail"]
+    paid = await engine.api.post(f"/v1/sellers/{seller}/payouts", headers=OPERATOR)
+    assert paid.status_code == 200, paid.text
+    (payout,) = paid.json()["payouts"]
+    assert payout["amount"] == SHARE - HOLD
+    await until_balance(engine, seller, available=0, paid_out=SHARE - HOLD)
+
+    chargeback = dispute(first["order_id"], 1000, f"dp-{seller}")
+    accepted = await report(engine, seller, chargeback)
+    assert accepted.status_code == 202, accepted.text
+    assert (await report(engine, seller, chargeback)).status_code == 202  # delivered twice
+    await until_balance(engine, seller, owed=-1000)
+    conflicting = await report(engine, seller, dispute(first["order_id"], 999, f"dp-{seller}"))
+    assert conflicting.status_code == 409
+
+    await settle_order(engine, seller)
+    next_paid = await engine.api.post(f"/v1/sellers/{seller}/payouts", headers=OPERATOR)
+    (recovering,) = next_paid.json()["payouts"]
+    assert recovering["amount"] == SHARE - HOLD - 1000
+    await until_balance(engine, seller, available=0, owed=0, reserved=2 * HOLD)
+
+    listed = (await engine.api.get(f"/v1/sellers/{seller}/settlements", headers=token("seller", seller))).json()["settlements"]
+    assert [s["settlement_id"] for s in listed] == [recovering["payout_id"], payout["payout_id"]]
+    detail = await engine.api.get(f"/v1/sellers/{seller}/settlements/{recovering['payout_id']}", headers=token("seller", seller))
+    settlement = detail.json()
+    assert settlement["total"] == SHARE - HOLD - 1000 and settlement["status"] == "paid" and settlement["deposit_date"]
+    lines = [(line["transaction_type"], line["amount"]) for line in settlement["lines"]]
+    assert ("chargeback", -1000) in lines and ("reserve_held", -HOLD) in lines and ("sale", 3000) in lines
+    assert sum(amount for _, amount in lines) == settlement["total"]
+
+    as_csv = await engine.api.get(
+        f"/v1/sellers/{seller}/settlements/{recovering['payout_id']}", headers={**OPERATOR, "Accept": "text/csv"}
+    )
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    assert rows[0]["total-amount"] == str(settlement["total"]) and rows[0]["transaction-type"] == ""
+    assert sorted((r["transaction-type"], int(r["amount"])) for r in rows[1:]) == sorted(lines)
+
+    statement = (await engine.api.get(f"/v1/sellers/{seller}/statement", headers=OPERATOR)).json()
+    kinds = {line["kind"] for line in statement["lines"]}
+    assert {"sale", "reserve_held", "chargeback", "debt_recovered", "payout"} <= kinds
+    other = await engine.api.get(f"/v1/sellers/{seller}/settlements", headers=token("seller", "someone_else"))
+    assert other.status_code == 404
+    missing = await engine.api.get(f"/v1/sellers/{seller}/settlements/po:{seller}:USD:nope", headers=OPERATOR)
+    assert missing.status_code == 404
+
+
+async def test_an_on_demand_seller_is_paid_when_they_ask(engine):
+    seller = seller_id()
+    put = await engine.api.put(f"/v1/sellers/{seller}/payout-settings", json={"schedule": "on_demand"}, headers=OPERATOR)
+    assert put.status_code == 200
+    await settle_order(engine, seller)
+    paid = await engine.api.post(f"/v1/sellers/{seller}/payouts", headers=token("seller", seller))
+    assert paid.status_code == 200, paid.text
+    assert [p["amount"] for p in paid.json()["payouts"]] == [SHARE]
+    await until_balance(engine, seller, available=0, paid_out=SHARE)
+    nothing = await engine.api.post(f"/v1/sellers/{seller}/payouts", headers=token("seller", seller))
+    assert nothing.status_code == 200 and nothing.json()["payouts"] == []
+
+
+async def test_a_per_order_seller_who_owes_has_their_next_order_credited_to_their_balance(engine):
+    seller = seller_id()
+    first = await settle_order(engine, seller)
+    assert first["payout"]["schedule"] == "per_order" and first["amounts"]["paid_out"] == SHARE
+    assert (await report(engine, seller, dispute(first["order_id"], 700, f"dp-{seller}"))).status_code == 202
+    await until_balance(engine, seller, owed=-700)
+    second = await settle_order(engine, seller)
+    assert second["payout"]["schedule"] == "daily"  # credited to the balance, from which the next cut recovers the debt
+    await until_balance(engine, seller, available=SHARE, owed=-700)
+
+
+async def test_the_payments_webhook_refuses_what_it_must(engine, pool):
+    seller = seller_id()
+    order = await settle_order(engine, seller)
+    order_id = order["order_id"]
+    bad = await report(engine, seller, dispute(order_id, 100, "dp-x"), secret="not-the-secret")
+    assert bad.status_code == 401 and bad.headers["content-type"] == "application/problem+json"
+    assert (await report(engine, seller, dispute("no-such-order", 100, "dp-x"))).status_code == 404
+    too_much = await report(engine, seller, dispute(order_id, 3001, "dp-x"))
+    assert too_much.status_code == 422 and too_much.json()["errors"][0]["field"] == "amount"
+    wrong_currency = await report(engine, seller, dispute(order_id, 100, "dp-x", currency="EUR"))
+    assert wrong_currency.status_code == 422
+    unknown = await report(engine, seller, dispute(order_id, 100, "dp-x", type="charge.refunded"))
+    assert unknown.status_code == 422
+    extra = await report(engine, seller, dispute(order_id, 100, "dp-x", note="hi"))
+    assert extra.status_code == 422
+    won = await report(engine, seller, dispute(order_id, 100, "dp-won", type_="charge.dispute.won"))
+    assert won.status_code == 202  # a won notice before the opened one comes to the same books
+    deadline = time.monotonic() + 30
+    while await pool.fetchval("SELECT count(*) FROM ledger_entries WHERE idempotency_key LIKE 'chargeback:dp-won%'") < 2:
+        assert time.monotonic() < deadline, "the won chargeback was never recorded"
+        await asyncio.sleep(0.2)
+    assert (await balance(engine, seller))["owed"] == 0
