@@ -25,6 +25,9 @@ from tests.integration.stack import PAYLOAD_KEYS, Engine, token
 REPOSITORY = Path(__file__).resolve().parents[2]
 README_WALK = "walk-1"  # the walkthrough's order, as the README names it
 WALK = f"walk-{uuid.uuid4().hex[:8]}"  # as this run names it: other tests of the session may have used walk-1
+# The second walkthrough's orders and seller, as the README names them and as this run does.
+SALE_AFTER = {"walk-2": f"walk-{uuid.uuid4().hex[:8]}", "walk-3": f"walk-{uuid.uuid4().hex[:8]}"}
+README_WEEKLY, WEEKLY = "seller_weekly", f"weekly_{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +44,8 @@ async def terminal(services, database_url, temporal, tmp_path_factory) -> Termin
         "http://127.0.0.1:8100": services.sim_url,
         "127.0.0.1:7233": temporal.client.service_client.config.target_host,
         README_WALK: WALK,
+        README_WEEKLY: WEEKLY,
+        **SALE_AFTER,
     }
     return Terminal(cwd, env, rewrites)
 
@@ -113,7 +118,7 @@ async def run_walkthrough(terminal: Terminal, engine: Engine) -> None:
 
     await run_section(
         terminal,
-        "Walkthrough",
+        "Walkthrough: from order to payout",
         [
             Step("token --role marketplace"),
             Step(f'"order_id": "{README_WALK}"', check=created),
@@ -126,6 +131,88 @@ async def run_walkthrough(terminal: Terminal, engine: Engine) -> None:
 
 async def test_walkthrough_takes_an_order_to_payout(terminal, engine):
     await run_walkthrough(terminal, engine)
+
+
+async def test_walkthrough_money_after_the_sale(terminal, engine):
+    if (await engine.get(WALK)).status_code == 404:  # its tokens are the first walkthrough's
+        await run_walkthrough(terminal, engine)
+    second, third = SALE_AFTER["walk-2"], SALE_AFTER["walk-3"]
+    ops = token("operator", "ops")
+
+    async def weekly(out, _):
+        assert documents(out)[0] == {
+            "seller_id": WEEKLY,
+            "schedule": "weekly",
+            "minimum_payout": 0,
+            "reserve_percent": 10,
+            "reserve_days": 7,
+            "write_off_after_days": 90,
+        }
+
+    def created(order_id):
+        async def check(out, _):
+            assert documents(out)[0]["order_id"] == order_id and documents(out)[0]["payout"]["schedule"] == "weekly"
+            engine.created.append(order_id)
+
+        return check
+
+    def delivered(order_id):
+        async def prepare():
+            await engine.wait_for(order_id, "awaiting_shipment")
+            await engine.carrier(order_id, "shipped")
+            await engine.wait_for(order_id, "in_transit")
+            await engine.carrier(order_id, "delivered")
+            await engine.wait_for(order_id, "awaiting_confirmation")
+            return {}
+
+        return prepare
+
+    async def balance_held(out, _):
+        (usd,) = documents(out)[-1]["balances"]
+        assert (usd["available"], usd["reserved"], usd["owed"]) == (2034, 226, 0)
+
+    async def paid_then_owed(out, _):
+        assert [p["amount"] for p in documents(out)[0]["payouts"]] == [2034]
+        for _ in range(100):  # the provider's webhook reaches the engine within moments
+            (usd,) = (await engine.api.get(f"/v1/sellers/{WEEKLY}/balance", headers=ops)).json()["balances"]
+            if usd["owed"] == -1000:
+                return
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"the chargeback was never owed: {usd}")
+
+    async def recovered(out, fill):
+        payout, listing = documents(out)[:2]
+        assert [p["amount"] for p in payout["payouts"]] == [1034]
+        assert [s["total"] for s in listing["settlements"]] == [1034, 2034]
+        fill_csv["<settlement_id>"] = listing["settlements"][0]["settlement_id"]
+
+    fill_csv: dict[str, str] = {}
+
+    async def csv_settlement():
+        return fill_csv
+
+    async def flat_file(out, _):
+        rows = out.strip().splitlines()
+        assert rows[0].startswith("settlement-id,settlement-start-date") and ",1034,USD," in rows[1]
+        lines = sorted(row.split(",")[6:9] for row in rows[2:])
+        assert lines == sorted(
+            [["chargeback", second, "-1000"], ["sale", third, "3000"], ["referral_fee", third, "-240"]]
+            + [["fulfillment_fee", third, "-500"], ["reserve_held", third, "-226"]]
+        )
+
+    await run_section(
+        terminal,
+        "Walkthrough: money after the sale",
+        [
+            Step("payout-settings", check=weekly),
+            Step('"order_id": "walk-2"', check=created(second)),
+            Step("walk-2/confirm-receipt", prepare=delivered(second), check=balance_held),
+            Step("/psp/disputes", check=paid_then_owed),
+            Step('"order_id": "walk-3"', check=created(third)),
+            Step("walk-3/confirm-receipt", prepare=delivered(third), check=recovered),
+            Step("<settlement_id>", prepare=csv_settlement, check=flat_file),
+        ],
+    )
 
 
 async def test_runbook(terminal, engine, temporal, pool):

@@ -68,7 +68,9 @@ async def test_a_weekly_seller_with_a_reserve_has_a_chargeback_after_payout_take
     settings = {"schedule": "weekly", "reserve_percent": 10, "reserve_days": 7}
     put = await engine.api.put(f"/v1/sellers/{seller}/payout-settings", json=settings, headers=OPERATOR)
     assert put.status_code == 200, put.text
-    assert (await engine.api.put(f"/v1/sellers/{seller}/payout-settings", json=settings, headers=token("seller", seller))).status_code == 403
+    assert (
+        await engine.api.put(f"/v1/sellers/{seller}/payout-settings", json=settings, headers=token("seller", seller))
+    ).status_code == 403
     mine = await engine.api.get(f"/v1/sellers/{seller}/payout-settings", headers=token("seller", seller))
     assert mine.json() == {"seller_id": seller, "minimum_payout": 0, "write_off_after_days": 90, **settings}
 
@@ -115,9 +117,7 @@ async def test_a_weekly_seller_with_a_reserve_has_a_chargeback_after_payout_take
     assert ("chargeback", -1000) in lines and ("reserve_held", -HOLD) in lines and ("sale", 3000) in lines
     assert sum(amount for _, amount in lines) == settlement["total"]
 
-    as_csv = await engine.api.get(
-        f"/v1/sellers/{seller}/settlements/{recovering['payout_id']}", headers={**OPERATOR, "Accept": "text/csv"}
-    )
+    as_csv = await engine.api.get(f"/v1/sellers/{seller}/settlements/{recovering['payout_id']}", headers={**OPERATOR, "Accept": "text/csv"})
     assert as_csv.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(as_csv.text)))
     assert rows[0]["total-amount"] == str(settlement["total"]) and rows[0]["transaction-type"] == ""
