@@ -11,7 +11,7 @@ from api.order_workflows import OrderWorkflows
 from api.payout_workflows import PayoutWorkflows
 from api.placement import placement_policy
 from api.routers import codec as codec_router
-from api.routers import disputes, health, orders, payment_webhooks, payouts, sellers, webhooks
+from api.routers import disputes, health, orders, payment_webhooks, payouts, reconciliations, sellers, webhooks
 from db.dsn import database_url
 from db.pool import create_pool
 from runtime import tracing
@@ -48,8 +48,18 @@ def create_app(settings: Settings | None = None, tracer_provider: TracerProvider
     app.add_middleware(BodyLimit)  # outside the recorder: nothing reads a body past the cap
     metrics.install(app)
     log_context.install(app)  # outermost: every answer, a 500 included, and every log line carries the request id
-    routers = (orders.router, disputes.router, webhooks.router, payment_webhooks.router, sellers.router, payouts.router, health.router)
-    for router in (*routers, codec_router.router):
+    routers = (
+        orders.router,
+        disputes.router,
+        webhooks.router,
+        payment_webhooks.router,
+        sellers.router,
+        payouts.router,
+        reconciliations.router,
+        health.router,
+        codec_router.router,
+    )
+    for router in routers:
         app.include_router(router)
     openapi.install(app)
     tracing.instrument_app(app, tracer_provider)

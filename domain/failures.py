@@ -31,3 +31,6 @@ BOOKS_UNFINISHED = "BooksUnfinished"
 # The bookkeeping due before such a provider call failed, so the provider was not asked: the workflow does the step
 # in activities of its own (each retried while the database is away, parking under its own label when refused).
 BOOKS_UNSTARTED = "BooksUnstarted"
+
+# The daily reconciliation found differences between the ledger and the payment provider's records.
+BOOKS_DIFFER = "BooksDiffer"

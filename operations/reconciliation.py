@@ -4,17 +4,10 @@ own records, listed through its adapter (the engine never reads a provider's tab
 import asyncpg
 import httpx
 
+from activities.reconciliation import provider_listing
 from adapters.payments import PaymentGateway, SimulatedPaymentGateway
-from db.invariants import check_invariants, database_now
+from db.invariants import check_invariants
 from db.pool import create_pool
-from domain.providers import ProviderListing, ProviderRecordQuery
-
-
-async def provider_listing(pool: asyncpg.Pool, payments: PaymentGateway) -> ProviderListing:
-    """Every record the provider lists as created before now (on the ledger's clock): read after that moment, to be
-    compared with the ledger as of it."""
-    until = await database_now(pool)
-    return ProviderListing(until=until, records=await payments.records(ProviderRecordQuery(created_until=until)))
 
 
 async def check_books(pool: asyncpg.Pool, payments: PaymentGateway | None) -> list[str]:

@@ -17,6 +17,7 @@ from activities.bookkeeping import BookkeepingActivities
 from activities.fulfillment import FulfillmentActivities
 from activities.fx import FxActivities
 from activities.payments import PaymentActivities
+from activities.reconciliation import ReconciliationActivities
 from activities.seller_payouts import SellerPayoutActivities, seller_payout_activities
 from adapters.fulfillment import SimulatedFulfillmentNetwork
 from adapters.fx import SimulatedFxRates
@@ -25,10 +26,12 @@ from db.dsn import database_url
 from db.pool import create_pool
 from domain import activity_names as act
 from runtime import logs, tracing
+from runtime.schedules import ensure_schedules
 from runtime.settings import Settings, get_settings
 from runtime.temporal_connection import connect
 from runtime.worker_metrics import publish_orders_by_status, runtime_with_prometheus
 from workflows.order import OrderWorkflow
+from workflows.reconciliation import DailyReconciliationWorkflow
 from workflows.seller_payouts import SellerPayoutsWorkflow
 
 log = logging.getLogger("settlement.worker")
@@ -38,7 +41,8 @@ GRACEFUL_SHUTDOWN = timedelta(seconds=20)
 
 
 def activities_for(pool: asyncpg.Pool, provider_client: httpx.AsyncClient) -> list:
-    payments = PaymentActivities(SimulatedPaymentGateway(provider_client))
+    payments_gateway = SimulatedPaymentGateway(provider_client)
+    payments = PaymentActivities(payments_gateway)
     fulfillment = FulfillmentActivities(SimulatedFulfillmentNetwork(provider_client))
     bookkeeping = BookkeepingActivities(pool)
     fx = FxActivities(SimulatedFxRates(provider_client))
@@ -60,6 +64,7 @@ def activities_for(pool: asyncpg.Pool, provider_client: httpx.AsyncClient) -> li
         bookkeeping.record_order,
         fx.lock_fx_rate,
         *seller_payout_activities(SellerPayoutActivities(pool)),
+        ReconciliationActivities(pool, payments_gateway).reconcile_books,
     ]
 
 
@@ -76,11 +81,12 @@ async def run_worker(settings: Settings) -> None:
                 worker = Worker(
                     client,
                     task_queue=settings.temporal_task_queue,
-                    workflows=[OrderWorkflow, SellerPayoutsWorkflow],
+                    workflows=[OrderWorkflow, SellerPayoutsWorkflow, DailyReconciliationWorkflow],
                     activities=activities_for(pool, provider_client),
                     graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
                     max_cached_workflows=settings.settlement_worker_max_cached_workflows,
                 )
+                await ensure_schedules(client, settings.temporal_task_queue)
                 log.info("worker polling task queue %s; metrics on %s", settings.temporal_task_queue, metrics_address)
                 await poll_until_stopped(worker, runtime, pool)
         finally:

@@ -2,10 +2,11 @@
 records (GET /psp/operations, read by SimulatedPaymentGateway.records), never its tables; both sides as of
 one cut, so money moving between the two reads is no drift."""
 
+from activities.reconciliation import provider_listing
 from adapters.payments import SimulatedPaymentGateway
 from db.invariants import check_invariants, database_now
 from domain.providers import ProviderListing, ProviderOperation, ProviderOutcome, ProviderRecordQuery
-from operations.reconciliation import check_books, check_books_at, provider_listing
+from operations.reconciliation import check_books, check_books_at
 from tests.integration.stack import token
 
 

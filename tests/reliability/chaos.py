@@ -20,6 +20,8 @@ from tests.reliability.config import ChaosConfig, engine_settings
 from tests.reliability.disruptions import Disruptions
 from tests.reliability.driver import Endpoints, OrderRun, drive
 from tests.reliability.paths import assign, order_body
+from tests.reliability.pooled import PooledSeller
+from tests.reliability.pooled import set_up as set_up_pooled
 from tests.reliability.summary import Outcome, render
 from tests.reliability.verify import verify
 
@@ -71,12 +73,19 @@ async def run(config: ChaosConfig) -> Outcome:
             disruptions = Disruptions(
                 cluster, config.kill_every, config.temporal_restarts, config.postgres_restarts, config.downtime, rng, started
             )
+            pooled = PooledSeller(api, sim, runs)
+            await set_up_pooled(api)
             disruptions.start(lambda: sum(r.done for r in runs) / len(runs))
+            paying = asyncio.create_task(pooled.during_the_run())
             finished = await _drive_all(Endpoints(api, sim), runs, config, rng)
             await disruptions.finish(complete_restarts=finished)
             elapsed = time.monotonic() - started
+            if not finished:
+                paying.cancel()
+            await asyncio.gather(paying, return_exceptions=not finished)
+            await pooled.at_the_end()
             injected = (await sim.get("/sim/faults/injected")).json()
-            problems, violations, operations = await verify(cluster.database_url, sim, runs)
+            problems, violations, operations = await verify(cluster.database_url, sim, runs, pooled)
     return Outcome(
         config, runs, finished, elapsed, time.monotonic() - began, disruptions, injected, problems, violations, operations, log_dir
     )

@@ -14,6 +14,9 @@ SALE = {"authorize": 1, "capture": 1, "payout": 1}
 REFUND = {"authorize": 1, "capture": 1, "refund": 1}
 PARTIAL_REFUND = {"authorize": 1, "capture": 1, "refund": 1, "payout": 1}
 VOIDED = {"authorize": 1, "void": 1}
+# An order of a seller paid on demand: the seller's own payouts pay it (tests/reliability/pooled.py).
+POOLED = {"authorize": 1, "capture": 1}
+POOLED_SELLER = "seller_pooled_chaos"
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ PATHS = (
         order={"seller_id": "sim_payout_reject_{n}"},
         attention={steps.PAYOUT.pay.label: "fix-account-and-retry"},
     ),
+    Path("pooled", "settled", POOLED, order={"seller_id": POOLED_SELLER}),
     Path("fx-eur-usd", "settled", SALE, order={"currency": "EUR", "settlement_currency": "USD", "seller_id": "seller_usd"}),
     Path(
         "fx-jpy-partial",

@@ -7,12 +7,14 @@ from collections import Counter, defaultdict
 
 import httpx
 
+from activities.reconciliation import provider_listing
 from adapters.payments import SimulatedPaymentGateway
 from db.invariants import check_invariants
 from db.pool import create_pool
 from domain.providers import ProviderOperation, ProviderOutcome, ProviderRecord
-from operations.reconciliation import provider_listing
 from tests.reliability.driver import OrderRun
+from tests.reliability.paths import POOLED_SELLER
+from tests.reliability.pooled import PooledSeller
 
 
 def by_order(records: list[ProviderRecord], order_ids: list[str]) -> dict[str, list[ProviderRecord]]:
@@ -61,14 +63,18 @@ def order_problems(run: OrderRun, operations: list[ProviderRecord]) -> list[str]
     return problems
 
 
-async def verify(database_url: str, provider: httpx.AsyncClient, runs: list[OrderRun]) -> tuple[dict[str, list[str]], list[str], int]:
-    """(problems by order id, invariant violations, the provider's successful operations); `provider` is a
-    client of the simulators' HTTP service."""
+async def verify(
+    database_url: str, provider: httpx.AsyncClient, runs: list[OrderRun], pooled: PooledSeller
+) -> tuple[dict[str, list[str]], list[str], int]:
+    """(problems by order id, and the pooled seller's; invariant violations, the provider's successful operations);
+    `provider` is a client of the simulators' HTTP service."""
     pool = await create_pool(database_url)
     try:
         listing = await provider_listing(pool, SimulatedPaymentGateway(provider))  # the run is over: every record
         operations = by_order(listing.records, [r.order_id for r in runs])
         problems = {r.order_id: found for r in runs if (found := order_problems(r, operations.get(r.order_id, [])))}
+        if found := pooled.problems(listing.records):
+            problems[f"seller {POOLED_SELLER}"] = found
         return problems, await check_invariants(pool, listing), sum(len(ops) for ops in operations.values())
     finally:
         await pool.close()

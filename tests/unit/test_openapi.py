@@ -31,6 +31,7 @@ OPERATION_IDS = {
     "listSettlements",
     "getSettlement",
     "paymentsWebhook",
+    "listReconciliations",
     "healthz",
     "readyz",
     "metrics",

@@ -82,6 +82,7 @@ ACTIVITY_NAMES = {
     "CUT_SELLER_PAYOUTS": "cut_seller_payouts",
     "FINISH_SELLER_PAYOUT": "finish_seller_payout",
     "RECORD_CHARGEBACK": "record_chargeback",
+    "RECONCILE_BOOKS": "reconcile_books",
 }
 
 FAILURES = {
@@ -96,6 +97,7 @@ FAILURES = {
     "READ_MODEL_REJECTED": "ReadModelRejected",
     "BOOKS_UNFINISHED": "BooksUnfinished",  # new in issue 10
     "BOOKS_UNSTARTED": "BooksUnstarted",  # new in issue 10
+    "BOOKS_DIFFER": "BooksDiffer",  # new in issue 11
 }
 
 WORKFLOW_TYPE = "OrderWorkflow"

@@ -6,6 +6,8 @@
   provider): seller, currency, the period it closes, the amount, and whether it is pending, paid or returned.
 - `settlement_lines`: the ledger entries of the seller's accounts each payout settles, each entry in one payout of
   its seller and currency: the settlement report's lines.
+- `reconciliation_runs`: each daily reconciliation of the ledger with the payment provider's records, and the
+  differences it found.
 
 Revision ID: 0010
 Revises: 0009
@@ -51,9 +53,18 @@ STATEMENTS = [
         PRIMARY KEY (entry_id, payout_id)
     )""",
     "CREATE INDEX settlement_lines_payout ON settlement_lines (payout_id)",
+    """CREATE TABLE reconciliation_runs (
+        run_id      text PRIMARY KEY,
+        until       timestamptz NOT NULL,
+        finished_at timestamptz NOT NULL DEFAULT statement_timestamp(),
+        checked     integer NOT NULL,
+        differences jsonb NOT NULL
+    )""",
+    "CREATE INDEX reconciliation_runs_finished ON reconciliation_runs (finished_at DESC)",
     "CREATE INDEX ledger_accounts_seller ON ledger_accounts (seller_id, currency) WHERE seller_id IS NOT NULL",
     f"GRANT SELECT, INSERT, UPDATE ON seller_payout_settings, seller_payouts TO {ENGINE_ROLE}",
     f"GRANT SELECT, INSERT ON settlement_lines TO {ENGINE_ROLE}",
+    f"GRANT SELECT, INSERT, UPDATE ON reconciliation_runs TO {ENGINE_ROLE}",
 ]
 
 
@@ -64,4 +75,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP INDEX ledger_accounts_seller")
-    op.execute("DROP TABLE settlement_lines, seller_payouts, seller_payout_settings")
+    op.execute("DROP TABLE reconciliation_runs, settlement_lines, seller_payouts, seller_payout_settings")

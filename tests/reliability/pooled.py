@@ -1,0 +1,92 @@
+"""Money after the sale in the chaos run: the orders of one seller paid on demand with a reserve (path `pooled`),
+a chargeback the simulated provider reports on one of them, and the seller's payouts, asked for while the engine
+is disrupted and once more at the end. Once it is over, what the provider paid the seller equals the shares their
+orders released, less the chargeback, each payout once, and nothing is left in the seller's balance."""
+
+import asyncio
+import time
+from collections import Counter
+
+import httpx
+
+from domain.providers import ProviderOperation, ProviderOutcome, ProviderRecord
+from tests.integration.stack import token
+from tests.reliability.driver import OrderRun
+from tests.reliability.paths import POOLED_SELLER
+
+SETTINGS = {"schedule": "on_demand", "reserve_percent": 10, "reserve_days": 0}
+CHARGEBACK = 1_000
+ASK_FOR = 120.0  # seconds a request is asked again (same Idempotency-Key) while the engine does not answer
+SELLER = token("seller", POOLED_SELLER)
+OPERATOR = token("operator", "ops_chaos")
+
+
+async def _until_answered(call, what: str) -> httpx.Response:
+    deadline = time.monotonic() + ASK_FOR
+    while True:
+        try:
+            response = await call()
+            if response.status_code < 500 and response.status_code != 409:
+                return response
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: no answer within {ASK_FOR:.0f} s")
+        await asyncio.sleep(1.0)
+
+
+async def set_up(api: httpx.AsyncClient) -> None:
+    put = await api.put(f"/v1/sellers/{POOLED_SELLER}/payout-settings", json=SETTINGS, headers=OPERATOR)
+    assert put.status_code == 200, put.text
+
+
+class PooledSeller:
+    def __init__(self, api: httpx.AsyncClient, sim: httpx.AsyncClient, runs: list[OrderRun]):
+        self.api, self.sim = api, sim
+        self.runs = [r for r in runs if r.path.name == "pooled"]
+        self.charged_back: str | None = None
+        self.payouts_asked = 0
+
+    async def _pay_out(self, key: str) -> None:
+        headers = {**SELLER, "Idempotency-Key": key}
+        answer = await _until_answered(lambda: self.api.post(f"/v1/sellers/{POOLED_SELLER}/payouts", headers=headers), "payout")
+        assert answer.status_code == 200, answer.text
+        self.payouts_asked += 1
+
+    async def during_the_run(self) -> None:
+        """Once half the seller's orders are over: a chargeback on one of them, then a payout."""
+        while sum(r.done for r in self.runs) < max(1, len(self.runs) // 2):
+            await asyncio.sleep(1.0)
+        settled = next(r for r in self.runs if r.done and r.view and r.view["status"] == "settled")
+        body = {"order_id": settled.order_id, "amount": CHARGEBACK, "dispute_id": f"dp-{settled.order_id}"}
+        reported = await _until_answered(lambda: self.sim.post("/psp/disputes", json=body), "chargeback")
+        assert reported.status_code in (200, 201), reported.text
+        self.charged_back = settled.order_id
+        await self._pay_out("chaos-payout-during")
+
+    async def at_the_end(self) -> None:
+        """After every order is over: the last payout; then wait until the balance is empty."""
+        await self._pay_out("chaos-payout-end")
+        deadline = time.monotonic() + ASK_FOR
+        while True:
+            balances = (await self.api.get(f"/v1/sellers/{POOLED_SELLER}/balance", headers=SELLER)).json()["balances"]
+            if all(b["available"] == b["reserved"] == b["owed"] == 0 for b in balances):
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the pooled seller still holds {balances}")
+            await asyncio.sleep(1.0)
+
+    def problems(self, records: list[ProviderRecord]) -> list[str]:
+        """What the provider paid the seller against what their orders released, less the chargeback."""
+        paid = [r for r in records if r.operation == ProviderOperation.PAYOUT and r.outcome == ProviderOutcome.SUCCEEDED]
+        paid = [r for r in paid if (r.order_id or "").startswith(f"po:{POOLED_SELLER}:")]
+        released = sum(r.view["settlement"]["paid_out"] for r in self.runs if r.view and r.view["status"] == "settled")
+        found = []
+        if self.charged_back is None:
+            found.append("no chargeback was reported")
+        twice = [key for key, n in Counter(r.order_id for r in paid).items() if n > 1]
+        if twice:
+            found.append(f"payouts made twice: {twice}")
+        if sum(r.amount or 0 for r in paid) != released - CHARGEBACK:
+            found.append(f"the provider paid {sum(r.amount or 0 for r in paid)}, the orders released {released} less {CHARGEBACK}")
+        return found
