@@ -1,4 +1,4 @@
-"""The simulators' HTTP service: payment provider under /psp, fulfillment network under /fulfillment."""
+"""The simulators' HTTP service: payment provider under /psp (its disputes under /psp/disputes), fulfillment network under /fulfillment."""
 
 import asyncio
 import json
@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 from fastapi import FastAPI
 
-from simulators import dispatcher, faults, fulfillment, fx, migrate, psp
+from simulators import dispatcher, disputes, faults, fulfillment, fx, migrate, psp
 from simulators.config import SimulatorSettings, load_simulator_settings
 from simulators.faults import FaultInjection, Faults, InjectedFaults, quiet_lost_answers
 
@@ -40,6 +40,7 @@ def create_app(settings: SimulatorSettings | None = None) -> FastAPI:
 
     app = FastAPI(title="Settlement simulators", lifespan=lifespan)
     app.include_router(psp.router)
+    app.include_router(disputes.router)
     app.include_router(fulfillment.router)
     app.include_router(fx.router)
     app.include_router(faults.router)

@@ -7,6 +7,7 @@ Test inputs, in the style of card-network test numbers:
   with `PUT /psp/payout-accounts/{seller_id}`.
 Refusals (HTTP 422) are not stored, so the same key may be retried once the cause is fixed.
 `GET /psp/operations` lists what was stored, as a real provider lists its charges, refunds and transfers.
+Card disputes (chargebacks) on a capture are opened and closed under /psp/disputes (disputes.py).
 """
 
 import uuid

@@ -13,7 +13,16 @@ from tests.db.conftest import create_migrated_database
 
 SIM_HEAD = ScriptDirectory(str(migrate.MIGRATIONS)).get_current_head()
 
-SIM_TABLES = {"psp_operations", "payout_accounts", "fulfillment_orders", "webhook_outbox", "fx_quotes", "alembic_version"}
+SIM_TABLES = {
+    "psp_disputes",
+    "payment_webhook_outbox",
+    "psp_operations",
+    "payout_accounts",
+    "fulfillment_orders",
+    "webhook_outbox",
+    "fx_quotes",
+    "alembic_version",
+}
 
 
 async def _sim_tables(conn: asyncpg.Connection) -> set[str]:
