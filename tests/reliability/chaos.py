@@ -87,7 +87,18 @@ async def run(config: ChaosConfig) -> Outcome:
             injected = (await sim.get("/sim/faults/injected")).json()
             problems, violations, operations = await verify(cluster.database_url, sim, runs, pooled)
     return Outcome(
-        config, runs, finished, elapsed, time.monotonic() - began, disruptions, injected, problems, violations, operations, log_dir
+        config,
+        runs,
+        finished,
+        elapsed,
+        time.monotonic() - began,
+        disruptions,
+        injected,
+        problems,
+        violations,
+        operations,
+        log_dir,
+        pooled.summary,
     )
 
 

@@ -46,6 +46,7 @@ class PooledSeller:
         self.runs = [r for r in runs if r.path.name == "pooled"]
         self.charged_back: str | None = None
         self.payouts_asked = 0
+        self.summary = "not checked"
 
     async def _pay_out(self, key: str) -> None:
         headers = {**SELLER, "Idempotency-Key": key}
@@ -87,6 +88,11 @@ class PooledSeller:
         twice = [key for key, n in Counter(r.order_id for r in paid).items() if n > 1]
         if twice:
             found.append(f"payouts made twice: {twice}")
-        if sum(r.amount or 0 for r in paid) != released - CHARGEBACK:
-            found.append(f"the provider paid {sum(r.amount or 0 for r in paid)}, the orders released {released} less {CHARGEBACK}")
+        total = sum(r.amount or 0 for r in paid)
+        if total != released - CHARGEBACK:
+            found.append(f"the provider paid {total}, the orders released {released} less {CHARGEBACK}")
+        self.summary = (
+            f"{len(self.runs)} orders released {released}; a chargeback of {CHARGEBACK} reported mid-run; "
+            f"{self.payouts_asked} payouts asked for, {len(paid)} made, {total} paid"
+        )
         return found

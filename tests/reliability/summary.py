@@ -24,6 +24,7 @@ class Outcome:
     violations: list[str]  # db/invariants.check_invariants
     provider_operations: int
     log_dir: Path
+    pooled: str  # what the pooled seller was paid (tests/reliability/pooled.py)
 
     @property
     def missing_restarts(self) -> list[str]:
@@ -85,6 +86,7 @@ def render(o: Outcome) -> str:
         f"Idempotency-Keys stuck 'still running' for a minute: {sum(r.stuck_claims for r in o.runs)}"
     )
     lines.append(f"  provider: {o.provider_operations} successful operations checked against each order's path")
+    lines.append(f"  pooled seller: {o.pooled}")
     lines.append(f"  invariants: {'hold' if not o.violations else f'{len(o.violations)} violations'}")
     lines += [f"    {v}" for v in o.violations[:50]]
     if not o.finished:
