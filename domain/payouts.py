@@ -9,10 +9,12 @@ available; it needs a pooled schedule, since a per-order payout pays the whole s
 
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from domain.chargebacks import ChargebackNotice
+from domain.json_schema import WHOLE_NUMBER, variants
 
 
 class PayoutSchedule(StrEnum):
@@ -40,8 +42,10 @@ class PayoutTerms(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     schedule: PayoutSchedule = PayoutSchedule.PER_ORDER
-    reserve_percent: int = Field(0, ge=0, le=100, description="share of each release held in reserve")
-    reserve_days: int = Field(0, ge=0, le=365, description="days a release's reserve is held after the release")
+    reserve_percent: Annotated[StrictInt, Field(ge=0, le=100, description="share of each release held in reserve"), WHOLE_NUMBER] = 0
+    reserve_days: Annotated[
+        StrictInt, Field(ge=0, le=365, description="days a release's reserve is held after the release"), WHOLE_NUMBER
+    ] = 0
 
     @property
     def pooled(self) -> bool:
@@ -58,15 +62,25 @@ class PayoutTerms(BaseModel):
         return share * self.reserve_percent // 100
 
 
+# The rule between fields, in the settings' JSON schema: no reserve, or a pooled schedule.
+_RESERVE_NEEDS_A_POOL = variants(
+    "anyOf", ({"reserve_percent": {"const": 0}}, set()), ({"schedule": {"enum": sorted(s.value for s in POOLED)}}, {"schedule"})
+)
+
+
 class PayoutSettings(PayoutTerms):
     """A seller's payout settings, as an operator sets them (`PUT /v1/sellers/{id}/payout-settings`)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_RESERVE_NEEDS_A_POOL)
 
-    minimum_payout: int = Field(0, ge=0, le=10**12, description="minor units; a smaller balance waits for the next period")
-    write_off_after_days: int = Field(
-        90, ge=1, le=730, description="what a seller still owes this many days after a chargeback is written off as a loss"
-    )
+    minimum_payout: Annotated[
+        StrictInt, Field(ge=0, le=10**12, description="minor units; a smaller balance waits for the next period"), WHOLE_NUMBER
+    ] = 0
+    write_off_after_days: Annotated[
+        StrictInt,
+        Field(ge=1, le=730, description="what a seller still owes this many days after a chargeback is written off as a loss"),
+        WHOLE_NUMBER,
+    ] = 90
 
     def terms(self) -> PayoutTerms:
         return PayoutTerms(schedule=self.schedule, reserve_percent=self.reserve_percent, reserve_days=self.reserve_days)

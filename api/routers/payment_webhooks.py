@@ -6,10 +6,10 @@ to the seller's payouts workflow, which records it; a notice delivered twice com
 """
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.openapi import REF, problems
 from api.problems import Problem, field_error
@@ -17,6 +17,7 @@ from api.routers.orders import find_order
 from api.routers.webhooks import SIGNATURE, occurred_at_error, parse_document, signed_body
 from db.seller_payouts import chargebacks_of_order
 from domain.chargebacks import ChargebackNotice, ChargebackStatus
+from domain.json_schema import WHOLE_NUMBER
 from domain.order_request import Identifier, Timestamp
 from domain.text import SingleLine
 from runtime.logs import current_order_id
@@ -37,7 +38,7 @@ class PaymentEventBody(BaseModel):
     type: Literal["charge.dispute.created", "charge.dispute.won", "charge.dispute.lost"]
     dispute_id: Identifier
     order_id: Identifier
-    amount: int = Field(gt=0, le=10**12, description="minor units of the order's currency taken back")
+    amount: Annotated[StrictInt, Field(gt=0, le=10**12, description="minor units of the order's currency taken back"), WHOLE_NUMBER]
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     occurred_at: Timestamp
 
