@@ -6,7 +6,8 @@ the platform (escrow, seller balances, fee accounts) may never go negative; the 
 `external:buyers` (money that came in from buyers' payment methods) and `external:payouts` (money that
 left to sellers' bank accounts), mirror the platform's boundary and may; so does
 `fulfillment:reimbursements`, what the fulfillment network owes for reimbursements and compensation
-(netted against its fees off-platform).
+(netted against its fees off-platform); `owed:<seller>`, what a seller owes the platform after a chargeback
+(their net balance may be negative, their available balance never); and `platform:losses`, debts written off.
 
 Money out (refunds, payouts, credits) passes through the order's own `pending:<kind>:<order>:<currency>`
 account: reserved there before the provider is called, settled out once it has paid (`Disbursement`). An
