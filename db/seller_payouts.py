@@ -3,12 +3,12 @@
 A cut, per currency the seller has accounts in, in one REPEATABLE READ transaction (so what it reads and the
 entries it claims are one snapshot; a concurrent entry on the same accounts makes it fail and be retried):
 1. releases the reserves that have come due;
-2. writes off what the seller has owed for longer than their write-off period;
-3. settles what they owe against what is available (or returns a chargeback won back to it);
+2. a chargeback won back first repays what was written off of the seller's debts, and the rest is theirs again;
+3. recovers what they owe from what is available, then writes off what is still owed after their write-off period;
 4. when asked to pay and the available balance reaches the minimum: opens a payout for all of it (keyed by its
    own id), claims every entry of the seller's accounts no payout has settled yet as its lines, and reserves the
    money in the payout's pending account.
-Every entry is keyed by the cut (or by the reserve it releases), and a cut run again finds nothing left to do, so
+Every entry is keyed by the cut (or by the reserve it releases), and a cut that wrote anything is not made again, so
 a retried or repeated cut moves nothing twice.
 """
 
@@ -82,7 +82,9 @@ async def cut(pool: asyncpg.Pool, seller_id: str, cut_at: datetime, pay: bool) -
             seller_id,
         )
         holds = await conn.fetchval(
-            "SELECT EXISTS (SELECT FROM ledger_accounts WHERE seller_id = $1 AND code NOT LIKE 'escrow:%' AND balance <> 0)", seller_id
+            "SELECT EXISTS (SELECT FROM ledger_accounts WHERE seller_id = $1 AND code NOT LIKE 'escrow:%' AND balance <> 0) "
+            "OR EXISTS (SELECT FROM seller_balances WHERE seller_id = $1 AND in_escrow <> 0)",
+            seller_id,
         )
     return CutResult(payouts=[PreparedPayout(**dict(r)) for r in pending], holds_money=bool(holds or pending))
 
@@ -112,8 +114,20 @@ async def _cut_currency(
     for hold in due:
         await _post(conn, books.reserve_release_entry(hold["idempotency_key"], hold["order_id"], seller_id, hold["amount"], currency))
 
+    if await _already_cut(conn, cut_id):
+        return  # a retry of a cut that was made: what came since waits for the next cut
     owed_code = seller_owed(seller_id, currency).code
     owed = await _balance(conn, owed_code)
+    if owed > 0:  # a chargeback won: first it repays what was written off of the seller's debts, then it is theirs
+        repaid = min(owed, await _written_off(conn, owed_code))
+        if repaid:
+            await _post(conn, books.loss_recovered_entry(cut_id, seller_id, repaid, currency))
+            owed -= repaid
+    available = await _balance(conn, seller_available(seller_id, currency).code) - await _held_by_order_payouts(conn, seller_id, currency)
+    recovered = min(available, -owed) if owed < 0 else -owed
+    if recovered:
+        await _post(conn, books.recovery_entry(cut_id, seller_id, recovered, currency))
+        available, owed = available - recovered, owed + recovered
     if owed < 0:
         recent = await conn.fetchval(
             "SELECT coalesce(-sum(p.amount), 0) FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id "
@@ -124,16 +138,31 @@ async def _cut_currency(
         overdue = -owed - int(recent)
         if overdue > 0:
             await _post(conn, books.write_off_entry(cut_id, seller_id, overdue, currency))
-            owed += overdue
-
-    available = await _balance(conn, seller_available(seller_id, currency).code) - await _held_by_order_payouts(conn, seller_id, currency)
-    recovered = min(available, -owed) if owed < 0 else -owed
-    if recovered:
-        await _post(conn, books.recovery_entry(cut_id, seller_id, recovered, currency))
-        available -= recovered
 
     if pay and available > 0 and available >= settings.minimum_payout:
         await _open_payout(conn, cut_id, seller_id, currency, cut_at, available)
+
+
+async def _already_cut(conn: asyncpg.Connection, cut_id: str) -> bool:
+    """Whether the cut wrote anything already (its keys are the cut's id and its suffixes)."""
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT FROM seller_payouts WHERE payout_id = $1) OR EXISTS (SELECT FROM ledger_entries WHERE idempotency_key = ANY($2))",
+            cut_id,
+            [cut_id + suffix for suffix in books.CUT_SUFFIXES],
+        )
+    )
+
+
+async def _written_off(conn: asyncpg.Connection, owed_code: str) -> int:
+    """What was written off of the seller's debts and not repaid since."""
+    return int(
+        await conn.fetchval(
+            "SELECT coalesce(sum(p.amount) FILTER (WHERE e.kind = 'write_off'), 0) + coalesce(sum(p.amount) FILTER (WHERE e.kind = 'loss_recovered'), 0) "
+            "FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id WHERE p.account = $1 AND e.kind IN ('write_off', 'loss_recovered')",
+            owed_code,
+        )
+    )
 
 
 async def _held_by_order_payouts(conn: asyncpg.Connection, seller_id: str, currency: str) -> int:

@@ -40,6 +40,7 @@ class EntryKind(StrEnum):
     CHARGEBACK_REVERSAL = "chargeback_reversal"
     RECOVERY = "recovery"
     WRITE_OFF = "write_off"
+    LOSS_RECOVERED = "loss_recovered"
 
 
 class AccountSpec(BaseModel):

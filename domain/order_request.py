@@ -18,6 +18,23 @@ IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 IDENTIFIER_DESCRIPTION = "1-64 letters, digits, '_', '-', '.', ':'"
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN, description=IDENTIFIER_DESCRIPTION)]
 
+# `po:` starts the ids of sellers' pooled payouts, which the ledger keeps beside orders' (domain/payouts.py).
+RESERVED_PREFIX = "po:"
+
+
+def _not_reserved(order_id: str) -> str:
+    if order_id.startswith(RESERVED_PREFIX):
+        raise ValueError(f"must not start with {RESERVED_PREFIX!r} (the ids of payouts)")
+    return order_id
+
+
+OrderId = Annotated[
+    str,
+    Field(pattern=IDENTIFIER_PATTERN, description=IDENTIFIER_DESCRIPTION + f", not starting with {RESERVED_PREFIX!r}"),
+    Field(json_schema_extra={"not": {"pattern": f"^{RESERVED_PREFIX}"}}),
+    AfterValidator(_not_reserved),
+]
+
 
 def _written_as(grammar: re.Pattern[str], what: str, built: type) -> Callable[[Any], Any]:
     """Only text in the grammar the JSON schema's `format` names (pydantic alone also takes numbers, and other
@@ -113,7 +130,7 @@ class OrderRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_SETTLEMENT_NEEDS_A_RATE)
 
-    order_id: Identifier
+    order_id: OrderId
     buyer_id: Identifier
     seller_id: Identifier
     marketplace: Identifier

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from domain.chargebacks import ChargebackNotice
 from domain.json_schema import WHOLE_NUMBER, variants
+from domain.order_request import RESERVED_PREFIX
 
 
 class PayoutSchedule(StrEnum):
@@ -147,7 +148,7 @@ def period_end(after: datetime, schedule: PayoutSchedule) -> datetime | None:
     return FIRST_MONDAY + periods * length
 
 
-PAYOUT_ID_PREFIX = "po:"
+PAYOUT_ID_PREFIX = RESERVED_PREFIX  # no order id starts with it
 
 
 def payout_id(seller_id: str, currency: str, cut_at: datetime) -> str:

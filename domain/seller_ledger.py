@@ -93,6 +93,17 @@ def recovery_entry(cut_id: str, seller_id: str, amount: int, currency: str) -> E
     return _entry(f"{cut_id}:recovery", cut_id, EntryKind.RECOVERY, source, destination, abs(amount))
 
 
+def loss_recovered_entry(cut_id: str, seller_id: str, amount: int, currency: str) -> EntryRequest:
+    """A chargeback won after its debt was written off: the platform's loss is repaid first."""
+    return _entry(
+        f"{cut_id}:loss-recovered", cut_id, EntryKind.LOSS_RECOVERED, seller_owed(seller_id, currency), platform_losses(currency), amount
+    )
+
+
+# The keys a cut writes under, after its id (`po:<seller>:<CUR>:<time>`; the payout's own reserve entry has no suffix).
+CUT_SUFFIXES = ("", ":recovery", ":write-off", ":loss-recovered")
+
+
 def write_off_entry(cut_id: str, seller_id: str, amount: int, currency: str) -> EntryRequest:
     """A debt unrecovered for too long becomes the platform's loss."""
     return _entry(f"{cut_id}:write-off", cut_id, EntryKind.WRITE_OFF, platform_losses(currency), seller_owed(seller_id, currency), amount)

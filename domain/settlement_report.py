@@ -44,6 +44,7 @@ ACCOUNT_LINES = {
     EntryKind.CHARGEBACK: "chargeback",
     EntryKind.CHARGEBACK_REVERSAL: "chargeback_reversal",
     EntryKind.WRITE_OFF: "debt_written_off",
+    EntryKind.LOSS_RECOVERED: "write_off_repaid",
     EntryKind.REIMBURSEMENT: "reimbursement",
     EntryKind.PAYOUT: "payout",
 }
@@ -74,7 +75,8 @@ def _entry_lines(entry: list[dict[str, Any]]) -> list[SettlementLine]:
     lines = []
     for p in entry:
         if p["account"].startswith(SELLER_ACCOUNTS) and kind != EntryKind.RECOVERY:
-            lines.append(_line(p, ACCOUNT_LINES.get(kind, str(kind)), p["amount"]))
+            returned = kind == EntryKind.PAYOUT and p["amount"] > 0
+            lines.append(_line(p, "payout_returned" if returned else ACCOUNT_LINES.get(kind, str(kind)), p["amount"]))
     return lines
 
 

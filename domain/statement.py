@@ -2,7 +2,8 @@
 
 `amount` is the size of the movement; `seller_effect` is how it changes what the seller holds (in
 escrow, available, in reserve, less what they owe): a sale adds, fees, refunds, chargebacks and payouts take
-away, a reimbursement, a chargeback won and a debt written off add, and a late-delivery compensation (paid by
+away, a reimbursement, a chargeback won and a debt written off add (a chargeback won after its debt was written off
+repays the write-off first), and a late-delivery compensation (paid by
 the fulfillment network), a reserve held or released and a debt recovered from the balance leave it unchanged. When the seller
 settles in another currency, the release shows an `fx_conversion` pair: the share leaving the order
 currency and what it became in the settlement currency.
@@ -15,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from domain.ledger import EntryKind
+from domain.payouts import PAYOUT_ID_PREFIX
 
 
 class StatementLine(BaseModel):
@@ -61,11 +63,12 @@ LINE_ORDER = [
     "chargeback_reversal",
     "debt_recovered",
     "debt_written_off",
+    "write_off_repaid",
     "payout",
     "payout_returned",
 ]
-# A pooled payout's own pending account (the payout's id starts with `po:`).
-POOLED_PAYOUT = "pending:payout:po:"
+# A pooled payout's own pending account.
+POOLED_PAYOUT = f"pending:payout:{PAYOUT_ID_PREFIX}"
 # Entries between the seller's own accounts: (kind, account the line is read from) -> (line, sign of its effect).
 OWN_ACCOUNT_LINES = {
     (EntryKind.RELEASE, "reserve:"): ("reserve_held", 0),
@@ -74,6 +77,7 @@ OWN_ACCOUNT_LINES = {
     (EntryKind.CHARGEBACK_REVERSAL, "owed:"): ("chargeback_reversal", 1),
     (EntryKind.RECOVERY, "owed:"): ("debt_recovered", 0),
     (EntryKind.WRITE_OFF, "owed:"): ("debt_written_off", 1),
+    (EntryKind.LOSS_RECOVERED, "platform:"): ("write_off_repaid", -1),
 }
 
 
@@ -99,7 +103,7 @@ def _entry_lines(postings: list[dict[str, Any]]) -> list[StatementLine]:
             lines.append(_line(p, "reimbursement", amount, amount))
         elif kind == EntryKind.COMPENSATION and account.startswith("external:buyers:"):
             lines.append(_line(p, "late_delivery_compensation", amount, 0))
-        elif kind == EntryKind.PAYOUT and account.startswith("external:payouts:") and not p["order_id"].startswith("po:"):
+        elif kind == EntryKind.PAYOUT and account.startswith("external:payouts:") and not p["order_id"].startswith(PAYOUT_ID_PREFIX):
             lines.append(_line(p, "payout", amount, -amount))
         elif kind == EntryKind.PAYOUT and account.startswith(POOLED_PAYOUT) and from_or_to_seller:
             lines.append(_line(p, "payout", amount, -amount) if amount > 0 else _line(p, "payout_returned", -amount, -amount))

@@ -62,6 +62,7 @@ class SellerPayoutsWorkflow:
 
     @workflow.run
     async def run(self, start: SellerPayoutsInput) -> None:
+        ended = False
         for _ in range(CUTS_PER_RUN):
             settings: PayoutSettings = await workflow.execute_activity(
                 act.READ_PAYOUT_SETTINGS, self.state.seller_id, result_type=PayoutSettings, **BOOKKEEPING
@@ -80,10 +81,24 @@ class SellerPayoutsWorkflow:
             result = await self._cut(workflow.now() if asked > self.answered else cut_at, pay)
             self.answered = asked
             if settings.schedule == PayoutSchedule.PER_ORDER and not result.holds_money and not self.notices:
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                return
-        await workflow.wait_condition(workflow.all_handlers_finished)
+                ended = True
+                break
+        await self._answer_requests()
+        if ended and not self.notices:
+            return
         workflow.continue_as_new(SellerPayoutsInput(seller_id=self.state.seller_id, notices=self.notices))
+
+    async def _answer_requests(self) -> None:
+        """Before the run ends: a cut for the payout requests that came while the last one ran, until every request
+        is answered and its handler has returned (a request left waiting would hold the run open for good)."""
+        while True:
+            while self.asked > self.answered:
+                asked = self.asked
+                await self._cut(workflow.now(), pay=True)
+                self.answered = asked
+            await workflow.wait_condition(lambda: workflow.all_handlers_finished() or self.asked > self.answered)
+            if self.asked == self.answered:
+                return
 
     async def _wait(self, condition: Callable[[], bool], until: datetime) -> None:
         remaining = until - workflow.now()

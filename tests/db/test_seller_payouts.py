@@ -138,7 +138,7 @@ async def test_the_minimum_payout_waits_and_a_refused_payout_returns_to_the_bala
     (again,) = (await cut(fresh_pool, seller, T0 + timedelta(days=2), pay=True)).payouts
     assert again.amount == SHARE
     report = await settlement_report(fresh_pool, seller, again.payout_id)
-    assert ("payout", SHARE) in [(line.transaction_type, line.amount) for line in report.lines]  # the returned one
+    assert ("payout_returned", SHARE) in [(line.transaction_type, line.amount) for line in report.lines]
     assert sum(line.amount for line in report.lines) == report.total
     assert await check_invariants(fresh_pool) == []
 
@@ -162,6 +162,49 @@ async def test_an_order_is_placed_under_its_sellers_terms_and_a_seller_who_owes_
     await release(fresh_pool, order, seller, pooled=False)
     await post_entry(fresh_pool, books.chargeback_entry("dp-" + seller, order, seller, 500, "USD"))
     assert (await placement_terms(fresh_pool, seller)).schedule == PayoutSchedule.DAILY
+
+
+async def test_a_chargeback_won_after_its_debt_was_written_off_repays_the_platform_first(fresh_pool):
+    order, seller = ids()
+    await put_payout_settings(fresh_pool, seller, PayoutSettings(schedule=PayoutSchedule.DAILY, write_off_after_days=1))
+    await release(fresh_pool, order, seller)
+    (paid,) = (await cut(fresh_pool, seller, T0, pay=True)).payouts
+    await finish_payout(fresh_pool, paid.payout_id, "po_ref")
+    dispute = "dp-w-" + seller
+    await post_entry(fresh_pool, books.chargeback_entry(dispute, order, seller, 900, "USD"))
+    await cut(fresh_pool, seller, datetime.now(UTC) + timedelta(days=2), pay=True)  # written off
+    losses = "SELECT coalesce(sum(p.amount), 0) FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id WHERE e.order_id LIKE $1"
+    assert await fresh_pool.fetchval(losses + " AND p.account = 'platform:losses:USD'", f"po:{seller}:%") == -900
+    await post_entry(fresh_pool, books.chargeback_reversal_entry(dispute, order, seller, 900, "USD"))
+    assert (await cut(fresh_pool, seller, datetime.now(UTC) + timedelta(days=3), pay=True)).payouts == []  # nothing for the seller
+    assert await fresh_pool.fetchval(losses + " AND p.account = 'platform:losses:USD'", f"po:{seller}:%") == 0
+    assert (await balance(fresh_pool, seller))["owed"] == 0 and (await balance(fresh_pool, seller))["available"] == 0
+    assert await check_invariants(fresh_pool) == []
+
+
+async def test_a_debt_is_recovered_from_new_money_before_anything_is_written_off(fresh_pool):
+    order, seller = ids()
+    await put_payout_settings(fresh_pool, seller, PayoutSettings(schedule=PayoutSchedule.DAILY, write_off_after_days=1))
+    await release(fresh_pool, order, seller)
+    (paid,) = (await cut(fresh_pool, seller, T0, pay=True)).payouts
+    await finish_payout(fresh_pool, paid.payout_id, "po_ref")
+    await post_entry(fresh_pool, books.chargeback_entry("dp-r-" + seller, order, seller, 600, "USD"))
+    await release(fresh_pool, order + "-b", seller)
+    (recovering,) = (await cut(fresh_pool, seller, datetime.now(UTC) + timedelta(days=2), pay=True)).payouts
+    assert recovering.amount == SHARE - 600  # long overdue, yet recovered rather than written off
+    assert await check_invariants(fresh_pool) == []
+
+
+async def test_a_cut_made_again_after_new_money_arrived_moves_nothing_twice(fresh_pool):
+    order, seller = ids()
+    await put_payout_settings(fresh_pool, seller, PayoutSettings(schedule=PayoutSchedule.DAILY))
+    await release(fresh_pool, order, seller)
+    (first,) = (await cut(fresh_pool, seller, T0, pay=True)).payouts
+    await release(fresh_pool, order + "-b", seller)
+    again = await cut(fresh_pool, seller, T0, pay=True)  # a retry of the same cut, the activity's answer lost
+    assert again.payouts == [first]  # still pending: the caller pays it; the new money waits for the next cut
+    assert (await balance(fresh_pool, seller))["available"] == SHARE
+    assert await check_invariants(fresh_pool) == []
 
 
 def test_a_reserve_needs_a_pooled_schedule():

@@ -16,8 +16,9 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
+import workflows.seller_payouts
 from activities.seller_payouts import SellerPayoutActivities, seller_payout_activities
 from db.balances import seller_balance
 from db.invariants import check_invariants
@@ -57,9 +58,14 @@ class Provider:
     def __init__(self) -> None:
         self.paid: dict[str, PayoutRequest] = {}
         self.rejects = False
+        self.paying = asyncio.Event()  # set while a payout is being made
+        self.release = asyncio.Event()  # a payout waits for it to be set
+        self.release.set()
 
     @activity.defn(name=act.PAYOUT_SELLER)
     async def payout(self, request: PayoutRequest) -> ProviderReference:
+        self.paying.set()
+        await self.release.wait()
         if self.rejects:
             raise ApplicationError("the payout account rejects payouts", type=failures.PROVIDER_REJECTED, non_retryable=True)
         self.paid.setdefault(request.idempotency_key, request)
@@ -239,4 +245,32 @@ async def test_a_per_order_sellers_workflow_ends_once_their_debt_is_settled(env,
     await handle.result()  # a won chargeback leaves nothing owed: the next cut finds nothing and the workflow ends
     (row,) = await seller_balance(fresh_pool, seller_id)
     assert row["owed"] == 0 and provider.paid == {}
+    assert await check_invariants(fresh_pool) == []
+
+
+async def test_a_payout_request_made_while_the_runs_last_cut_pays_is_answered_before_it_continues_as_new(
+    env, fresh_pool, provider, monkeypatch
+):
+    monkeypatch.setattr(workflows.seller_payouts, "CUTS_PER_RUN", 1)
+    activities = [*seller_payout_activities(SellerPayoutActivities(fresh_pool)), provider.payout]
+    seller_id = seller()
+    await put_payout_settings(fresh_pool, seller_id, PayoutSettings(schedule=PayoutSchedule.ON_DEMAND))
+    await release(fresh_pool, f"{seller_id}-a", seller_id)
+    async with Worker(
+        env.client,
+        task_queue=QUEUE,
+        workflows=[SellerPayoutsWorkflow],
+        activities=activities,
+        workflow_runner=UnsandboxedWorkflowRunner(),  # so the run takes the patched CUTS_PER_RUN
+    ):
+        handle = await start(env, seller_id)
+        await scheduled(handle)
+        provider.release.clear()
+        first = asyncio.create_task(handle.execute_update(REQUEST_PAYOUT_UPDATE, PayoutAsk(), result_type=PayoutRequested))
+        await asyncio.wait_for(provider.paying.wait(), 10)  # the run's one cut is paying
+        second = asyncio.create_task(handle.execute_update(REQUEST_PAYOUT_UPDATE, PayoutAsk(), result_type=PayoutRequested))
+        await asyncio.sleep(0.5)
+        provider.release.set()
+        answers = await asyncio.wait_for(asyncio.gather(first, second), 20)
+    assert [p.amount for p in answers[0].payouts] == [SHARE] and answers[1].payouts == []
     assert await check_invariants(fresh_pool) == []

@@ -234,3 +234,9 @@ def test_every_whole_number_has_an_upper_bound_a_float_holds_exactly(model):
     for name, constraints in whole_numbers.items():
         bounds = [c.le for c in constraints if getattr(c, "le", None) is not None]
         assert bounds and max(bounds) <= EXACT_IN_A_FLOAT, f"{model.__name__}.{name}"
+
+
+def test_an_order_id_may_not_take_the_prefix_of_payout_ids():
+    with pytest.raises(ValidationError, match="must not start with 'po:'"):
+        OrderRequest.model_validate(request_data(order_id="po:seller:USD:1"))
+    assert OrderRequest.model_validate(request_data(order_id="pos-1")).order_id == "pos-1"
