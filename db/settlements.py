@@ -1,7 +1,5 @@
 """Reading a seller's settlements: their pooled payouts and the ledger entries each one settled."""
 
-from datetime import datetime
-
 import asyncpg
 
 from domain.settlement_report import SettlementReport, SettlementSummary, settlement_lines
@@ -13,12 +11,15 @@ SUMMARY = """
 """
 
 
-async def seller_settlements(pool: asyncpg.Pool, seller_id: str, before: datetime | None, limit: int) -> list[SettlementSummary]:
-    """The seller's settlements, newest first, those closing before `before` when given."""
+async def seller_settlements(pool: asyncpg.Pool, seller_id: str, after: str | None, limit: int) -> list[SettlementSummary]:
+    """The seller's settlements, newest first; with `after`, those that come after that one (a page on)."""
     rows = await pool.fetch(
-        SUMMARY + " WHERE seller_id = $1 AND ($2::timestamptz IS NULL OR period_end < $2) ORDER BY period_end DESC, payout_id LIMIT $3",
+        SUMMARY
+        + """ WHERE seller_id = $1 AND ($2::text IS NULL OR (period_end, payout_id) <
+                (SELECT period_end, payout_id FROM seller_payouts WHERE payout_id = $2 AND seller_id = $1))
+            ORDER BY period_end DESC, payout_id DESC LIMIT $3""",
         seller_id,
-        before,
+        after,
         limit,
     )
     return [SettlementSummary(**dict(r)) for r in rows]

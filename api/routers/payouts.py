@@ -16,13 +16,13 @@ from api.routers.sellers import owner_or_operator
 from db.seller_payouts import payout_settings, put_payout_settings
 from db.settlements import seller_settlements, settlement_report
 from domain.order_actions import Role
-from domain.order_request import Timestamp
 from domain.payouts import PayoutSchedule, PayoutSettings, PreparedPayout
 from domain.settlement_report import SettlementLine, SettlementReport, SettlementSummary
 
 router = APIRouter(prefix="/v1/sellers/{seller_id}", tags=["payouts"], route_class=IdempotentRoute)
 
-SettlementId = Annotated[str, Path(pattern=r"^po:[A-Za-z0-9_.:-]{1,120}$", description="a settlement's id (its payout's id)")]
+SETTLEMENT_ID_PATTERN = r"^po:[A-Za-z0-9_.:-]{1,120}$"
+SettlementId = Annotated[str, Path(pattern=SETTLEMENT_ID_PATTERN, description="a settlement's id (its payout's id)")]
 
 
 class SellerPayoutSettings(PayoutSettings):
@@ -82,13 +82,13 @@ async def request_payout(
 async def list_settlements(
     seller_id: PathId,
     request: Request,
-    before: Annotated[Timestamp | None, Query(description="only settlements whose period ended before this")] = None,
+    after: Annotated[str | None, Query(pattern=SETTLEMENT_ID_PATTERN, description="the last `settlement_id` of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     principal: Principal = Depends(require(Role.SELLER, Role.OPERATOR)),
 ) -> SettlementList:
-    """Newest first; page on with `before` = the last one's `period_end`."""
+    """Newest first; page on with `after` = the last `settlement_id` of the page before."""
     owner_or_operator(principal, seller_id)
-    return SettlementList(seller_id=seller_id, settlements=await seller_settlements(request.app.state.pool, seller_id, before, limit))
+    return SettlementList(seller_id=seller_id, settlements=await seller_settlements(request.app.state.pool, seller_id, after, limit))
 
 
 @router.get(

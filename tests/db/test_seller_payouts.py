@@ -82,6 +82,7 @@ async def test_a_cut_pays_the_available_balance_holds_the_reserve_until_its_time
     assert [(line.transaction_type, line.amount, line.order_id) for line in lines] == [("reserve_released", 272, order)]
     assert (await settlement_report(fresh_pool, seller, payout.payout_id)).deposit_date is not None
     assert [s.settlement_id for s in await seller_settlements(fresh_pool, seller, None, 10)] == [second.payout_id, payout.payout_id]
+    assert [s.settlement_id for s in await seller_settlements(fresh_pool, seller, second.payout_id, 10)] == [payout.payout_id]
     assert await check_invariants(fresh_pool) == []
 
 

@@ -110,6 +110,10 @@ async def test_a_weekly_seller_with_a_reserve_has_a_chargeback_after_payout_take
 
     listed = (await engine.api.get(f"/v1/sellers/{seller}/settlements", headers=token("seller", seller))).json()["settlements"]
     assert [s["settlement_id"] for s in listed] == [recovering["payout_id"], payout["payout_id"]]
+    page = await engine.api.get(
+        f"/v1/sellers/{seller}/settlements", params={"limit": 1, "after": listed[0]["settlement_id"]}, headers=OPERATOR
+    )
+    assert [s["settlement_id"] for s in page.json()["settlements"]] == [payout["payout_id"]]
     detail = await engine.api.get(f"/v1/sellers/{seller}/settlements/{recovering['payout_id']}", headers=token("seller", seller))
     settlement = detail.json()
     assert settlement["total"] == SHARE - HOLD - 1000 and settlement["status"] == "paid" and settlement["deposit_date"]

@@ -61,7 +61,8 @@ STATEMENTS = [
         differences jsonb NOT NULL
     )""",
     "CREATE INDEX reconciliation_runs_finished ON reconciliation_runs (finished_at DESC)",
-    "CREATE INDEX ledger_accounts_seller ON ledger_accounts (seller_id, currency) WHERE seller_id IS NOT NULL",
+    # On a large ledger, build this one with CREATE INDEX CONCURRENTLY before deploying (docs/deployment.md).
+    "CREATE INDEX IF NOT EXISTS ledger_accounts_seller ON ledger_accounts (seller_id, currency) WHERE seller_id IS NOT NULL",
     f"GRANT SELECT, INSERT, UPDATE ON seller_payout_settings, seller_payouts TO {ENGINE_ROLE}",
     f"GRANT SELECT, INSERT ON settlement_lines TO {ENGINE_ROLE}",
     f"GRANT SELECT, INSERT, UPDATE ON reconciliation_runs TO {ENGINE_ROLE}",
@@ -74,5 +75,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP INDEX ledger_accounts_seller")
+    op.execute("DROP INDEX IF EXISTS ledger_accounts_seller")
     op.execute("DROP TABLE reconciliation_runs, settlement_lines, seller_payouts, seller_payout_settings")
