@@ -87,6 +87,9 @@ class Settings(LocalData):
         timedelta(hours=12), gt=timedelta(0), description="longest lifetime `settlement token` gives an operator token"
     )
     settlement_webhook_secret: str | None = Field(None, description="webhook signing secret; `new,old` during a rotation")
+    settlement_payments_webhook_secret: str | None = Field(
+        None, description="the payment provider's webhook signing secret; `new,old` during a rotation; unset: SETTLEMENT_WEBHOOK_SECRET"
+    )
     settlement_webhook_tolerance_seconds: int = 300
 
     settlement_payload_keys: str | None = Field(
@@ -149,6 +152,16 @@ class Settings(LocalData):
     @classmethod
     def _webhook_secret(cls, value: str | None) -> str | None:
         return None if value is None else check_secret_list("SETTLEMENT_WEBHOOK_SECRET", value)
+
+    @field_validator("settlement_payments_webhook_secret")
+    @classmethod
+    def _payments_webhook_secret(cls, value: str | None) -> str | None:
+        return None if value is None else check_secret_list("SETTLEMENT_PAYMENTS_WEBHOOK_SECRET", value)
+
+    @property
+    def payments_webhook_secrets(self) -> str:
+        """What signs the payment provider's webhooks: its own secret when set, else the shared one."""
+        return self.settlement_payments_webhook_secret or self.settlement_webhook_secret or ""
 
     @field_validator("settlement_codec_ui_origin")
     @classmethod

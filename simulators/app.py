@@ -32,7 +32,8 @@ def create_app(settings: SimulatorSettings | None = None) -> FastAPI:
         await asyncio.to_thread(migrate.upgrade, settings.database_url)  # alembic's env.py runs its own event loop
         app.state.pool = await asyncpg.create_pool(settings.database_url, min_size=1, max_size=5, init=_init)
         stop = asyncio.Event()
-        task = asyncio.create_task(dispatcher.run(app.state.pool, settings.settlement_api_url, settings.settlement_webhook_secret, stop))
+        secrets = settings.settlement_webhook_secret, settings.settlement_payments_webhook_secret
+        task = asyncio.create_task(dispatcher.run(app.state.pool, settings.settlement_api_url, *secrets, stop))
         yield
         stop.set()
         await task

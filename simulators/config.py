@@ -16,6 +16,7 @@ class SimulatorSettings(BaseSettings):
     )
     settlement_api_url: str = "http://127.0.0.1:8000"
     settlement_webhook_secret: str = Field(description="the network signs with the first of `new,old`")
+    settlement_payments_webhook_secret: str | None = Field(None, description="the provider signs with the first; unset: the one above")
     settlement_sim_carrier: str = Field("auto", pattern="^(auto|manual)$")
     settlement_sim_ship_after_seconds: float = 5.0
     settlement_sim_deliver_after_seconds: float = 10.0
@@ -28,6 +29,11 @@ class SimulatorSettings(BaseSettings):
     @classmethod
     def _signing_secret(cls, value: str) -> str:
         return check_secret_list("SETTLEMENT_WEBHOOK_SECRET", value).split(",")[0].strip()
+
+    @field_validator("settlement_payments_webhook_secret")
+    @classmethod
+    def _payments_signing_secret(cls, value: str | None) -> str | None:
+        return None if value is None else check_secret_list("SETTLEMENT_PAYMENTS_WEBHOOK_SECRET", value).split(",")[0].strip()
 
 
 def load_simulator_settings() -> SimulatorSettings:

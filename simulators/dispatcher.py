@@ -26,6 +26,7 @@ class Outbox:
     path: str
     columns: str
     body: Callable[[asyncpg.Record], dict]
+    by_the_provider: bool = False  # signed with the payment provider's secret (when it has one of its own)
 
 
 def _fulfillment_event(row: asyncpg.Record) -> dict:
@@ -40,14 +41,15 @@ def _fulfillment_event(row: asyncpg.Record) -> dict:
 
 OUTBOXES = (
     Outbox("sim.webhook_outbox", "/v1/webhooks/fulfillment", "order_id, type, due_at, tracking", _fulfillment_event),
-    Outbox("sim.payment_webhook_outbox", "/v1/webhooks/payments", "body", lambda row: row["body"]),  # written whole by disputes.py
+    Outbox("sim.payment_webhook_outbox", "/v1/webhooks/payments", "body", lambda row: row["body"], by_the_provider=True),  # whole
 )
 
 
-async def deliver_due(pool: asyncpg.Pool, client: httpx.AsyncClient, secret: str) -> int:
+async def deliver_due(pool: asyncpg.Pool, client: httpx.AsyncClient, secret: str, payments_secret: str | None = None) -> int:
+    """`payments_secret` signs the payment provider's webhooks; None: `secret` signs them too."""
     delivered = 0
     for outbox in OUTBOXES:
-        delivered += await _deliver(pool, client, secret, outbox)
+        delivered += await _deliver(pool, client, (payments_secret or secret) if outbox.by_the_provider else secret, outbox)
     return delivered
 
 
@@ -85,11 +87,11 @@ async def _post(client: httpx.AsyncClient, path: str, body: bytes, secret: str) 
     return None if response.status_code < 300 else f"HTTP {response.status_code}: {response.text[:200]}"
 
 
-async def run(pool: asyncpg.Pool, api_url: str, secret: str, stop: asyncio.Event) -> None:
+async def run(pool: asyncpg.Pool, api_url: str, secret: str, payments_secret: str | None, stop: asyncio.Event) -> None:
     async with httpx.AsyncClient(base_url=api_url, timeout=10.0) as client:
         while not stop.is_set():
             try:
-                await deliver_due(pool, client, secret)
+                await deliver_due(pool, client, secret, payments_secret)
             except Exception:  # the loop must outlive any one failure; the outbox keeps the work
                 log.exception("webhook dispatch failed")
             try:

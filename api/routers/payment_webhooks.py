@@ -1,6 +1,7 @@
 """The payment provider's signed webhook: chargebacks on captured payments, possibly long after the seller was paid.
 
-Signed like the fulfillment network's webhook (`X-Signature`, the same secrets). A notice is checked against the
+Signed like the fulfillment network's webhook (`X-Signature`), with the provider's own secret
+(SETTLEMENT_PAYMENTS_WEBHOOK_SECRET; unset, the shared SETTLEMENT_WEBHOOK_SECRET). A notice is checked against the
 order (its currency, and that chargebacks never take back more than was captured and not refunded), then handed
 to the seller's payouts workflow, which records it; a notice delivered twice comes to the same entries.
 """
@@ -80,7 +81,7 @@ _EVENT = {
     openapi_extra={"requestBody": _EVENT, "parameters": [SIGNATURE]},
 )
 async def payments_webhook(request: Request) -> PaymentEventReceipt:
-    event = parse_document(await signed_body(request), PaymentEventBody)
+    event = parse_document(await signed_body(request, request.app.state.settings.payments_webhook_secrets), PaymentEventBody)
     current_order_id.set(event.order_id)
     order = await find_order(request, event.order_id)
     if order is None:

@@ -89,7 +89,7 @@ SIGNATURE = {
     openapi_extra={"requestBody": _EVENT, "parameters": [SIGNATURE]},
 )
 async def fulfillment_webhook(request: Request) -> EventReceipt:
-    event = parse_document(await signed_body(request), FulfillmentEventBody)
+    event = parse_document(await signed_body(request, request.app.state.settings.settlement_webhook_secret), FulfillmentEventBody)
     current_order_id.set(event.order_id)
     order = await find_order(request, event.order_id)
     if order is None:
@@ -103,11 +103,11 @@ async def fulfillment_webhook(request: Request) -> EventReceipt:
     return EventReceipt(event_id=event.event_id, status="accepted")
 
 
-async def signed_body(request: Request) -> bytes:
-    """The body, once its `X-Signature` proves it comes from a holder of the webhook secret (401 otherwise)."""
+async def signed_body(request: Request, secret_list: str) -> bytes:
+    """The body, once its `X-Signature` proves it comes from a holder of one of the secrets (`new,old`; 401 otherwise)."""
     settings = request.app.state.settings
     body = await request.body()
-    secrets = [s.strip() for s in settings.settlement_webhook_secret.split(",") if s.strip()]
+    secrets = [s.strip() for s in secret_list.split(",") if s.strip()]
     try:
         verify(body, request.headers.get("X-Signature"), secrets, int(time.time()), settings.settlement_webhook_tolerance_seconds)
     except InvalidSignature as err:

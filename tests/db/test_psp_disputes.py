@@ -54,10 +54,11 @@ class Api:
     def __init__(self) -> None:
         self.status = 202
         self.events: list[dict] = []
+        self.secret = SECRET  # what the engine checks the provider's signatures with
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         assert request.url.path == "/v1/webhooks/payments"
-        verify(request.content, request.headers.get("X-Signature"), [SECRET], int(time.time()), 300)
+        verify(request.content, request.headers.get("X-Signature"), [self.secret], int(time.time()), 300)
         PaymentEventBody.model_validate_json(request.content)  # what the engine's endpoint would accept
         self.events.append(json.loads(request.content))
         return httpx.Response(self.status, json={"status": "accepted"})
@@ -226,3 +227,11 @@ async def test_the_fulfillment_network_s_events_still_go_to_their_own_webhook(si
         "tracking": "SIM1",
     }
     assert await sim_pool.fetchval("SELECT delivered_at IS NOT NULL FROM sim.webhook_outbox WHERE event_id = $1", event_id)
+
+
+async def test_with_a_secret_of_its_own_the_provider_signs_with_it(provider, sim_pool, api):
+    order = await captured(provider)
+    dispute_id = (await provider.post("/psp/disputes", json={"order_id": order, "amount": 200})).json()["dispute_id"]
+    api.secret = "q" * 64
+    await dispatcher.deliver_due(sim_pool, api.client, SECRET, payments_secret=api.secret)
+    assert [e["type"] for e in api.of(dispute_id)] == ["charge.dispute.created"]

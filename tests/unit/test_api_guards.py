@@ -339,3 +339,30 @@ async def test_readiness_says_what_is_down_without_library_internals(api):
     assert response.status_code == 503
     assert response.json()["detail"] == "not ready: postgresql unreachable, temporal unreachable"
     assert "Error" not in response.text
+
+
+async def test_with_a_secret_of_its_own_the_payments_webhook_refuses_the_fulfillment_networks(orders):
+    payments_secret = "p" * 64
+    settings = Settings(
+        settlement_jwt_secret=JWT_SECRET, settlement_webhook_secret=WEBHOOK_SECRET, settlement_payments_webhook_secret=payments_secret
+    )
+    app = create_app(settings)
+    app.state.settings, app.state.orders, app.state.pool = settings, FakeOrders(), None
+    body = json.dumps(
+        {
+            "event_id": "e",
+            "type": "charge.dispute.created",
+            "dispute_id": "d",
+            "order_id": "nope",
+            "amount": 1,
+            "currency": "USD",
+            "occurred_at": "2026-01-01T00:00:00Z",
+        }
+    ).encode()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        for secret, status in ((WEBHOOK_SECRET, 401), (payments_secret, 404)):
+            headers = {"Content-Type": "application/json", "X-Signature": sign(body, secret, int(time.time()))}
+            assert (await client.post("/v1/webhooks/payments", content=body, headers=headers)).status_code == status, secret
+    fulfillment = {"Content-Type": "application/json", "X-Signature": sign(body, payments_secret, int(time.time()))}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        assert (await client.post("/v1/webhooks/fulfillment", content=body, headers=fulfillment)).status_code == 401
