@@ -6,7 +6,6 @@ order (its currency, and that chargebacks never take back more than was captured
 to the seller's payouts workflow, which records it; a notice delivered twice comes to the same entries.
 """
 
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request
@@ -14,14 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from api.openapi import REF, problems
 from api.problems import Problem, field_error
-from api.routers.orders import find_order
-from api.routers.webhooks import SIGNATURE, occurred_at_error, parse_document, signed_body
+from api.routers.webhooks import SIGNATURE, order_of_event, parse_document, signed_body
 from db.seller_payouts import chargebacks_of_order
 from domain.chargebacks import ChargebackNotice, ChargebackStatus
 from domain.json_schema import WHOLE_NUMBER
 from domain.order_request import Identifier, Timestamp
 from domain.text import SingleLine
-from runtime.logs import current_order_id
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -82,12 +79,7 @@ _EVENT = {
 )
 async def payments_webhook(request: Request) -> PaymentEventReceipt:
     event = parse_document(await signed_body(request, request.app.state.settings.payments_webhook_secrets), PaymentEventBody)
-    current_order_id.set(event.order_id)
-    order = await find_order(request, event.order_id)
-    if order is None:
-        raise Problem(404, f"no order {event.order_id}")
-    if error := occurred_at_error(event.occurred_at, order.placed_at, datetime.now(UTC)):
-        raise field_error("occurred_at", error)
+    order = await order_of_event(request, event.order_id, event.occurred_at)
     if event.currency != order.currency:
         raise field_error("currency", f"the order was paid in {order.currency}")
     taken = await chargebacks_of_order(request.app.state.pool, event.order_id)

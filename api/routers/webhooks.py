@@ -17,7 +17,7 @@ from api.order_workflows import NoRunningWorkflow
 from api.problems import Problem, field_error, pydantic_errors, validation_problem
 from api.routers.orders import find_order
 from domain.order_request import Timestamp
-from domain.order_state import FulfillmentEvent
+from domain.order_state import FulfillmentEvent, OrderState
 from domain.webhook_signature import InvalidSignature, verify
 from runtime.logs import current_order_id
 
@@ -90,17 +90,23 @@ SIGNATURE = {
 )
 async def fulfillment_webhook(request: Request) -> EventReceipt:
     event = parse_document(await signed_body(request, request.app.state.settings.settlement_webhook_secret), FulfillmentEventBody)
-    current_order_id.set(event.order_id)
-    order = await find_order(request, event.order_id)
-    if order is None:
-        raise Problem(404, f"no order {event.order_id}")
-    if error := occurred_at_error(event.occurred_at, order.placed_at, datetime.now(UTC)):
-        raise field_error("occurred_at", error)
+    await order_of_event(request, event.order_id, event.occurred_at)
     try:
         await request.app.state.orders.deliver_event(event)
     except NoRunningWorkflow:
         return EventReceipt(event_id=event.event_id, status="ignored")  # the order has finished
     return EventReceipt(event_id=event.event_id, status="accepted")
+
+
+async def order_of_event(request: Request, order_id: str, occurred_at: datetime) -> OrderState:
+    """The order an event is about (404 when there is none), once the event's time can be true for it."""
+    current_order_id.set(order_id)
+    order = await find_order(request, order_id)
+    if order is None:
+        raise Problem(404, f"no order {order_id}")
+    if error := occurred_at_error(occurred_at, order.placed_at, datetime.now(UTC)):
+        raise field_error("occurred_at", error)
+    return order
 
 
 async def signed_body(request: Request, secret_list: str) -> bytes:

@@ -87,18 +87,23 @@ def documents(out: str) -> list:
     return found
 
 
+async def delivered(engine: Engine, order_id: str) -> dict[str, str]:
+    """What make run's carrier does by itself within 10 s of an order's creation."""
+    await engine.wait_for(order_id, "awaiting_shipment")
+    await engine.carrier(order_id, "shipped")
+    await engine.wait_for(order_id, "in_transit")
+    await engine.carrier(order_id, "delivered")
+    await engine.wait_for(order_id, "awaiting_confirmation")
+    return {}
+
+
 async def run_walkthrough(terminal: Terminal, engine: Engine) -> None:
     async def created(out, _):
         assert documents(out)[0]["order_id"] == WALK
         engine.created.append(WALK)
 
-    async def carrier_delivers():  # what make run's carrier does by itself within 10 s
-        await engine.wait_for(WALK, "awaiting_shipment")
-        await engine.carrier(WALK, "shipped")
-        await engine.wait_for(WALK, "in_transit")
-        await engine.carrier(WALK, "delivered")
-        await engine.wait_for(WALK, "awaiting_confirmation")
-        return {}
+    async def carrier_delivers():
+        return await delivered(engine, WALK)
 
     def status_is(expected):
         async def check(out, _):
@@ -156,14 +161,9 @@ async def test_walkthrough_money_after_the_sale(terminal, engine):
 
         return check
 
-    def delivered(order_id):
+    def carrier_delivers(order_id):
         async def prepare():
-            await engine.wait_for(order_id, "awaiting_shipment")
-            await engine.carrier(order_id, "shipped")
-            await engine.wait_for(order_id, "in_transit")
-            await engine.carrier(order_id, "delivered")
-            await engine.wait_for(order_id, "awaiting_confirmation")
-            return {}
+            return await delivered(engine, order_id)
 
         return prepare
 
@@ -207,9 +207,9 @@ async def test_walkthrough_money_after_the_sale(terminal, engine):
             Step("payout-settings", check=weekly),
             Step("/psp/disputes", check=paid_then_owed),  # before walk-2's: its body names the order too
             Step('"order_id": "walk-2"', check=created(second)),
-            Step("walk-2/confirm-receipt", prepare=delivered(second), check=balance_held),
+            Step("walk-2/confirm-receipt", prepare=carrier_delivers(second), check=balance_held),
             Step('"order_id": "walk-3"', check=created(third)),
-            Step("walk-3/confirm-receipt", prepare=delivered(third), check=recovered),
+            Step("walk-3/confirm-receipt", prepare=carrier_delivers(third), check=recovered),
             Step("<settlement_id>", prepare=csv_settlement, check=flat_file),
         ],
     )
