@@ -10,8 +10,8 @@ from api.body_limit import BodyLimit
 from api.order_workflows import OrderWorkflows
 from api.payout_workflows import PayoutWorkflows
 from api.placement import placement_policy
+from api.routers import claims, disputes, health, orders, payment_webhooks, payouts, reconciliations, sellers, webhooks
 from api.routers import codec as codec_router
-from api.routers import disputes, health, orders, payment_webhooks, payouts, reconciliations, sellers, webhooks
 from db.dsn import database_url
 from db.pool import create_pool
 from runtime import tracing
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, tracer_provider: TracerProvider
     routers = (
         orders.router,
         disputes.router,
+        claims.router,
         webhooks.router,
         payment_webhooks.router,
         sellers.router,

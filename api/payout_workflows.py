@@ -1,5 +1,5 @@
-"""The API's side of the seller payouts workflows: start one when a seller needs it, tell it of chargebacks and new
-settings, and carry a seller's request for an on-demand payout."""
+"""The API's side of the seller payouts workflows: start one when a seller needs it, tell it of chargebacks, claims and
+new settings, and carry a seller's request for an on-demand payout."""
 
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
@@ -8,8 +8,10 @@ from temporalio.exceptions import ApplicationError
 from api.problems import Problem
 from domain import failures
 from domain.chargebacks import ChargebackNotice
+from domain.claims import ClaimNotice
 from domain.payouts import (
     CHARGEBACK_SIGNAL,
+    CLAIM_SIGNAL,
     PAYOUTS_WORKFLOW_TYPE,
     REQUEST_PAYOUT_UPDATE,
     SETTINGS_CHANGED_SIGNAL,
@@ -43,6 +45,9 @@ class PayoutWorkflows:
 
     async def chargeback(self, notice: ChargebackNotice) -> None:
         await self._signal_with_start(notice.seller_id, CHARGEBACK_SIGNAL, [notice])
+
+    async def claim(self, claim: ClaimNotice) -> None:
+        await self._signal_with_start(claim.seller_id, CLAIM_SIGNAL, [claim])
 
     async def request_payout(self, seller_id: str, off_cycle: bool) -> list[PreparedPayout]:
         """A payout now (`off_cycle`: an operator's, off the seller's schedule); the workflow's refusal is a 409."""

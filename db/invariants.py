@@ -150,7 +150,8 @@ async def _reconciles_with_provider(pool: asyncpg.Pool, provider: ProviderListin
     reserved in the ledger before the provider is called and settled after, so at any moment
     settled <= what the provider paid out, refunded or credited <= reserved; a finished order has
     nothing pending, so the three are equal. A seller's pooled payouts are held to the same rule, keyed by the
-    payout's id; a payout the provider refused is reserved no more once its money is returned. Anything else (a refund the ledger never reserved, a payout
+    payout's id; a payout the provider refused is reserved no more once its money is returned. An order with a
+    claim after the sale under way (reserved, not yet settled or returned) counts as open until it is over. Anything else (a refund the ledger never reserved, a payout
     made twice) is a drift, caught while the order is still open."""
     performed = [
         r for r in provider.records if r.outcome == ProviderOutcome.SUCCEEDED and r.order_id is not None and r.created_at < provider.until
@@ -180,7 +181,13 @@ async def _reconciles_with_provider(pool: asyncpg.Pool, provider: ProviderListin
         SELECT o.order_id, o.finished, k.kind, coalesce(pr.amount, 0) AS provider,
                coalesce(l.captured, 0) AS captured, coalesce(l.settled, 0) AS settled, coalesce(l.reserved, 0) AS reserved
         FROM (
-            SELECT order_id, status = ANY($1::text[]) AND updated_at < $8 AS finished FROM orders
+            SELECT order_id, status = ANY($1::text[]) AND updated_at < $8 AND NOT EXISTS (
+                       SELECT FROM ledger_entries c WHERE c.order_id = orders.order_id AND c.kind = 'refund' AND c.memo ? 'claim_id'
+                         AND c.created_at < $8 AND NOT EXISTS (
+                             SELECT FROM ledger_entries d WHERE d.idempotency_key IN (c.idempotency_key || $2, c.idempotency_key || $9)
+                               AND d.created_at < $8)
+                   ) AS finished
+            FROM orders
             UNION ALL SELECT payout_id, status <> 'pending' AND updated_at < $8 FROM seller_payouts
         ) o CROSS JOIN unnest($3::text[]) AS k(kind)
         LEFT JOIN provider pr ON pr.order_id = o.order_id AND pr.kind = k.kind

@@ -247,3 +247,13 @@ async def chargebacks_of_order(pool: asyncpg.Pool, order_id: str) -> dict[str, i
         order_id,
     )
     return {r["dispute_id"]: int(r["amount"]) for r in rows}
+
+
+async def claims_of_order(pool: asyncpg.Pool, order_id: str) -> dict[str, int]:
+    """The claims refunded (or being refunded) after the order settled, by claim id: what each gives back."""
+    rows = await pool.fetch(
+        "SELECT memo->>'claim_id' AS claim_id, p.amount FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.id "
+        "WHERE e.order_id = $1 AND e.kind = 'refund' AND e.memo ? 'claim_id' AND p.account LIKE 'pending:claim:%'",
+        order_id,
+    )
+    return {r["claim_id"]: int(r["amount"]) for r in rows}

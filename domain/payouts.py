@@ -14,6 +14,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from domain.chargebacks import ChargebackNotice
+from domain.claims import ClaimNotice
 from domain.json_schema import WHOLE_NUMBER, variants
 from domain.order_request import RESERVED_PREFIX
 
@@ -116,6 +117,7 @@ class PayoutOutcome(BaseModel):
 class SellerPayoutsInput(BaseModel):
     seller_id: str
     notices: list[ChargebackNotice] = []
+    claims: list[ClaimNotice] = []
 
 
 class SellerPayoutsState(BaseModel):
@@ -163,6 +165,7 @@ def payouts_workflow_id(seller_id: str) -> str:
 # The seller payouts workflow on the wire (never renamed: recorded in histories).
 PAYOUTS_WORKFLOW_TYPE = "SellerPayouts"
 CHARGEBACK_SIGNAL = "chargeback"
+CLAIM_SIGNAL = "claim"
 SETTINGS_CHANGED_SIGNAL = "payout_settings_changed"
 REQUEST_PAYOUT_UPDATE = "request_payout"
 PAYOUTS_QUERY = "payouts_state"

@@ -19,6 +19,7 @@ from domain.ledger import (
     Posting,
     external_buyers,
     external_payouts,
+    fulfillment_reimbursements,
     platform_losses,
     seller_available,
     seller_owed,
@@ -132,3 +133,26 @@ def payout_returned_entry(payout_id: str, seller_id: str, amount: int, currency:
         seller_available(seller_id, currency),
         amount,
     )
+
+
+def claim_key(claim_id: str) -> str:
+    return f"claim:{claim_id}"
+
+
+def claim_refund(claim_id: str, order_id: str, seller_id: str, amount: int, currency: str, seller_pays: bool) -> Disbursement:
+    """A refund after the sale, from the seller's debt account (their fault) or the fulfillment network's (its fault):
+    reserved in the claim's pending account before the provider is asked, settled to the buyer after."""
+    source = seller_owed(seller_id, currency) if seller_pays else fulfillment_reimbursements(currency)
+    on_its_way = AccountSpec(code=f"pending:claim:{claim_id}:{currency}", owner=f"claim:{claim_id}", currency=currency)
+    key = claim_key(claim_id)
+    return Disbursement(
+        reserve=_entry(key, order_id, EntryKind.REFUND, source, on_its_way, amount, memo={"claim_id": claim_id}),
+        settle=_entry(key + SETTLED_SUFFIX, order_id, EntryKind.REFUND, on_its_way, external_buyers(currency), amount),
+    )
+
+
+def claim_refused_entry(claim_id: str, order_id: str, seller_id: str, amount: int, currency: str, seller_pays: bool) -> EntryRequest:
+    """The provider refused the refund for certain: the money goes back where it came from."""
+    refund = claim_refund(claim_id, order_id, seller_id, amount, currency, seller_pays).reserve
+    source, on_its_way = refund.postings[0].account, refund.postings[1].account
+    return _entry(claim_key(claim_id) + RETURNED_SUFFIX, order_id, EntryKind.REFUND, on_its_way, source, amount)

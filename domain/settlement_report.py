@@ -75,8 +75,7 @@ def _entry_lines(entry: list[dict[str, Any]]) -> list[SettlementLine]:
     lines = []
     for p in entry:
         if p["account"].startswith(SELLER_ACCOUNTS) and kind != EntryKind.RECOVERY:
-            returned = kind == EntryKind.PAYOUT and p["amount"] > 0
-            lines.append(_line(p, "payout_returned" if returned else ACCOUNT_LINES.get(kind, str(kind)), p["amount"]))
+            lines.append(_line(p, _account_line(kind, p["amount"]), p["amount"]))
     return lines
 
 
@@ -100,3 +99,12 @@ def _release_lines(entry: list[dict[str, Any]]) -> list[SettlementLine]:
 
 def _sum(entry: list[dict[str, Any]], account_prefix: str) -> int:
     return sum(p["amount"] for p in entry if p["account"].startswith(account_prefix))
+
+
+def _account_line(kind: str, amount: int) -> str:
+    """A seller-account posting's line: what comes back is named apart (a payout or a claim's refund refused)."""
+    if kind == EntryKind.PAYOUT and amount > 0:
+        return "payout_returned"
+    if kind == EntryKind.REFUND:  # refunds reach a seller's accounts only as claims after the sale
+        return "claim_refund" if amount < 0 else "claim_refund_returned"
+    return ACCOUNT_LINES.get(kind, str(kind))

@@ -64,9 +64,13 @@ LINE_ORDER = [
     "debt_recovered",
     "debt_written_off",
     "write_off_repaid",
+    "claim_refund",
+    "claim_refund_returned",
     "payout",
     "payout_returned",
 ]
+# A claim after the sale's own pending account.
+CLAIM_PENDING = "pending:claim:"
 # A pooled payout's own pending account.
 POOLED_PAYOUT = f"pending:payout:{PAYOUT_ID_PREFIX}"
 # Entries between the seller's own accounts: (kind, account the line is read from) -> (line, sign of its effect).
@@ -82,6 +86,8 @@ OWN_ACCOUNT_LINES = {
 
 
 def _entry_lines(postings: list[dict[str, Any]]) -> list[StatementLine]:
+    if any(p["account"].startswith(CLAIM_PENDING) for p in postings):
+        return _claim_lines(postings)
     converted = any(p["account"].startswith("fx:position:") for p in postings)
     from_or_to_seller = any(p["account"].startswith("seller:") for p in postings)
     lines = []
@@ -116,3 +122,16 @@ def _entry_lines(postings: list[dict[str, Any]]) -> list[StatementLine]:
 def _prefix(account: str) -> str:
     """`external:buyers:` of `external:buyers:USD`, `reserve:` of `reserve:<seller>:USD`."""
     return "external:buyers:" if account.startswith("external:buyers:") else account.split(":", 1)[0] + ":"
+
+
+def _claim_lines(postings: list[dict[str, Any]]) -> list[StatementLine]:
+    """A claim's refund, read where its money comes from: the seller's debt account when they were at fault (it takes
+    from what they hold), the fulfillment network's otherwise (it leaves that unchanged); its settling shows nothing
+    more."""
+    lines = []
+    for p in postings:
+        seller_pays = p["account"].startswith("owed:")
+        if seller_pays or p["account"].startswith("fulfillment:reimbursements:"):
+            line = "claim_refund" if p["amount"] < 0 else "claim_refund_returned"
+            lines.append(_line(p, line, abs(p["amount"]), p["amount"] if seller_pays else 0))
+    return lines

@@ -1,6 +1,7 @@
 """One workflow per seller (`seller-payouts-{seller_id}`) for their money after the sale (README: Money after the sale).
 
-It records the chargebacks the payment provider reports on the seller's orders, and at the end of each period
+It records the chargebacks the payment provider reports on the seller's orders, refunds the claims operators accept
+after an order settled (workflows/claims.py), and at the end of each period
 of their schedule it cuts: reserves come due, debts are recovered or written off, and the available balance in
 each currency is paid out as one payout keyed by its own id (db/seller_payouts.py). `on_demand` sellers are
 paid when they ask (`request_payout`); their period is a day, for reserves and debts only. An operator may ask for
@@ -22,9 +23,11 @@ with workflow.unsafe.imports_passed_through():
     from domain import activity_names as act
     from domain import failures
     from domain.chargebacks import ChargebackNotice
+    from domain.claims import ClaimNotice
     from domain.order_request import RetryBudget
     from domain.payouts import (
         CHARGEBACK_SIGNAL,
+        CLAIM_SIGNAL,
         PAYOUTS_QUERY,
         PAYOUTS_WORKFLOW_TYPE,
         REQUEST_PAYOUT_UPDATE,
@@ -42,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         period_end,
     )
     from domain.providers import PayoutRequest, ProviderReference
+    from workflows.claims import ProviderAway, settle_claim
     from workflows.options import BOOKKEEPING, provider_call
     from workflows.steps import rejected
 
@@ -55,6 +59,7 @@ class SellerPayoutsWorkflow:
     def __init__(self, start: SellerPayoutsInput) -> None:
         self.state = SellerPayoutsState(seller_id=start.seller_id)
         self.notices: list[ChargebackNotice] = list(start.notices)
+        self.claims: list[ClaimNotice] = list(start.claims)
         self.asked = 0  # payout requests received
         self.answered = 0  # payout requests a cut has answered
         self.settings_changed = False
@@ -72,21 +77,22 @@ class SellerPayoutsWorkflow:
             cut_at = period_end(workflow.now(), settings.schedule) or period_end(workflow.now(), PayoutSchedule.DAILY)
             assert cut_at is not None
             self.state.next_cut_at = cut_at
-            await self._wait(lambda: bool(self.notices) or self.asked > self.answered or self.settings_changed, cut_at)
+            await self._wait(lambda: bool(self.notices or self.claims) or self.asked > self.answered or self.settings_changed, cut_at)
             await self._record_notices()
+            await self._settle_claims()
             asked = self.asked
             if asked == self.answered and workflow.now() < cut_at:
                 continue  # a notice or new settings: nothing is due yet
             pay = settings.schedule != PayoutSchedule.ON_DEMAND or asked > self.answered
             result = await self._cut(workflow.now() if asked > self.answered else cut_at, pay)
             self.answered = asked
-            if settings.schedule == PayoutSchedule.PER_ORDER and not result.holds_money and not self.notices:
+            if settings.schedule == PayoutSchedule.PER_ORDER and not result.holds_money and not (self.notices or self.claims):
                 ended = True
                 break
         await self._answer_requests()
-        if ended and not self.notices:
+        if ended and not (self.notices or self.claims):
             return
-        workflow.continue_as_new(SellerPayoutsInput(seller_id=self.state.seller_id, notices=self.notices))
+        workflow.continue_as_new(SellerPayoutsInput(seller_id=self.state.seller_id, notices=self.notices, claims=self.claims))
 
     async def _answer_requests(self) -> None:
         """Before the run ends: a cut for the payout requests that came while the last one ran, until every request
@@ -117,6 +123,20 @@ class SellerPayoutsWorkflow:
             except ActivityError as err:
                 self._refused(f"chargeback {notice.dispute_id} ({notice.status})", err)
             self.notices.pop(0)
+
+    async def _settle_claims(self) -> None:
+        while self.claims:
+            claim = self.claims[0]
+            try:
+                refused = await settle_claim(claim)
+            except ProviderAway:
+                return  # tried again at the next turn, under the same key
+            except ActivityError as err:
+                self._refused(f"claim {claim.claim_id}", err)
+            else:
+                if refused:
+                    self.state.refused = [*self.state.refused[-19:], f"claim {claim.claim_id}: the provider refused the refund: {refused}"]
+            self.claims.pop(0)
 
     async def _cut(self, cut_at: datetime, pay: bool) -> CutResult:
         request = CutRequest(seller_id=self.state.seller_id, cut_at=cut_at, pay=pay)
@@ -161,6 +181,10 @@ class SellerPayoutsWorkflow:
     @workflow.signal(name=CHARGEBACK_SIGNAL)
     def on_chargeback(self, notice: ChargebackNotice) -> None:
         self.notices.append(notice)
+
+    @workflow.signal(name=CLAIM_SIGNAL)
+    def on_claim(self, claim: ClaimNotice) -> None:
+        self.claims.append(claim)
 
     @workflow.signal(name=SETTINGS_CHANGED_SIGNAL)
     def on_settings_changed(self) -> None:

@@ -19,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 import workflows.seller_payouts
+from activities.bookkeeping import BookkeepingActivities
 from activities.seller_payouts import SellerPayoutActivities, seller_payout_activities
 from db.balances import seller_balance
 from db.invariants import check_invariants
@@ -28,10 +29,12 @@ from db.settlements import settlement_report
 from domain import activity_names as act
 from domain import failures
 from domain.chargebacks import ChargebackNotice, ChargebackStatus
+from domain.claims import ClaimFault, ClaimNotice
 from domain.ledger import payout_disbursement
 from domain.order_state import workflow_id_for
 from domain.payouts import (
     CHARGEBACK_SIGNAL,
+    CLAIM_SIGNAL,
     PAYOUTS_QUERY,
     PAYOUTS_WORKFLOW_TYPE,
     REQUEST_PAYOUT_UPDATE,
@@ -44,7 +47,7 @@ from domain.payouts import (
     SellerPayoutsState,
     payouts_workflow_id,
 )
-from domain.providers import PayoutRequest, ProviderReference
+from domain.providers import PayoutRequest, ProviderReference, RefundRequest
 from operations.tools import export_history
 from runtime.binaries import executable
 from tests.db.test_seller_payouts import SHARE, release
@@ -57,10 +60,16 @@ STARTED: list[str] = []  # the workflow ids the running test started
 class Provider:
     def __init__(self) -> None:
         self.paid: dict[str, PayoutRequest] = {}
+        self.refunded: dict[str, RefundRequest] = {}
         self.rejects = False
         self.paying = asyncio.Event()  # set while a payout is being made
         self.release = asyncio.Event()  # a payout waits for it to be set
         self.release.set()
+
+    @activity.defn(name=act.REFUND_PAYMENT)
+    async def refund(self, request: RefundRequest) -> ProviderReference:
+        self.refunded.setdefault(request.idempotency_key, request)
+        return ProviderReference(id="re-" + request.idempotency_key)
 
     @activity.defn(name=act.PAYOUT_SELLER)
     async def payout(self, request: PayoutRequest) -> ProviderReference:
@@ -89,7 +98,12 @@ def provider() -> Provider:
 async def worker(env, fresh_pool, provider):
     """The workflow's worker; with SETTLEMENT_RECORD_HISTORIES=<dir>, each test's history is saved there (as far as it
     went) for tests/histories."""
-    activities = [*seller_payout_activities(SellerPayoutActivities(fresh_pool)), provider.payout]
+    activities = [
+        *seller_payout_activities(SellerPayoutActivities(fresh_pool)),
+        BookkeepingActivities(fresh_pool).post_ledger_entry,
+        provider.payout,
+        provider.refund,
+    ]
     STARTED.clear()
     async with Worker(env.client, task_queue=QUEUE, workflows=[SellerPayoutsWorkflow], activities=activities):
         yield
@@ -273,4 +287,50 @@ async def test_a_payout_request_made_while_the_runs_last_cut_pays_is_answered_be
         provider.release.set()
         answers = await asyncio.wait_for(asyncio.gather(first, second), 20)
     assert [p.amount for p in answers[0].payouts] == [SHARE] and answers[1].payouts == []
+    assert await check_invariants(fresh_pool) == []
+
+
+async def test_claims_after_the_sale_refund_the_buyer_and_are_taken_from_whoever_was_at_fault(env, worker, fresh_pool, provider):
+    seller_id = seller()
+    await put_payout_settings(fresh_pool, seller_id, PayoutSettings(schedule=PayoutSchedule.DAILY))
+    order = f"{seller_id}-a"
+    await release(fresh_pool, order, seller_id)
+    now = await env.get_current_time()
+    handle = await start(env, seller_id)
+    first = await until_cut(env, handle, now)
+    assert [p.amount for p in first.payouts] == [SHARE]
+
+    claims = [
+        ClaimNotice(
+            claim_id=f"cl-s-{seller_id}",
+            order_id=order,
+            seller_id=seller_id,
+            capture_id="cap-1",
+            amount=1500,
+            currency="USD",
+            fault=ClaimFault.SELLER,
+        ),
+        ClaimNotice(
+            claim_id=f"cl-n-{seller_id}",
+            order_id=order,
+            seller_id=seller_id,
+            capture_id="cap-1",
+            amount=500,
+            currency="USD",
+            fault=ClaimFault.FULFILLMENT_NETWORK,
+        ),
+    ]
+    for claim in claims:
+        await handle.signal(CLAIM_SIGNAL, claim)
+    for _ in range(100):
+        if len(provider.refunded) == 2 and (await seller_balance(fresh_pool, seller_id))[0]["owed"] == -1500:
+            break
+        await asyncio.sleep(0.1)
+    assert {key: r.amount for key, r in provider.refunded.items()} == {f"claim:cl-s-{seller_id}": 1500, f"claim:cl-n-{seller_id}": 500}
+    assert all(r.capture_id == "cap-1" and r.order_id == order for r in provider.refunded.values())
+    (row,) = await seller_balance(fresh_pool, seller_id)
+    assert row["owed"] == -1500  # the network's fault is the network's to pay
+    await release(fresh_pool, f"{seller_id}-b", seller_id)
+    second = await until_cut(env, handle, first.last_cut_at)
+    assert [p.amount for p in second.payouts] == [SHARE - 1500]
     assert await check_invariants(fresh_pool) == []

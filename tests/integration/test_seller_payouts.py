@@ -182,3 +182,39 @@ async def test_the_payments_webhook_refuses_what_it_must(engine, pool):
         assert time.monotonic() < deadline, "the won chargeback was never recorded"
         await asyncio.sleep(0.2)
     assert (await balance(engine, seller))["owed"] == 0
+
+
+async def test_a_claim_after_payout_refunds_the_buyer_and_the_seller_at_fault_owes_it(engine, pool):
+    seller = seller_id()
+    put = await engine.api.put(f"/v1/sellers/{seller}/payout-settings", json={"schedule": "on_demand"}, headers=OPERATOR)
+    assert put.status_code == 200
+    order = await settle_order(engine, seller)
+    order_id = order["order_id"]
+    assert (await engine.api.post(f"/v1/sellers/{seller}/payouts", headers=token("seller", seller))).status_code == 200
+    claim = {"claim_id": f"cl-{seller}", "amount": 1200, "fault": "seller", "reason": "arrived broken, reported after payout"}
+
+    assert (await engine.api.post(f"/v1/orders/{order_id}/claims", json=claim, headers=token("seller", seller))).status_code == 403
+    open_order = await engine.create(seller_id=seller)
+    refused = await engine.api.post(f"/v1/orders/{open_order['order_id']}/claims", json=claim, headers=OPERATOR)
+    assert refused.status_code == 409 and "settled order" in refused.json()["detail"]
+    too_much = await engine.api.post(f"/v1/orders/{order_id}/claims", json={**claim, "amount": 3001}, headers=OPERATOR)
+    assert too_much.status_code == 422 and too_much.json()["errors"][0]["field"] == "amount"
+
+    accepted = await engine.api.post(f"/v1/orders/{order_id}/claims", json=claim, headers=OPERATOR)
+    assert accepted.status_code == 202, accepted.text
+    network = {"claim_id": f"cl-net-{seller}", "amount": 300, "fault": "fulfillment_network", "reason": "lost in the return"}
+    assert (await engine.api.post(f"/v1/orders/{order_id}/claims", json=network, headers=OPERATOR)).status_code == 202
+    await until_balance(engine, seller, owed=-1200)
+    deadline = time.monotonic() + 30
+    while True:
+        operations = (await engine.sim.get("/psp/operations", params={"order_id": order_id})).json()["data"]
+        refunds = sorted(op["amount"] for op in operations if op["operation"] == "refund")
+        if refunds == [300, 1200]:
+            break
+        assert time.monotonic() < deadline, f"the claims were never refunded: {refunds}"
+        await asyncio.sleep(0.2)
+    again = await engine.api.post(f"/v1/orders/{order_id}/claims", json={**claim, "amount": 1100}, headers=OPERATOR)
+    assert again.status_code == 409
+    statement = (await engine.api.get(f"/v1/sellers/{seller}/statement", headers=OPERATOR)).json()
+    claimed = sorted((line["amount"], line["seller_effect"]) for line in statement["lines"] if line["kind"] == "claim_refund")
+    assert claimed == [(300, 0), (1200, -1200)]

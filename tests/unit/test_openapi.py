@@ -32,6 +32,7 @@ OPERATION_IDS = {
     "getSettlement",
     "paymentsWebhook",
     "listReconciliations",
+    "acceptClaim",
     "healthz",
     "readyz",
     "metrics",

@@ -206,7 +206,7 @@ def test_seller_payouts_messages() -> None:
     assert (definition.name, set(definition.queries), set(definition.signals), set(definition.updates)) == (
         "SellerPayouts",
         {"payouts_state"},
-        {"chargeback", "payout_settings_changed"},
+        {"chargeback", "claim", "payout_settings_changed"},
         {"request_payout"},
     )
     assert payouts_workflow_id("s-1") == "seller-payouts-s-1"
