@@ -75,7 +75,7 @@ def _entry_lines(entry: list[dict[str, Any]]) -> list[SettlementLine]:
     lines = []
     for p in entry:
         if p["account"].startswith(SELLER_ACCOUNTS) and kind != EntryKind.RECOVERY:
-            lines.append(_line(p, _account_line(kind, p["amount"]), p["amount"]))
+            lines.append(_line(p, _account_line(EntryKind(kind), p["amount"]), p["amount"]))
     return lines
 
 
@@ -101,7 +101,7 @@ def _sum(entry: list[dict[str, Any]], account_prefix: str) -> int:
     return sum(p["amount"] for p in entry if p["account"].startswith(account_prefix))
 
 
-def _account_line(kind: str, amount: int) -> str:
+def _account_line(kind: EntryKind, amount: int) -> str:
     """A seller-account posting's line: what comes back is named apart (a payout or a claim's refund refused)."""
     if kind == EntryKind.PAYOUT and amount > 0:
         return "payout_returned"
