@@ -1,7 +1,8 @@
 """Money after the sale in the chaos run: the orders of one seller paid on demand with a reserve (path `pooled`),
-a chargeback the simulated provider reports on one of them, and the seller's payouts, asked for while the engine
-is disrupted and once more at the end. Once it is over, what the provider paid the seller equals the shares their
-orders released, less the chargeback, each payout once, and nothing is left in the seller's balance."""
+a chargeback the simulated provider reports on one of them, a claim an operator accepts on another, and the seller's
+payouts, asked for while the engine is disrupted and once more at the end. Once it is over, what the provider paid
+the seller equals the shares their orders released less the chargeback and the claim, each payout once, the claim
+refunded once, and nothing is left in the seller's balance."""
 
 import asyncio
 import time
@@ -16,6 +17,7 @@ from tests.reliability.paths import POOLED_SELLER
 
 SETTINGS = {"schedule": "on_demand", "reserve_percent": 10, "reserve_days": 0}
 CHARGEBACK = 1_000
+CLAIM = 700  # accepted after the sale, the seller at fault
 ASK_FOR = 120.0  # seconds a request is asked again (same Idempotency-Key) while the engine does not answer
 SELLER = token("seller", POOLED_SELLER)
 OPERATOR = token("operator", "ops_chaos")
@@ -45,6 +47,7 @@ class PooledSeller:
         self.api, self.sim = api, sim
         self.runs = [r for r in runs if r.path.name == "pooled"]
         self.charged_back: str | None = None
+        self.claimed: str | None = None
         self.payouts_asked = 0
         self.summary = "not checked"
 
@@ -55,14 +58,20 @@ class PooledSeller:
         self.payouts_asked += 1
 
     async def during_the_run(self) -> None:
-        """Once half the seller's orders are over: a chargeback on one of them, then a payout."""
-        while sum(r.done for r in self.runs) < max(1, len(self.runs) // 2):
+        """Once half the seller's orders are over: a chargeback on one of them, a claim on another, then a payout."""
+        while sum(r.done for r in self.runs) < max(2, len(self.runs) // 2):
             await asyncio.sleep(1.0)
-        settled = next(r for r in self.runs if r.done and r.view and r.view["status"] == "settled")
-        body = {"order_id": settled.order_id, "amount": CHARGEBACK, "dispute_id": f"dp-{settled.order_id}"}
+        settled = [r for r in self.runs if r.done and r.view and r.view["status"] == "settled"]
+        body = {"order_id": settled[0].order_id, "amount": CHARGEBACK, "dispute_id": f"dp-{settled[0].order_id}"}
         reported = await _until_answered(lambda: self.sim.post("/psp/disputes", json=body), "chargeback")
         assert reported.status_code in (200, 201), reported.text
-        self.charged_back = settled.order_id
+        self.charged_back = settled[0].order_id
+        claim = {"claim_id": f"cl-{settled[1].order_id}", "amount": CLAIM, "fault": "seller", "reason": "broken, reported late"}
+        headers = {**OPERATOR, "Idempotency-Key": "chaos-claim"}
+        url = f"/v1/orders/{settled[1].order_id}/claims"
+        accepted = await _until_answered(lambda: self.api.post(url, json=claim, headers=headers), "claim")
+        assert accepted.status_code == 202, accepted.text
+        self.claimed = settled[1].order_id
         await self._pay_out("chaos-payout-during")
 
     async def at_the_end(self) -> None:
@@ -78,21 +87,25 @@ class PooledSeller:
             await asyncio.sleep(1.0)
 
     def problems(self, records: list[ProviderRecord]) -> list[str]:
-        """What the provider paid the seller against what their orders released, less the chargeback."""
+        """What the provider paid the seller against what their orders released, less the chargeback and the claim;
+        the claim refunded once."""
         paid = [r for r in records if r.operation == ProviderOperation.PAYOUT and r.outcome == ProviderOutcome.SUCCEEDED]
         paid = [r for r in paid if (r.order_id or "").startswith(f"po:{POOLED_SELLER}:")]
         released = sum(r.view["settlement"]["paid_out"] for r in self.runs if r.view and r.view["status"] == "settled")
         found = []
-        if self.charged_back is None:
-            found.append("no chargeback was reported")
+        if self.charged_back is None or self.claimed is None:
+            found.append("no chargeback was reported or no claim accepted")
+        refunds = [r for r in records if r.operation == ProviderOperation.REFUND and r.idempotency_key.startswith("claim:")]
+        if [(r.order_id, r.amount) for r in refunds] != [(self.claimed, CLAIM)]:
+            found.append(f"claim refunds at the provider: {[(r.order_id, r.amount) for r in refunds]}, expected one of {CLAIM}")
         twice = [key for key, n in Counter(r.order_id for r in paid).items() if n > 1]
         if twice:
             found.append(f"payouts made twice: {twice}")
         total = sum(r.amount or 0 for r in paid)
-        if total != released - CHARGEBACK:
-            found.append(f"the provider paid {total}, the orders released {released} less {CHARGEBACK}")
+        if total != released - CHARGEBACK - CLAIM:
+            found.append(f"the provider paid {total}, the orders released {released} less {CHARGEBACK} and {CLAIM}")
         self.summary = (
-            f"{len(self.runs)} orders released {released}; a chargeback of {CHARGEBACK} reported mid-run; "
+            f"{len(self.runs)} orders released {released}; a chargeback of {CHARGEBACK} and a claim of {CLAIM} mid-run; "
             f"{self.payouts_asked} payouts asked for, {len(paid)} made, {total} paid"
         )
         return found

@@ -18,10 +18,12 @@ from tests.reliability.pooled import PooledSeller
 
 
 def by_order(records: list[ProviderRecord], order_ids: list[str]) -> dict[str, list[ProviderRecord]]:
-    """The provider's successful operations on the given orders, by order."""
+    """The provider's successful operations on the given orders, by order, but claims after the sale (the pooled
+    seller's check counts those)."""
     wanted, grouped = set(order_ids), defaultdict(list)
     for record in records:
-        if record.outcome == ProviderOutcome.SUCCEEDED and record.order_id in wanted:
+        after_the_sale = record.idempotency_key.startswith("claim:")
+        if record.outcome == ProviderOutcome.SUCCEEDED and record.order_id in wanted and not after_the_sale:
             grouped[record.order_id].append(record)
     return grouped
 
