@@ -11,7 +11,7 @@ from api.auth import Principal, require
 from api.idempotency import IdempotentRoute
 from api.openapi import problems
 from api.params import PathId
-from api.problems import Problem, field_error
+from api.problems import Problem
 from api.routers.orders import find_order
 from db.seller_payouts import chargebacks_of_order, claims_of_order
 from domain.claims import ClaimNotice, ClaimRequest
@@ -37,7 +37,7 @@ async def accept_claim(
     principal: Principal = Depends(require(Role.OPERATOR)),
 ) -> ClaimReceipt:
     """Refund the buyer `amount` of a settled order: at most what was captured and not yet refunded, charged back or
-    claimed. An open order takes the dispute flow instead (409)."""
+    claimed (409 otherwise). An open order takes the dispute flow instead (409)."""
     order = await find_order(request, order_id)
     if order is None:
         raise Problem(404, f"no order {order_id}")
@@ -49,8 +49,12 @@ async def accept_claim(
         raise Problem(409, f"claim {claim.claim_id} was accepted for {claimed[claim.claim_id]}, not {claim.amount}", kind="conflict")
     given_back = sum(a for c, a in claimed.items() if c != claim.claim_id) + sum((await chargebacks_of_order(pool, order_id)).values())
     left = order.amounts.captured - order.amounts.refunded - given_back
-    if claim.amount > left:
-        raise field_error("amount", f"exceeds what was captured and not refunded, charged back or claimed ({max(left, 0)})")
+    if claim.amount > left:  # the order's state decides, as for a partial refund over what escrow holds
+        raise Problem(
+            409,
+            f"amount {claim.amount} exceeds what was captured and not refunded, charged back or claimed ({max(left, 0)})",
+            kind="conflict",
+        )
     notice = ClaimNotice(
         claim_id=claim.claim_id,
         order_id=order_id,
