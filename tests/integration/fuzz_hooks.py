@@ -5,8 +5,9 @@ Schema cannot state: an order's deadlines, its total, the length of its confirma
 period, a marketplace creating orders for itself only. The OpenAPI document states them in its descriptions;
 here the cases schemathesis generates as valid are brought within them, so that the API refusing a "valid"
 case still means the document says something untrue, and a marketplace's run reaches the orders it creates.
-Invalid (negative) cases are left alone, and the contract tests cover these rules' refusals. The one rewrite of
-every case keeps the fuzzer's payout settings to sellers of its own.
+Invalid (negative) cases are left alone, and the contract tests cover these rules' refusals. Two rewrites of every
+case keep the fuzzer from changing other tests' sellers: payout settings only for sellers of its own, claims only on
+an order that does not exist.
 """
 
 import os
@@ -64,19 +65,28 @@ def _period_within_rules(query: dict) -> None:
 
 # The fuzzer sets payout schedules only for sellers of its own: another test's seller put on a pooled schedule would
 # see its orders credited to a balance instead of paid out (the fuzzer takes seller ids from the orders it reads).
-_OWN_SELLER = re.compile(IDENTIFIER_PATTERN)
+_IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 
 
 def _own_seller(path: dict) -> None:
     seller = path.get("seller_id")
-    if isinstance(seller, str) and _OWN_SELLER.fullmatch(seller) and not seller.startswith("fuzz_"):
+    if isinstance(seller, str) and _IDENTIFIER.fullmatch(seller) and not seller.startswith("fuzz_"):
         path["seller_id"] = ("fuzz_" + seller)[:64]
+
+
+# Nor does it accept claims on other tests' orders: a claim makes the seller owe it, and a seller who owes has their
+# next orders credited to their balance. Its claims go to an order that does not exist (404); the end-to-end tests
+# accept claims.
+_NO_ORDER = "fuzz-no-such-order"
 
 
 @schemathesis.hook
 def map_case(context, case):
     if case.operation.label == "PUT /v1/sellers/{seller_id}/payout-settings" and case.path_parameters:
         _own_seller(case.path_parameters)
+    if case.operation.label == "POST /v1/orders/{order_id}/claims" and case.path_parameters:
+        if _IDENTIFIER.fullmatch(str(case.path_parameters.get("order_id"))):
+            case.path_parameters["order_id"] = _NO_ORDER
     if case.meta is None or not case.meta.generation.mode.is_positive:
         return case
     if case.operation.label == "POST /v1/orders" and isinstance(case.body, dict):
