@@ -1,8 +1,9 @@
 """Money after the sale in the chaos run: the orders of one seller paid on demand with a reserve (path `pooled`),
 a chargeback the simulated provider reports on one of them, a claim an operator accepts on another, and the seller's
 payouts, asked for while the engine is disrupted and once more at the end. Once it is over, what the provider paid
-the seller equals the shares their orders released less the chargeback and the claim, each payout once, the claim
-refunded once, and nothing is left in the seller's balance."""
+the seller equals the shares their orders released less the chargeback and the claim (less what the seller still
+owes when no order was left to recover it from), each payout once, the claim refunded once, and nothing is left
+available or in reserve."""
 
 import asyncio
 import time
@@ -48,6 +49,7 @@ class PooledSeller:
         self.runs = [r for r in runs if r.path.name == "pooled"]
         self.charged_back: str | None = None
         self.claimed: str | None = None
+        self.owed = 0  # what the seller still owes at the end
         self.payouts_asked = 0
         self.summary = "not checked"
 
@@ -75,15 +77,29 @@ class PooledSeller:
         await self._pay_out("chaos-payout-during")
 
     async def at_the_end(self) -> None:
-        """After every order is over: the last payout; then wait until the balance is empty."""
+        """After every order is over, once the chargeback and the claim are on the seller's books (the provider's
+        webhook may still be on its way): the last payout; then wait until nothing is left available or in reserve.
+        What the seller still owes stays owed when no order of theirs is left to recover it from."""
+        await self._until_booked({"chargeback", "claim_refund"})
         await self._pay_out("chaos-payout-end")
         deadline = time.monotonic() + ASK_FOR
         while True:
             balances = (await self.api.get(f"/v1/sellers/{POOLED_SELLER}/balance", headers=SELLER)).json()["balances"]
-            if all(b["available"] == b["reserved"] == b["owed"] == 0 for b in balances):
+            if all(b["available"] == b["reserved"] == 0 for b in balances):
+                self.owed = -sum(b["owed"] for b in balances)
                 return
             if time.monotonic() > deadline:
                 raise AssertionError(f"the pooled seller still holds {balances}")
+            await asyncio.sleep(1.0)
+
+    async def _until_booked(self, kinds: set[str]) -> None:
+        deadline = time.monotonic() + ASK_FOR
+        while True:
+            statement = (await self.api.get(f"/v1/sellers/{POOLED_SELLER}/statement", headers=SELLER)).json()
+            if kinds <= {line["kind"] for line in statement["lines"]}:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{kinds} never reached the pooled seller's statement")
             await asyncio.sleep(1.0)
 
     def problems(self, records: list[ProviderRecord]) -> list[str]:
@@ -102,10 +118,12 @@ class PooledSeller:
         if twice:
             found.append(f"payouts made twice: {twice}")
         total = sum(r.amount or 0 for r in paid)
-        if total != released - CHARGEBACK - CLAIM:
-            found.append(f"the provider paid {total}, the orders released {released} less {CHARGEBACK} and {CLAIM}")
+        if total != released - CHARGEBACK - CLAIM + self.owed:
+            found.append(
+                f"the provider paid {total}; the orders released {released}, less {CHARGEBACK} and {CLAIM}, {self.owed} still owed"
+            )
         self.summary = (
             f"{len(self.runs)} orders released {released}; a chargeback of {CHARGEBACK} and a claim of {CLAIM} mid-run; "
-            f"{self.payouts_asked} payouts asked for, {len(paid)} made, {total} paid"
+            f"{self.payouts_asked} payouts asked for, {len(paid)} made, {total} paid, {self.owed} still owed"
         )
         return found
