@@ -18,7 +18,7 @@ import asyncpg
 
 from db.ledger import write_entry
 from domain import seller_ledger as books
-from domain.ledger import EntryRequest, seller_available, seller_owed, seller_reserve
+from domain.ledger import seller_available, seller_owed, seller_reserve
 from domain.payouts import CutResult, PayoutSchedule, PayoutSettings, PayoutTerms, PreparedPayout, payout_id
 
 
@@ -93,10 +93,6 @@ async def _balance(conn: asyncpg.Connection, code: str) -> int:
     return int(await conn.fetchval("SELECT coalesce((SELECT balance FROM ledger_accounts WHERE code = $1), 0)", code))
 
 
-async def _post(conn: asyncpg.Connection, entry: EntryRequest) -> None:
-    await write_entry(conn, entry)
-
-
 async def _cut_currency(
     conn: asyncpg.Connection, seller_id: str, currency: str, cut_at: datetime, pay: bool, settings: PayoutSettings
 ) -> None:
@@ -112,7 +108,7 @@ async def _cut_currency(
         cut_at,
     )
     for hold in due:
-        await _post(conn, books.reserve_release_entry(hold["idempotency_key"], hold["order_id"], seller_id, hold["amount"], currency))
+        await write_entry(conn, books.reserve_release_entry(hold["idempotency_key"], hold["order_id"], seller_id, hold["amount"], currency))
 
     if await _already_cut(conn, cut_id):
         return  # a retry of a cut that was made: what came since waits for the next cut
@@ -121,12 +117,12 @@ async def _cut_currency(
     if owed > 0:  # a chargeback won: first it repays what was written off of the seller's debts, then it is theirs
         repaid = min(owed, await _written_off(conn, owed_code))
         if repaid:
-            await _post(conn, books.loss_recovered_entry(cut_id, seller_id, repaid, currency))
+            await write_entry(conn, books.loss_recovered_entry(cut_id, seller_id, repaid, currency))
             owed -= repaid
     available = await _balance(conn, seller_available(seller_id, currency).code) - await _held_by_order_payouts(conn, seller_id, currency)
     recovered = min(available, -owed) if owed < 0 else -owed
     if recovered:
-        await _post(conn, books.recovery_entry(cut_id, seller_id, recovered, currency))
+        await write_entry(conn, books.recovery_entry(cut_id, seller_id, recovered, currency))
         available, owed = available - recovered, owed + recovered
     if owed < 0:
         recent = await conn.fetchval(
@@ -137,7 +133,7 @@ async def _cut_currency(
         )
         overdue = -owed - int(recent)
         if overdue > 0:
-            await _post(conn, books.write_off_entry(cut_id, seller_id, overdue, currency))
+            await write_entry(conn, books.write_off_entry(cut_id, seller_id, overdue, currency))
 
     if pay and available > 0 and available >= settings.minimum_payout:
         await _open_payout(conn, cut_id, seller_id, currency, cut_at, available)
@@ -192,7 +188,7 @@ async def _open_payout(conn: asyncpg.Connection, payout: str, seller_id: str, cu
         cut_at,
         amount,
     )
-    await _post(conn, books.pooled_payout(payout, seller_id, amount, currency).reserve)
+    await write_entry(conn, books.pooled_payout(payout, seller_id, amount, currency).reserve)
     await conn.execute(
         """
         INSERT INTO settlement_lines (entry_id, payout_id)
@@ -211,7 +207,7 @@ async def finish_payout(pool: asyncpg.Pool, payout: str, provider_reference: str
     """The provider paid: settle the payout's pending account and mark it paid (idempotent)."""
     async with pool.acquire() as conn, conn.transaction():
         row = await _payout_for_update(conn, payout)
-        await _post(conn, books.pooled_payout(payout, row["seller_id"], row["amount"], row["currency"].strip()).settle)
+        await write_entry(conn, books.pooled_payout(payout, row["seller_id"], row["amount"], row["currency"].strip()).settle)
         await conn.execute(
             "UPDATE seller_payouts SET status = 'paid', provider_reference = $2, updated_at = statement_timestamp() "
             "WHERE payout_id = $1 AND status = 'pending'",
@@ -224,7 +220,7 @@ async def return_payout(pool: asyncpg.Pool, payout: str, reason: str) -> None:
     """The provider refused the payout for certain: its money goes back to the seller's available balance."""
     async with pool.acquire() as conn, conn.transaction():
         row = await _payout_for_update(conn, payout)
-        await _post(conn, books.payout_returned_entry(payout, row["seller_id"], row["amount"], row["currency"].strip()))
+        await write_entry(conn, books.payout_returned_entry(payout, row["seller_id"], row["amount"], row["currency"].strip()))
         await conn.execute(
             "UPDATE seller_payouts SET status = 'returned', failure = $2, updated_at = statement_timestamp() WHERE payout_id = $1 AND status = 'pending'",
             payout,
