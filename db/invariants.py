@@ -20,10 +20,9 @@ from datetime import datetime
 
 import asyncpg
 
-from domain.ledger import SETTLED_SUFFIX, EntryKind
+from domain.ledger import RETURNED_SUFFIX, SETTLED_SUFFIX, EntryKind
 from domain.payouts import PAYOUT_ID_PREFIX
 from domain.providers import ProviderListing, ProviderOperation, ProviderOutcome
-from domain.seller_ledger import RETURNED_SUFFIX
 from domain.statuses import TERMINAL_STATUSES
 
 TERMINAL = sorted(s.value for s in TERMINAL_STATUSES)

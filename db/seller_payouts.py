@@ -220,7 +220,7 @@ async def return_payout(pool: asyncpg.Pool, payout: str, reason: str) -> None:
     """The provider refused the payout for certain: its money goes back to the seller's available balance."""
     async with pool.acquire() as conn, conn.transaction():
         row = await _payout_for_update(conn, payout)
-        await write_entry(conn, books.payout_returned_entry(payout, row["seller_id"], row["amount"], row["currency"].strip()))
+        await write_entry(conn, books.pooled_payout(payout, row["seller_id"], row["amount"], row["currency"].strip()).returned())
         await conn.execute(
             "UPDATE seller_payouts SET status = 'returned', failure = $2, updated_at = statement_timestamp() WHERE payout_id = $1 AND status = 'pending'",
             payout,

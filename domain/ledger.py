@@ -312,9 +312,21 @@ class Disbursement(BaseModel):
     reserve: EntryRequest
     settle: EntryRequest
 
+    def returned(self) -> EntryRequest:
+        """The provider refused for certain: the reserved money goes back to its source (the reserve's key + `:returned`)."""
+        source, on_its_way = (p.account for p in self.reserve.postings)
+        amount = self.reserve.postings[1].amount
+        return EntryRequest(
+            idempotency_key=self.reserve.idempotency_key + RETURNED_SUFFIX,
+            order_id=self.reserve.order_id,
+            kind=self.reserve.kind,
+            postings=[Posting(account=on_its_way, amount=-amount), Posting(account=source, amount=amount)],
+        )
 
-# The key suffix of a disbursement's settle entry (`order-<id>:<step>:settled`).
+
+# The key suffixes of a disbursement's settle entry (`order-<id>:<step>:settled`) and of its return.
 SETTLED_SUFFIX = ":settled"
+RETURNED_SUFFIX = ":returned"
 
 
 def _disbursement(

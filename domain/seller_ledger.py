@@ -120,21 +120,6 @@ def pooled_payout(payout_id: str, seller_id: str, amount: int, currency: str) ->
     )
 
 
-RETURNED_SUFFIX = ":returned"
-
-
-def payout_returned_entry(payout_id: str, seller_id: str, amount: int, currency: str) -> EntryRequest:
-    """The provider refused the payout for certain: the money goes back to the seller's available balance."""
-    return _entry(
-        payout_id + RETURNED_SUFFIX,
-        payout_id,
-        EntryKind.PAYOUT,
-        pending_payout(payout_id, currency),
-        seller_available(seller_id, currency),
-        amount,
-    )
-
-
 def claim_key(claim_id: str) -> str:
     return f"claim:{claim_id}"
 
@@ -149,10 +134,3 @@ def claim_refund(claim_id: str, order_id: str, seller_id: str, amount: int, curr
         reserve=_entry(key, order_id, EntryKind.REFUND, source, on_its_way, amount, memo={"claim_id": claim_id}),
         settle=_entry(key + SETTLED_SUFFIX, order_id, EntryKind.REFUND, on_its_way, external_buyers(currency), amount),
     )
-
-
-def claim_refused_entry(claim_id: str, order_id: str, seller_id: str, amount: int, currency: str, seller_pays: bool) -> EntryRequest:
-    """The provider refused the refund for certain: the money goes back where it came from."""
-    refund = claim_refund(claim_id, order_id, seller_id, amount, currency, seller_pays).reserve
-    source, on_its_way = refund.postings[0].account, refund.postings[1].account
-    return _entry(claim_key(claim_id) + RETURNED_SUFFIX, order_id, EntryKind.REFUND, on_its_way, source, amount)

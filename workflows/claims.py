@@ -34,8 +34,7 @@ async def settle_claim(claim: ClaimNotice) -> str | None:
     except ActivityError as err:
         if not (isinstance(err.cause, ApplicationError) and err.cause.type == failures.PROVIDER_REJECTED):
             raise ProviderAway(str(err.cause or err)) from err
-        returned = books.claim_refused_entry(c.claim_id, c.order_id, c.seller_id, c.amount, c.currency, seller_pays)
-        await workflow.execute_activity(act.POST_LEDGER_ENTRY, returned, result_type=int, **BOOKKEEPING)
+        await workflow.execute_activity(act.POST_LEDGER_ENTRY, refund.returned(), result_type=int, **BOOKKEEPING)
         return err.cause.message
     await workflow.execute_activity(act.POST_LEDGER_ENTRY, refund.settle, result_type=int, **BOOKKEEPING)
     return None
