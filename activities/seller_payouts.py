@@ -8,7 +8,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.bookkeeping import PERMANENT_DATABASE_ERRORS
-from db import ledger
+from db import chargebacks, ledger
 from db import seller_payouts as payouts
 from domain import activity_names as act
 from domain import failures
@@ -40,7 +40,8 @@ class SellerPayoutActivities:
 
     @activity.defn(name=act.RECORD_CHARGEBACK)
     async def record_chargeback(self, notice: ChargebackNotice) -> None:
-        """The chargeback's entry, and its reversal when the seller won it (whatever order the notices came in)."""
+        """The chargeback's entry, and its reversal when the seller won it (whatever order the notices came in), with the
+        chargeback as the seller sees it."""
         n = notice
         entries = [books.chargeback_entry(n.dispute_id, n.order_id, n.seller_id, n.amount, n.currency)]
         if n.status == ChargebackStatus.WON:
@@ -48,6 +49,7 @@ class SellerPayoutActivities:
         async with _refusals(n.dispute_id), self._pool.acquire() as conn, conn.transaction():
             for entry in entries:
                 await ledger.write_entry(conn, entry)
+            await chargebacks.record_notice(conn, n)
 
 
 def seller_payout_activities(activities: SellerPayoutActivities) -> list:

@@ -1,10 +1,12 @@
 """The payment gateway: its protocol, and the implementation that talks to the simulated provider."""
 
 from typing import Protocol
+from urllib.parse import quote
 
 import httpx
 
 from adapters.http_client import get_json, post_json
+from domain.chargebacks import EvidenceSubmission
 from domain.providers import (
     AuthorizationResult,
     AuthorizeRequest,
@@ -27,6 +29,10 @@ class PaymentGateway(Protocol):
     async def payout(self, request: PayoutRequest) -> ProviderReference: ...
     async def refund(self, request: RefundRequest) -> ProviderReference: ...
     async def credit(self, request: CreditRequest) -> ProviderReference: ...
+    async def submit_dispute_evidence(self, submission: EvidenceSubmission) -> ProviderReference:
+        """Give the provider a seller's evidence for an open dispute (refused for certain once it has closed)."""
+        ...
+
     async def records(self, query: ProviderRecordQuery) -> list[ProviderRecord]:
         """Every record of the provider's own that matches, in the order the provider recorded them (all pages)."""
         ...
@@ -62,6 +68,10 @@ class SimulatedPaymentGateway:
 
     async def credit(self, request: CreditRequest) -> ProviderReference:
         return ProviderReference(id=(await post_json(self._client, "/psp/credits", request.model_dump()))["reference"])
+
+    async def submit_dispute_evidence(self, submission: EvidenceSubmission) -> ProviderReference:
+        path = f"/psp/disputes/{quote(submission.dispute_id, safe='')}/evidence"
+        return ProviderReference(id=(await post_json(self._client, path, submission.model_dump(mode="json")))["reference"])
 
     async def records(self, query: ProviderRecordQuery) -> list[ProviderRecord]:
         params = {**query.model_dump(mode="json", exclude_none=True), "limit": LISTING_PAGE_SIZE}

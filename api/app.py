@@ -10,7 +10,7 @@ from api.body_limit import BodyLimit
 from api.order_workflows import OrderWorkflows
 from api.payout_workflows import PayoutWorkflows
 from api.placement import placement_policy
-from api.routers import claims, disputes, health, orders, payment_webhooks, payouts, reconciliations, sellers, webhooks
+from api.routers import chargebacks, claims, disputes, health, orders, payment_webhooks, payouts, reconciliations, sellers, webhooks
 from api.routers import codec as codec_router
 from db.dsn import database_url
 from db.pool import create_pool
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, tracer_provider: TracerProvider
         orders.router,
         disputes.router,
         claims.router,
+        chargebacks.router,
         webhooks.router,
         payment_webhooks.router,
         sellers.router,

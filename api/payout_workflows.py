@@ -1,5 +1,5 @@
-"""The API's side of the seller payouts workflows: start one when a seller needs it, tell it of chargebacks, claims and
-new settings, and carry a seller's request for an on-demand payout."""
+"""The API's side of the seller payouts workflows: start one when a seller needs it, tell it of chargebacks, the
+seller's evidence, claims and new settings, and carry a seller's request for an on-demand payout."""
 
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
@@ -12,6 +12,7 @@ from domain.claims import ClaimNotice
 from domain.payouts import (
     CHARGEBACK_SIGNAL,
     CLAIM_SIGNAL,
+    EVIDENCE_SIGNAL,
     PAYOUTS_WORKFLOW_TYPE,
     REQUEST_PAYOUT_UPDATE,
     SETTINGS_CHANGED_SIGNAL,
@@ -48,6 +49,9 @@ class PayoutWorkflows:
 
     async def claim(self, claim: ClaimNotice) -> None:
         await self._signal_with_start(claim.seller_id, CLAIM_SIGNAL, [claim])
+
+    async def evidence(self, seller_id: str, dispute_id: str) -> None:
+        await self._signal_with_start(seller_id, EVIDENCE_SIGNAL, [dispute_id])
 
     async def request_payout(self, seller_id: str, off_cycle: bool) -> list[PreparedPayout]:
         """A payout now (`off_cycle`: an operator's, off the seller's schedule); the workflow's refusal is a 409."""

@@ -6,7 +6,9 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.params import CURSOR_PATTERN
-from domain.order_state import OrderProgress, OrderState
+from domain.chargebacks import ChargebackSummary
+from domain.money_back import ClaimRefund, MoneyBack
+from domain.order_state import Amounts, OrderProgress, OrderState
 
 
 class WorkflowLink(BaseModel):
@@ -30,6 +32,31 @@ class OrderView(OrderProgress):
         fields = {name: getattr(state, name) for name in OrderProgress.model_fields}
         link = f"{ui_url.rstrip('/')}/namespaces/{quote(namespace)}/workflows/{quote(state.workflow_id)}"
         return cls(**fields, workflow=WorkflowLink(id=state.workflow_id, ui_url=link))
+
+
+class AfterTheSale(BaseModel):
+    """Money that went back to the buyer after the order settled, and what the books say of the order."""
+
+    chargebacks: list[ChargebackSummary]
+    claims: list[ClaimRefund]
+    left_to_give_back: int = Field(description="captured and not yet refunded, charged back or claimed")
+    reconciliation: list[str] = Field(
+        description="the differences the latest daily reconciliation found on this order; empty when it found none"
+    )
+
+
+class OrderDetail(OrderView):
+    after_the_sale: AfterTheSale
+
+    @classmethod
+    def with_after_sale(cls, view: OrderView, back: MoneyBack, amounts: Amounts, reconciliation: list[str]) -> "OrderDetail":
+        after = AfterTheSale(
+            chargebacks=[ChargebackSummary(**c.model_dump()) for c in back.chargebacks],
+            claims=back.claims,
+            left_to_give_back=back.left_to_give_back(amounts),
+            reconciliation=reconciliation,
+        )
+        return cls(**dict(view), after_the_sale=after)
 
 
 class OrderPage(BaseModel):

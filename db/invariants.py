@@ -17,6 +17,7 @@ the ledger's PostgreSQL server).
 
 from collections import Counter, defaultdict
 from datetime import datetime
+from typing import NamedTuple
 
 import asyncpg
 
@@ -36,23 +37,26 @@ LEDGER_KIND = {
 }
 
 
+class Difference(NamedTuple):
+    text: str
+    order_id: str | None = None  # the order it is found on, when it is one order's
+
+
 async def check_invariants(pool: asyncpg.Pool, provider: ProviderListing | None = None) -> list[str]:
     """All invariants; given the payment provider's listing, also the reconciliation of the ledger with it as of
     the listing's `until`, for open and finished orders alike."""
-    violations: list[str] = []
-    checks = (
-        _entries_balance,
-        _balances_match_postings,
-        _seller_balances_match_postings,
-        _books_balance,
-        _no_forbidden_negatives,
-        _terminal_orders_hold_nothing,
-    )
-    for check in checks:
-        violations.extend(await check(pool))
+    return [d.text for d in await find_differences(pool, provider)]
+
+
+async def find_differences(pool: asyncpg.Pool, provider: ProviderListing | None = None) -> list[Difference]:
+    """check_invariants, each violation with the order it is found on."""
+    differences: list[Difference] = []
+    for check in (_entries_balance, _balances_match_postings, _seller_balances_match_postings, _books_balance, _no_forbidden_negatives):
+        differences.extend(Difference(text) for text in await check(pool))
+    differences.extend(await _terminal_orders_hold_nothing(pool))
     if provider is not None:
-        violations.extend(await _reconciles_with_provider(pool, provider))
-    return violations
+        differences.extend(await _reconciles_with_provider(pool, provider))
+    return differences
 
 
 async def database_now(pool: asyncpg.Pool) -> datetime:
@@ -116,7 +120,7 @@ async def _no_forbidden_negatives(pool: asyncpg.Pool) -> list[str]:
     return [f"account {r['code']} is negative ({r['balance']})" for r in rows]
 
 
-async def _terminal_orders_hold_nothing(pool: asyncpg.Pool) -> list[str]:
+async def _terminal_orders_hold_nothing(pool: asyncpg.Pool) -> list[Difference]:
     violations = []
     rows = await pool.fetch(
         """
@@ -129,19 +133,18 @@ async def _terminal_orders_hold_nothing(pool: asyncpg.Pool) -> list[str]:
         list(TERMINAL),
     )
     for r in rows:
-        a = r["amounts"]
+        a, order = r["amounts"], r["order_id"]
         if r["escrow"] != 0:
-            violations.append(f"order {r['order_id']} is {r['status']} but holds {r['escrow']} in escrow")
+            violations.append(Difference(f"order {order} is {r['status']} but holds {r['escrow']} in escrow", order))
         if r["captured"] != a["captured"]:
-            violations.append(f"order {r['order_id']} captured {a['captured']} but the ledger captured {r['captured']}")
+            violations.append(Difference(f"order {order} captured {a['captured']} but the ledger captured {r['captured']}", order))
         if a["captured"] != a["paid_out"] + a["fees"] + a["refunded"]:
-            violations.append(
-                f"order {r['order_id']} captured {a['captured']} but paid out, took as fees and refunded {a['paid_out'] + a['fees'] + a['refunded']}"
-            )
+            out = a["paid_out"] + a["fees"] + a["refunded"]
+            violations.append(Difference(f"order {order} captured {a['captured']} but paid out, took as fees and refunded {out}", order))
     return violations
 
 
-async def _reconciles_with_provider(pool: asyncpg.Pool, provider: ProviderListing) -> list[str]:
+async def _reconciles_with_provider(pool: asyncpg.Pool, provider: ProviderListing) -> list[Difference]:
     """The payment provider's records agree with the ledger for every order, open or closed, as of `until`.
 
     One authorization and at most one capture per order (one operation per step is the provider's
@@ -157,7 +160,9 @@ async def _reconciles_with_provider(pool: asyncpg.Pool, provider: ProviderListin
     ]
     counts = Counter((r.order_id, r.operation) for r in performed if r.operation in ONCE_PER_ORDER)
     violations = [
-        f"order {order}: {n} successful {operation} operations at the provider" for (order, operation), n in counts.items() if n > 1
+        Difference(f"order {order}: {n} successful {operation} operations at the provider", order)
+        for (order, operation), n in counts.items()
+        if n > 1
     ]
     moved: dict[tuple[str | None, EntryKind], int] = defaultdict(int)
     for r in performed:
@@ -206,14 +211,16 @@ async def _reconciles_with_provider(pool: asyncpg.Pool, provider: ProviderListin
         order, kind, amount, finished = r["order_id"], r["kind"], r["provider"], r["finished"]
         if kind == EntryKind.CAPTURE:
             if r["captured"] > amount or (finished and r["captured"] != amount):
-                violations.append(f"{_subject(order)}: provider captured {amount} but the ledger holds {r['captured']} as captured")
+                violations.append(_difference(order, f"provider captured {amount} but the ledger holds {r['captured']} as captured"))
         elif not r["settled"] <= amount <= r["reserved"] or (finished and not r["settled"] == amount == r["reserved"]):
             violations.append(
-                f"{_subject(order)}: provider {kind} {amount} but the ledger reserved {r['reserved']} and settled {r['settled']}"
+                _difference(order, f"provider {kind} {amount} but the ledger reserved {r['reserved']} and settled {r['settled']}")
             )
     return violations
 
 
-def _subject(subject_id: str) -> str:
-    """An order, or a seller's pooled payout (whose provider records carry the payout's id)."""
-    return f"payout {subject_id}" if subject_id.startswith(PAYOUT_ID_PREFIX) else f"order {subject_id}"
+def _difference(subject_id: str, what: str) -> Difference:
+    """On an order, or on a seller's pooled payout (whose provider records carry the payout's id)."""
+    if subject_id.startswith(PAYOUT_ID_PREFIX):
+        return Difference(f"payout {subject_id}: {what}")
+    return Difference(f"order {subject_id}: {what}", subject_id)

@@ -233,23 +233,3 @@ async def _payout_for_update(conn: asyncpg.Connection, payout: str) -> asyncpg.R
     if row is None:
         raise LookupError(f"no payout {payout}")
     return row
-
-
-async def chargebacks_of_order(pool: asyncpg.Pool, order_id: str) -> dict[str, int]:
-    """The chargebacks recorded against an order, by dispute id: what each took back."""
-    rows = await pool.fetch(
-        "SELECT e.memo->>'dispute_id' AS dispute_id, p.amount FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.id "
-        "WHERE e.order_id = $1 AND e.kind = 'chargeback' AND p.account LIKE 'external:buyers:%'",
-        order_id,
-    )
-    return {r["dispute_id"]: int(r["amount"]) for r in rows}
-
-
-async def claims_of_order(pool: asyncpg.Pool, order_id: str) -> dict[str, int]:
-    """The claims refunded (or being refunded) after the order settled, by claim id: what each gives back."""
-    rows = await pool.fetch(
-        "SELECT memo->>'claim_id' AS claim_id, p.amount FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.id "
-        "WHERE e.order_id = $1 AND e.kind = 'refund' AND e.memo ? 'claim_id' AND p.account LIKE 'pending:claim:%'",
-        order_id,
-    )
-    return {r["claim_id"]: int(r["amount"]) for r in rows}

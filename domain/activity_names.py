@@ -32,6 +32,7 @@ READ_PAYOUT_SETTINGS = "read_payout_settings"
 CUT_SELLER_PAYOUTS = "cut_seller_payouts"
 FINISH_SELLER_PAYOUT = "finish_seller_payout"
 RECORD_CHARGEBACK = "record_chargeback"
+SUBMIT_CHARGEBACK_EVIDENCE = "submit_chargeback_evidence"
 
 # The daily reconciliation's (workflows/reconciliation.py).
 RECONCILE_BOOKS = "reconcile_books"

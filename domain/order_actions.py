@@ -15,6 +15,17 @@ STATE_QUERY = "state"
 # The signal: a domain.order_state.FulfillmentEvent from the fulfillment network.
 FULFILLMENT_EVENT_SIGNAL = "fulfillment_event"
 
+# The signal: a BooksDiffer from the daily reconciliation, which found the order's books and the provider's apart.
+BOOKS_DIFFER_SIGNAL = "books_differ"
+
+
+class BooksDiffer(BaseModel):
+    """The order waits for an operator (needs_attention) before any more of its money leaves."""
+
+    run_id: str
+    differences: list[str]
+
+
 # Every update answers with the order's OrderState once it has taken effect.
 
 

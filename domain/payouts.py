@@ -118,6 +118,7 @@ class SellerPayoutsInput(BaseModel):
     seller_id: str
     notices: list[ChargebackNotice] = []
     claims: list[ClaimNotice] = []
+    evidence: list[str] = Field([], description="disputes whose evidence is still to be given to the provider")
 
 
 class SellerPayoutsState(BaseModel):
@@ -166,6 +167,7 @@ def payouts_workflow_id(seller_id: str) -> str:
 PAYOUTS_WORKFLOW_TYPE = "SellerPayouts"
 CHARGEBACK_SIGNAL = "chargeback"
 CLAIM_SIGNAL = "claim"
+EVIDENCE_SIGNAL = "chargeback_evidence"
 SETTINGS_CHANGED_SIGNAL = "payout_settings_changed"
 REQUEST_PAYOUT_UPDATE = "request_payout"
 PAYOUTS_QUERY = "payouts_state"

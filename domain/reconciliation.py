@@ -16,3 +16,7 @@ class ReconciliationReport(BaseModel):
     finished_at: datetime | None = None
     checked: int = Field(description="provider records compared")
     differences: list[str] = Field(description="every difference found, and every ledger invariant broken; empty when the books agree")
+    orders_at_fault: dict[str, list[str]] = Field({}, description="each order a difference was found on, with those differences")
+    orders_parked: list[str] = Field(
+        [], description="the orders at fault still open: each waits in needs_attention before any more of its money leaves"
+    )

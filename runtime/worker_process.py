@@ -9,11 +9,13 @@ from datetime import timedelta
 
 import asyncpg
 import httpx
+from temporalio.client import Client
 from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
 from activities.booked import booked_activities
 from activities.bookkeeping import BookkeepingActivities
+from activities.chargeback_evidence import ChargebackEvidenceActivities
 from activities.fulfillment import FulfillmentActivities
 from activities.fx import FxActivities
 from activities.payments import PaymentActivities
@@ -40,7 +42,7 @@ log = logging.getLogger("settlement.worker")
 GRACEFUL_SHUTDOWN = timedelta(seconds=20)
 
 
-def activities_for(pool: asyncpg.Pool, provider_client: httpx.AsyncClient) -> list:
+def activities_for(pool: asyncpg.Pool, provider_client: httpx.AsyncClient, client: Client) -> list:
     payments_gateway = SimulatedPaymentGateway(provider_client)
     payments = PaymentActivities(payments_gateway)
     fulfillment = FulfillmentActivities(SimulatedFulfillmentNetwork(provider_client))
@@ -64,7 +66,8 @@ def activities_for(pool: asyncpg.Pool, provider_client: httpx.AsyncClient) -> li
         bookkeeping.record_order,
         fx.lock_fx_rate,
         *seller_payout_activities(SellerPayoutActivities(pool)),
-        ReconciliationActivities(pool, payments_gateway).reconcile_books,
+        ChargebackEvidenceActivities(pool, payments_gateway).submit_chargeback_evidence,
+        ReconciliationActivities(pool, payments_gateway, client).reconcile_books,
     ]
 
 
@@ -82,7 +85,7 @@ async def run_worker(settings: Settings) -> None:
                     client,
                     task_queue=settings.temporal_task_queue,
                     workflows=[OrderWorkflow, SellerPayoutsWorkflow, DailyReconciliationWorkflow],
-                    activities=activities_for(pool, provider_client),
+                    activities=activities_for(pool, provider_client, client),
                     graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
                     max_cached_workflows=settings.settlement_worker_max_cached_workflows,
                 )

@@ -18,7 +18,7 @@ from domain.providers import ProviderOperation, ProviderOutcome
 
 router = APIRouter(prefix="/psp/disputes")
 
-COLUMNS = "dispute_id, order_id, capture_id, amount, currency, status, created_at, closed_at"
+COLUMNS = "dispute_id, order_id, capture_id, amount, currency, status, created_at, closed_at, evidence, evidence_at"
 
 
 class DisputeBody(BaseModel):
@@ -29,6 +29,14 @@ class DisputeBody(BaseModel):
 
 class CloseBody(BaseModel):
     outcome: Literal["won", "lost"]
+
+
+class EvidenceBody(BaseModel):
+    idempotency_key: str = Field(min_length=1)
+    explanation: str
+    documents: list[str] = []
+    tracking_number: str | None = None
+    delivered_at: datetime | None = None
 
 
 async def _dispute(conn: asyncpg.Connection | asyncpg.Pool, dispute_id: str, lock: bool = False) -> asyncpg.Record | None:
@@ -113,6 +121,27 @@ async def close_dispute(dispute_id: str, body: CloseBody, request: Request) -> d
         )
         await _enqueue(conn, f"charge.dispute.{body.outcome}", dispute, dispute["closed_at"])
     return dict(dispute)
+
+
+@router.post("/{dispute_id}/evidence")
+async def submit_evidence(dispute_id: str, body: EvidenceBody, request: Request) -> dict:
+    """Take the merchant's evidence for an open dispute; the latest submission stands, and one repeated under its
+    key answers as before. A closed dispute takes no evidence (409)."""
+    async with request.app.state.pool.acquire() as conn, conn.transaction():
+        dispute = await conn.fetchrow("SELECT status, evidence_key FROM sim.psp_disputes WHERE dispute_id = $1 FOR UPDATE", dispute_id)
+        if dispute is None:
+            raise HTTPException(404, detail=f"no dispute {dispute_id}")
+        if dispute["evidence_key"] != body.idempotency_key:
+            if dispute["status"] != "open":
+                raise HTTPException(409, detail=f"dispute {dispute_id} was already {dispute['status']}")
+            evidence = body.model_dump(mode="json", exclude={"idempotency_key"})
+            await conn.execute(
+                "UPDATE sim.psp_disputes SET evidence = $2, evidence_key = $3, evidence_at = now() WHERE dispute_id = $1",
+                dispute_id,
+                evidence,
+                body.idempotency_key,
+            )
+    return {"reference": body.idempotency_key, "dispute_id": dispute_id}
 
 
 @router.get("/{dispute_id}")

@@ -187,11 +187,15 @@ class OrderWorkflow:
                 "buyer confirmed receipt" if confirmed else "confirmation window lapsed; released automatically"
             )
 
-    # ---- the fulfillment network's events ------------------------------------------------------
-
     @workflow.query(name=msg.STATE_QUERY)
     def get_state(self) -> OrderState:
         return self.state
+
+    @workflow.signal(name=msg.BOOKS_DIFFER_SIGNAL)
+    def on_books_differ(self, finding: msg.BooksDiffer) -> None:
+        self.requests.books_differ = finding
+
+    # ---- the fulfillment network's events ------------------------------------------------------
 
     @workflow.signal(name=msg.FULFILLMENT_EVENT_SIGNAL)
     def on_fulfillment_event(self, event: FulfillmentEvent) -> None:

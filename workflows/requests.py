@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.order_actions import CancelRequest
+    from domain.order_actions import BooksDiffer, CancelRequest
 
 
 @dataclass
@@ -18,3 +18,5 @@ class Requests:
     retry: bool = False
     # From here on the fulfillment network may hold an order, even if its answer never reached us.
     fulfillment_requested: bool = False
+    # The daily reconciliation found the order's books wrong: an operator looks before more money leaves.
+    books_differ: BooksDiffer | None = None

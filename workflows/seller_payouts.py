@@ -1,7 +1,7 @@
 """One workflow per seller (`seller-payouts-{seller_id}`) for their money after the sale (README: Money after the sale).
 
-It records the chargebacks the payment provider reports on the seller's orders, refunds the claims operators accept
-after an order settled (workflows/claims.py), and at the end of each period
+It records the chargebacks the payment provider reports on the seller's orders, gives the provider the seller's
+evidence for them, refunds the claims operators accept after an order settled (workflows/claims.py), and at the end of each period
 of their schedule it cuts: reserves come due, debts are recovered or written off, and the available balance in
 each currency is paid out as one payout keyed by its own id (db/seller_payouts.py). `on_demand` sellers are
 paid when they ask (`request_payout`); their period is a day, for reserves and debts only. An operator may ask for
@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.payouts import (
         CHARGEBACK_SIGNAL,
         CLAIM_SIGNAL,
+        EVIDENCE_SIGNAL,
         PAYOUTS_QUERY,
         PAYOUTS_WORKFLOW_TYPE,
         REQUEST_PAYOUT_UPDATE,
@@ -60,6 +61,7 @@ class SellerPayoutsWorkflow:
         self.state = SellerPayoutsState(seller_id=start.seller_id)
         self.notices: list[ChargebackNotice] = list(start.notices)
         self.claims: list[ClaimNotice] = list(start.claims)
+        self.evidence: list[str] = list(start.evidence)
         self.asked = 0  # payout requests received
         self.answered = 0  # payout requests a cut has answered
         self.settings_changed = False
@@ -77,22 +79,28 @@ class SellerPayoutsWorkflow:
             cut_at = period_end(workflow.now(), settings.schedule) or period_end(workflow.now(), PayoutSchedule.DAILY)
             assert cut_at is not None
             self.state.next_cut_at = cut_at
-            await self._wait(lambda: bool(self.notices or self.claims) or self.asked > self.answered or self.settings_changed, cut_at)
+            await self._wait(lambda: self._has_work() or self.asked > self.answered or self.settings_changed, cut_at)
             await self._record_notices()
             await self._settle_claims()
+            await self._submit_evidence()
             asked = self.asked
             if asked == self.answered and workflow.now() < cut_at:
                 continue  # a notice or new settings: nothing is due yet
             pay = settings.schedule != PayoutSchedule.ON_DEMAND or asked > self.answered
             result = await self._cut(workflow.now() if asked > self.answered else cut_at, pay)
             self.answered = asked
-            if settings.schedule == PayoutSchedule.PER_ORDER and not result.holds_money and not (self.notices or self.claims):
+            if settings.schedule == PayoutSchedule.PER_ORDER and not result.holds_money and not self._has_work():
                 ended = True
                 break
         await self._answer_requests()
-        if ended and not (self.notices or self.claims):
+        if ended and not self._has_work():
             return
-        workflow.continue_as_new(SellerPayoutsInput(seller_id=self.state.seller_id, notices=self.notices, claims=self.claims))
+        workflow.continue_as_new(
+            SellerPayoutsInput(seller_id=self.state.seller_id, notices=self.notices, claims=self.claims, evidence=self.evidence)
+        )
+
+    def _has_work(self) -> bool:
+        return bool(self.notices or self.claims or self.evidence)
 
     async def _answer_requests(self) -> None:
         """Before the run ends: a cut for the payout requests that came while the last one ran, until every request
@@ -137,6 +145,14 @@ class SellerPayoutsWorkflow:
                 if refused:
                     self.state.refused = [*self.state.refused[-19:], f"claim {claim.claim_id}: the provider refused the refund: {refused}"]
             self.claims.pop(0)
+
+    async def _submit_evidence(self) -> None:
+        while self.evidence:
+            try:
+                await workflow.execute_activity(act.SUBMIT_CHARGEBACK_EVIDENCE, self.evidence[0], **provider_call(RetryBudget()))
+            except ActivityError:
+                return  # the provider is away: given at the next turn, under the same key
+            self.evidence.pop(0)
 
     async def _cut(self, cut_at: datetime, pay: bool) -> CutResult:
         request = CutRequest(seller_id=self.state.seller_id, cut_at=cut_at, pay=pay)
@@ -185,6 +201,11 @@ class SellerPayoutsWorkflow:
     @workflow.signal(name=CLAIM_SIGNAL)
     def on_claim(self, claim: ClaimNotice) -> None:
         self.claims.append(claim)
+
+    @workflow.signal(name=EVIDENCE_SIGNAL)
+    def on_evidence(self, dispute_id: str) -> None:
+        if dispute_id not in self.evidence:
+            self.evidence.append(dispute_id)
 
     @workflow.signal(name=SETTINGS_CHANGED_SIGNAL)
     def on_settings_changed(self) -> None:

@@ -233,7 +233,11 @@ class OrderSteps:
         that decides otherwise) is refused by the ledger here, before any provider call, and parks the order.
         With the books riding: `released`, the release of escrow this money comes from, is posted first in the same
         activity (`on_release`: what it changes in the state), which also records the order before the call when it
-        does, and `then` after it."""
+        does, and `then` after it. When the daily reconciliation found the order's books wrong, the order waits for an
+        operator first."""
+        if finding := self.requests.books_differ:
+            self.requests.books_differ = None
+            await self._park("daily reconciliation", f"run {finding.run_id} found: " + "; ".join(finding.differences))
         if self.books_ride:
             reserve = Posting(step.reserve.label, disbursement.reserve)
             await self.booked_step(

@@ -13,7 +13,7 @@ from api.openapi import problems
 from api.params import PathId
 from api.problems import Problem
 from api.routers.orders import find_order
-from db.seller_payouts import chargebacks_of_order, claims_of_order
+from db.money_back import money_back
 from domain.claims import ClaimNotice, ClaimRequest
 from domain.order_actions import Role
 from domain.statuses import OrderStatus
@@ -43,17 +43,14 @@ async def accept_claim(
         raise Problem(404, f"no order {order_id}")
     if order.status != OrderStatus.SETTLED or order.capture_id is None:
         raise Problem(409, f"the order is {order.status}: a claim after the sale needs a settled order", kind="invalid-transition")
-    pool = request.app.state.pool
-    claimed = await claims_of_order(pool, order_id)
-    if claim.claim_id in claimed and claimed[claim.claim_id] != claim.amount:
-        raise Problem(409, f"claim {claim.claim_id} was accepted for {claimed[claim.claim_id]}, not {claim.amount}", kind="conflict")
-    given_back = sum(a for c, a in claimed.items() if c != claim.claim_id) + sum((await chargebacks_of_order(pool, order_id)).values())
-    left = order.amounts.captured - order.amounts.refunded - given_back
+    back = await money_back(request.app.state.pool, order_id)
+    known = back.claim(claim.claim_id)
+    if known is not None and known.amount != claim.amount:
+        raise Problem(409, f"claim {claim.claim_id} was accepted for {known.amount}, not {claim.amount}", kind="conflict")
+    left = back.left_to_give_back(order.amounts, claim_id=claim.claim_id)
     if claim.amount > left:  # the order's state decides, as for a partial refund over what escrow holds
         raise Problem(
-            409,
-            f"amount {claim.amount} exceeds what was captured and not refunded, charged back or claimed ({max(left, 0)})",
-            kind="conflict",
+            409, f"amount {claim.amount} exceeds what was captured and not refunded, charged back or claimed ({left})", kind="conflict"
         )
     notice = ClaimNotice(
         claim_id=claim.claim_id,

@@ -13,8 +13,10 @@ from api.order_workflows import NoRunningWorkflow
 from api.params import Cursor, PathId, QueryId, cursor_of, position_of
 from api.placement import order_input, request_fingerprint
 from api.problems import Problem
-from api.views import OrderPage, OrderView
+from api.views import OrderDetail, OrderPage, OrderView
 from db import read_model, seller_payouts
+from db.money_back import money_back
+from db.reconciliations import order_findings
 from domain import order_actions as msg
 from domain.order_actions import Actor, CancelRequest, Role
 from domain.order_request import OrderRequest
@@ -132,9 +134,15 @@ async def create_order(
     return view(request, await load_order(request, body.order_id, principal))
 
 
-@router.get("/{order_id}", response_model=OrderView, operation_id="getOrder", responses=problems(404))
-async def get_order(order_id: PathId, request: Request, principal: Principal = Depends(current_principal)) -> OrderView:
-    return view(request, await load_order(request, order_id, principal))
+@router.get("/{order_id}", response_model=OrderDetail, operation_id="getOrder", responses=problems(404))
+async def get_order(order_id: PathId, request: Request, principal: Principal = Depends(current_principal)) -> OrderDetail:
+    """The order, with the money that went back to its buyer after it settled and what the latest daily
+    reconciliation found on it."""
+    state = await load_order(request, order_id, principal)
+    pool = request.app.state.pool
+    return OrderDetail.with_after_sale(
+        view(request, state), await money_back(pool, order_id), state.amounts, await order_findings(pool, order_id)
+    )
 
 
 @router.get("", response_model=OrderPage, operation_id="listOrders")

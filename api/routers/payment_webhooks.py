@@ -2,7 +2,7 @@
 
 Signed like the fulfillment network's webhook (`X-Signature`), with the provider's own secret
 (SETTLEMENT_PAYMENTS_WEBHOOK_SECRET; unset, the shared SETTLEMENT_WEBHOOK_SECRET). A notice is checked against the
-order (its currency, and that chargebacks never take back more than was captured and not refunded), then handed
+order (its currency, and that chargebacks and claims never give back more than was captured and not refunded), then handed
 to the seller's payouts workflow, which records it; a notice delivered twice comes to the same entries.
 """
 
@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from api.openapi import REF, problems
 from api.problems import Problem, field_error
 from api.routers.webhooks import SIGNATURE, order_of_event, parse_document, signed_body
-from db.seller_payouts import chargebacks_of_order
+from db.money_back import money_back
 from domain.chargebacks import ChargebackNotice, ChargebackStatus
 from domain.json_schema import WHOLE_NUMBER
 from domain.order_request import Identifier, Timestamp
@@ -82,13 +82,13 @@ async def payments_webhook(request: Request) -> PaymentEventReceipt:
     order = await order_of_event(request, event.order_id, event.occurred_at)
     if event.currency != order.currency:
         raise field_error("currency", f"the order was paid in {order.currency}")
-    taken = await chargebacks_of_order(request.app.state.pool, event.order_id)
-    if event.dispute_id in taken and taken[event.dispute_id] != event.amount:
-        raise Problem(409, f"dispute {event.dispute_id} was reported for {taken[event.dispute_id]}, not {event.amount}", kind="conflict")
-    others = sum(amount for dispute, amount in taken.items() if dispute != event.dispute_id)
-    chargeable = order.amounts.captured - order.amounts.refunded - others
-    if event.amount > chargeable:
-        raise field_error("amount", f"exceeds what was captured and not refunded or charged back ({max(chargeable, 0)})")
+    back = await money_back(request.app.state.pool, event.order_id)
+    known = back.chargeback(event.dispute_id)
+    if known is not None and known.amount != event.amount:
+        raise Problem(409, f"dispute {event.dispute_id} was reported for {known.amount}, not {event.amount}", kind="conflict")
+    left = back.left_to_give_back(order.amounts, dispute_id=event.dispute_id)
+    if event.amount > left:
+        raise field_error("amount", f"exceeds what was captured and not refunded, charged back or claimed ({left})")
     notice = ChargebackNotice(
         dispute_id=event.dispute_id,
         order_id=event.order_id,

@@ -319,6 +319,7 @@ async def test_every_authenticated_post_documents_the_idempotency_key_and_the_we
         "/v1/orders/{order_id}/disputes/resolution",
         "/v1/orders/{order_id}/claims",
         "/v1/sellers/{seller_id}/payouts",
+        "/v1/sellers/{seller_id}/chargebacks/{dispute_id}/evidence",
         "/v1/webhooks/fulfillment",
         "/v1/webhooks/payments",
     } == set(posts)

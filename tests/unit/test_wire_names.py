@@ -82,6 +82,7 @@ ACTIVITY_NAMES = {
     "CUT_SELLER_PAYOUTS": "cut_seller_payouts",
     "FINISH_SELLER_PAYOUT": "finish_seller_payout",
     "RECORD_CHARGEBACK": "record_chargeback",
+    "SUBMIT_CHARGEBACK_EVIDENCE": "submit_chargeback_evidence",  # new in issue 11
     "RECONCILE_BOOKS": "reconcile_books",
 }
 
@@ -103,6 +104,7 @@ FAILURES = {
 WORKFLOW_TYPE = "OrderWorkflow"
 STATE_QUERY = "state"
 FULFILLMENT_EVENT_SIGNAL = "fulfillment_event"
+BOOKS_DIFFER_SIGNAL = "books_differ"
 UPDATES = {
     "CONFIRM_RECEIPT": "confirm_receipt",
     "RETRY": "retry",
@@ -173,7 +175,12 @@ def test_failure_types() -> None:
 
 
 def test_messages() -> None:
-    expected = {"WORKFLOW_TYPE": WORKFLOW_TYPE, "STATE_QUERY": STATE_QUERY, "FULFILLMENT_EVENT_SIGNAL": FULFILLMENT_EVENT_SIGNAL} | UPDATES
+    expected = {
+        "WORKFLOW_TYPE": WORKFLOW_TYPE,
+        "STATE_QUERY": STATE_QUERY,
+        "FULFILLMENT_EVENT_SIGNAL": FULFILLMENT_EVENT_SIGNAL,
+        "BOOKS_DIFFER_SIGNAL": BOOKS_DIFFER_SIGNAL,
+    } | UPDATES
     assert declared(order_actions, object) == expected
     assert {role.name: role.value for role in Role} == ROLES
 
@@ -182,7 +189,7 @@ def test_the_workflow_registers_exactly_these_messages() -> None:
     definition = workflow._Definition.must_from_class(OrderWorkflow)
     assert definition.name == WORKFLOW_TYPE
     assert set(definition.queries) == {STATE_QUERY}
-    assert set(definition.signals) == {FULFILLMENT_EVENT_SIGNAL}
+    assert set(definition.signals) == {FULFILLMENT_EVENT_SIGNAL, BOOKS_DIFFER_SIGNAL}
     assert set(definition.updates) == set(UPDATES.values())
 
 
@@ -206,7 +213,7 @@ def test_seller_payouts_messages() -> None:
     assert (definition.name, set(definition.queries), set(definition.signals), set(definition.updates)) == (
         "SellerPayouts",
         {"payouts_state"},
-        {"chargeback", "claim", "payout_settings_changed"},
+        {"chargeback", "claim", "chargeback_evidence", "payout_settings_changed"},
         {"request_payout"},
     )
     assert payouts_workflow_id("s-1") == "seller-payouts-s-1"
