@@ -235,3 +235,19 @@ async def test_with_a_secret_of_its_own_the_provider_signs_with_it(provider, sim
     api.secret = "q" * 64
     await dispatcher.deliver_due(sim_pool, api.client, SECRET, payments_secret=api.secret)
     assert [e["type"] for e in api.of(dispute_id)] == ["charge.dispute.created"]
+
+
+async def test_evidence_is_taken_while_the_dispute_is_open_and_a_repeat_under_its_key_answers_as_before(provider):
+    order = await captured(provider)
+    dispute_id = (await provider.post("/psp/disputes", json={"order_id": order, "amount": 500})).json()["dispute_id"]
+    evidence = {"idempotency_key": "ev-1", "explanation": "signed for", "documents": ["invoice 1"], "tracking_number": "TRK-9"}
+    given = await provider.post(f"/psp/disputes/{dispute_id}/evidence", json=evidence)
+    assert given.status_code == 200 and given.json()["reference"] == "ev-1"
+    kept = (await provider.get(f"/psp/disputes/{dispute_id}")).json()
+    assert kept["evidence"] == {"explanation": "signed for", "documents": ["invoice 1"], "tracking_number": "TRK-9", "delivered_at": None}
+    await provider.post(f"/psp/disputes/{dispute_id}/close", json={"outcome": "lost"})
+    again = await provider.post(f"/psp/disputes/{dispute_id}/evidence", json=evidence)
+    assert again.status_code == 200 and again.json() == given.json()  # a repeat of what it took, after it closed
+    late = await provider.post(f"/psp/disputes/{dispute_id}/evidence", json={**evidence, "idempotency_key": "ev-2"})
+    assert late.status_code == 409
+    assert (await provider.post("/psp/disputes/dp_none/evidence", json=evidence)).status_code == 404

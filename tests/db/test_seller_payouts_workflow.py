@@ -20,7 +20,10 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 import workflows.seller_payouts
 from activities.bookkeeping import BookkeepingActivities
+from activities.chargeback_evidence import ChargebackEvidenceActivities
 from activities.seller_payouts import SellerPayoutActivities, seller_payout_activities
+from adapters.errors import ProviderRejected, ProviderUnavailable
+from db import chargebacks
 from db.balances import seller_balance
 from db.invariants import check_invariants
 from db.ledger import post_entry
@@ -28,13 +31,14 @@ from db.seller_payouts import put_payout_settings
 from db.settlements import settlement_report
 from domain import activity_names as act
 from domain import failures
-from domain.chargebacks import ChargebackNotice, ChargebackStatus
+from domain.chargebacks import ChargebackEvidence, ChargebackNotice, ChargebackStatus, EvidenceStatus, EvidenceSubmission
 from domain.claims import ClaimFault, ClaimNotice
 from domain.ledger import payout_disbursement
 from domain.order_state import workflow_id_for
 from domain.payouts import (
     CHARGEBACK_SIGNAL,
     CLAIM_SIGNAL,
+    EVIDENCE_SIGNAL,
     PAYOUTS_QUERY,
     PAYOUTS_WORKFLOW_TYPE,
     REQUEST_PAYOUT_UPDATE,
@@ -65,6 +69,19 @@ class Provider:
         self.paying = asyncio.Event()  # set while a payout is being made
         self.release = asyncio.Event()  # a payout waits for it to be set
         self.release.set()
+        self.evidence: dict[str, EvidenceSubmission] = {}
+        self.evidence_refused: str | None = None
+        self.evidence_away = 0  # submissions that fail as if the provider were away
+
+    async def submit_dispute_evidence(self, submission: EvidenceSubmission) -> ProviderReference:
+        """The gateway's call (the evidence activity's own bookkeeping is under test)."""
+        if self.evidence_away:
+            self.evidence_away -= 1
+            raise ProviderUnavailable("provider away")
+        if self.evidence_refused:
+            raise ProviderRejected(self.evidence_refused)
+        self.evidence.setdefault(submission.idempotency_key, submission)
+        return ProviderReference(id=submission.idempotency_key)
 
     @activity.defn(name=act.REFUND_PAYMENT)
     async def refund(self, request: RefundRequest) -> ProviderReference:
@@ -101,6 +118,7 @@ async def worker(env, fresh_pool, provider):
     activities = [
         *seller_payout_activities(SellerPayoutActivities(fresh_pool)),
         BookkeepingActivities(fresh_pool).post_ledger_entry,
+        ChargebackEvidenceActivities(fresh_pool, provider).submit_chargeback_evidence,
         provider.payout,
         provider.refund,
     ]
@@ -333,4 +351,60 @@ async def test_claims_after_the_sale_refund_the_buyer_and_are_taken_from_whoever
     await release(fresh_pool, f"{seller_id}-b", seller_id)
     second = await until_cut(env, handle, first.last_cut_at)
     assert [p.amount for p in second.payouts] == [SHARE - 1500]
+    assert await check_invariants(fresh_pool) == []
+
+
+async def evidence_status(pool, dispute_id: str, wanted: EvidenceStatus):
+    for _ in range(200):
+        found = await chargebacks.get_chargeback(pool, dispute_id)
+        if found is not None and found.evidence_status == wanted:
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"chargeback {dispute_id} never reached evidence {wanted}: {found}")
+
+
+async def test_the_sellers_evidence_goes_to_the_provider_once_per_version_with_the_orders_proof_of_delivery(
+    env, worker, fresh_pool, provider
+):
+    seller_id = seller()
+    order = f"{seller_id}-a"
+    await release(fresh_pool, order, seller_id)
+    dispute = f"dp-{seller_id}"
+    now = await env.get_current_time()
+    opened = ChargebackNotice(
+        dispute_id=dispute,
+        order_id=order,
+        seller_id=seller_id,
+        status=ChargebackStatus.OPENED,
+        amount=1000,
+        currency="USD",
+        occurred_at=now,
+    )
+    handle = await start(env, seller_id, CHARGEBACK_SIGNAL, [opened])
+    for _ in range(100):
+        if await chargebacks.get_chargeback(fresh_pool, dispute):
+            break
+        await asyncio.sleep(0.05)
+    first = ChargebackEvidence(explanation="signed for at the door", documents=["invoice INV-7"])
+    await chargebacks.keep_evidence(fresh_pool, dispute, first)
+    provider.evidence_away = 2  # the provider is away at first: the activity retries under the same key
+    await handle.signal(EVIDENCE_SIGNAL, dispute)
+    await evidence_status(fresh_pool, dispute, EvidenceStatus.SUBMITTED)
+    (given,) = provider.evidence.values()
+    assert (given.dispute_id, given.order_id, given.explanation, given.documents) == (dispute, order, first.explanation, first.documents)
+    assert given.tracking_number is None and given.delivered_at is None  # the test's order never shipped
+
+    await handle.signal(EVIDENCE_SIGNAL, dispute)  # told again with nothing new: nothing is sent again
+    second = ChargebackEvidence(explanation="signed for at the door; photo of the parcel attached", documents=["photo P-1"])
+    await chargebacks.keep_evidence(fresh_pool, dispute, second)
+    await handle.signal(EVIDENCE_SIGNAL, dispute)
+    await evidence_status(fresh_pool, dispute, EvidenceStatus.SUBMITTED)
+    assert [e.explanation for e in provider.evidence.values()] == [first.explanation, second.explanation]
+
+    provider.evidence_refused = "HTTP 409: dispute already lost"
+    await chargebacks.keep_evidence(fresh_pool, dispute, ChargebackEvidence(explanation="one more thing"))
+    await handle.signal(EVIDENCE_SIGNAL, dispute)
+    refused = await evidence_status(fresh_pool, dispute, EvidenceStatus.REFUSED)
+    assert refused.evidence_failure == "HTTP 409: dispute already lost" and len(provider.evidence) == 2
+    assert (await state(handle)).refused == []
     assert await check_invariants(fresh_pool) == []

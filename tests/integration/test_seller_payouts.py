@@ -218,3 +218,82 @@ async def test_a_claim_after_payout_refunds_the_buyer_and_the_seller_at_fault_ow
     statement = (await engine.api.get(f"/v1/sellers/{seller}/statement", headers=OPERATOR)).json()
     claimed = sorted((line["amount"], line["seller_effect"]) for line in statement["lines"] if line["kind"] == "claim_refund")
     assert claimed == [(300, 0), (1200, -1200)]
+
+
+async def until(fetch, done, what: str, timeout: float = 30.0):
+    """Poll `fetch` until `done` holds of its answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = await fetch()
+        if done(answer):
+            return answer
+        assert time.monotonic() < deadline, f"never {what}: {answer}"
+        await asyncio.sleep(0.2)
+
+
+async def test_a_seller_gives_evidence_for_a_chargeback_and_the_order_shows_what_went_back(engine):
+    seller = seller_id()
+    order_id = (await settle_order(engine, seller))["order_id"]
+    dispute_id = f"dp-{seller}"
+    opened = await engine.sim.post("/psp/disputes", json={"order_id": order_id, "amount": 800, "dispute_id": dispute_id})
+    assert opened.status_code == 201, opened.text
+    mine = token("seller", seller)
+    chargebacks = f"/v1/sellers/{seller}/chargebacks"
+
+    async def listed():
+        return (await engine.api.get(chargebacks, headers=mine)).json()["chargebacks"]
+
+    (chargeback,) = await until(listed, lambda found: len(found) == 1, "saw the provider's chargeback")
+    assert (chargeback["dispute_id"], chargeback["amount"], chargeback["status"], chargeback["evidence"]) == (
+        dispute_id,
+        800,
+        "opened",
+        None,
+    )
+    assert (await engine.api.get(chargebacks, headers=token("seller", "someone-else"))).status_code == 404
+    assert (await engine.api.get(f"{chargebacks}?after=dp-none", headers=mine)).status_code == 422
+
+    evidence_url = f"{chargebacks}/{dispute_id}/evidence"
+    evidence = {"explanation": "Signed for at the door.\r\nThe buyer thanked us by message.", "documents": ["invoice INV-1"]}
+    for bad in ({}, {"explanation": ""}, {**evidence, "note": 1}, {"explanation": "a\x00b"}, {**evidence, "documents": ["x"] * 11}):
+        refused = await engine.api.post(evidence_url, json=bad, headers=mine)
+        assert refused.status_code == 422, (bad, refused.text)
+    assert (await engine.api.post(evidence_url, json=evidence, headers=token("seller", "someone-else"))).status_code == 404
+    assert (await engine.api.post(evidence_url, json=evidence, headers=token("buyer", "buyer_a"))).status_code == 403
+    assert (await engine.api.post(f"{chargebacks}/dp-none/evidence", json=evidence, headers=mine)).status_code == 404
+    given = await engine.api.post(evidence_url, json=evidence, headers=mine)
+    assert given.status_code == 202, given.text
+    assert given.json()["evidence_status"] == "pending" and given.json()["evidence"] == evidence
+
+    async def chargeback_now():
+        return (await engine.api.get(f"{chargebacks}/{dispute_id}", headers=mine)).json()
+
+    await until(chargeback_now, lambda c: c["evidence_status"] == "submitted", "gave the provider the evidence")
+    at_provider = (await engine.sim.get(f"/psp/disputes/{dispute_id}")).json()["evidence"]
+    assert at_provider["explanation"] == evidence["explanation"] and at_provider["documents"] == evidence["documents"]
+    assert at_provider["tracking_number"] == "TRACK1" and at_provider["delivered_at"] is not None  # the order's own proof
+
+    claim = {"claim_id": f"cl-{seller}", "amount": 500, "fault": "seller", "reason": "a second item arrived broken"}
+    assert (await engine.api.post(f"/v1/orders/{order_id}/claims", json=claim, headers=OPERATOR)).status_code == 202
+
+    async def order_view():
+        return (await engine.api.get(f"/v1/orders/{order_id}", headers=token("buyer", "buyer_a"))).json()
+
+    seen = await until(order_view, lambda o: [c["status"] for c in o["after_the_sale"]["claims"]] == ["refunded"], "refunded the claim")
+    after = seen["after_the_sale"]
+    assert [(c["dispute_id"], c["amount"], c["status"], c["evidence_status"]) for c in after["chargebacks"]] == [
+        (dispute_id, 800, "opened", "submitted")
+    ]
+    assert "evidence" not in after["chargebacks"][0]  # the seller's case is theirs and the operators'
+    assert [(c["claim_id"], c["amount"], c["paid_by"]) for c in after["claims"]] == [(claim["claim_id"], 500, "seller")]
+    assert after["left_to_give_back"] == 3000 - 800 - 500 and after["reconciliation"] == []
+    too_much = await engine.api.post(
+        f"/v1/orders/{order_id}/claims", json={**claim, "claim_id": f"cl2-{seller}", "amount": 1701}, headers=OPERATOR
+    )
+    assert too_much.status_code == 409 and "(1700)" in too_much.json()["detail"]
+
+    assert (await engine.sim.post(f"/psp/disputes/{dispute_id}/close", json={"outcome": "lost"})).status_code == 200
+    await until(chargeback_now, lambda c: c["status"] == "lost", "heard the dispute was lost")
+    late = await engine.api.post(evidence_url, json=evidence, headers=mine)
+    assert late.status_code == 409 and "lost" in late.json()["detail"]
+    await until_balance(engine, seller, owed=-1300)

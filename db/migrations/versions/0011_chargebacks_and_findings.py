@@ -45,8 +45,9 @@ STATEMENTS = [
        JOIN ledger_postings p ON p.entry_id = e.id AND p.account LIKE 'external:buyers:%'
        JOIN ledger_postings s ON s.entry_id = e.id AND s.amount < 0
        JOIN ledger_accounts a ON a.code = s.account
-       LEFT JOIN ledger_entries won ON won.idempotency_key = e.idempotency_key || ':won'
-       WHERE e.kind = 'chargeback' AND e.idempotency_key NOT LIKE '%:won'
+       LEFT JOIN ledger_entries won ON won.kind = 'chargeback_reversal' AND won.order_id = e.order_id
+                                   AND won.memo->>'dispute_id' = e.memo->>'dispute_id'
+       WHERE e.kind = 'chargeback'
        ON CONFLICT (dispute_id) DO NOTHING""",
     "ALTER TABLE reconciliation_runs ADD COLUMN orders_at_fault jsonb NOT NULL DEFAULT '{}', ADD COLUMN orders_parked jsonb NOT NULL DEFAULT '[]'",
     f"GRANT SELECT, INSERT, UPDATE ON chargebacks TO {ENGINE_ROLE}",
