@@ -147,12 +147,15 @@ class SellerPayoutsWorkflow:
             self.claims.pop(0)
 
     async def _submit_evidence(self) -> None:
+        """Taken off the list before it is sent, so evidence given again while it is on its way is sent after it."""
         while self.evidence:
+            dispute_id = self.evidence.pop(0)
             try:
-                await workflow.execute_activity(act.SUBMIT_CHARGEBACK_EVIDENCE, self.evidence[0], **provider_call(RetryBudget()))
+                await workflow.execute_activity(act.SUBMIT_CHARGEBACK_EVIDENCE, dispute_id, **provider_call(RetryBudget()))
             except ActivityError:
+                if dispute_id not in self.evidence:
+                    self.evidence.insert(0, dispute_id)
                 return  # the provider is away: given at the next turn, under the same key
-            self.evidence.pop(0)
 
     async def _cut(self, cut_at: datetime, pay: bool) -> CutResult:
         request = CutRequest(seller_id=self.state.seller_id, cut_at=cut_at, pay=pay)

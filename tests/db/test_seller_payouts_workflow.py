@@ -72,6 +72,9 @@ class Provider:
         self.evidence: dict[str, EvidenceSubmission] = {}
         self.evidence_refused: str | None = None
         self.evidence_away = 0  # submissions that fail as if the provider were away
+        self.evidence_sending = asyncio.Event()  # set while evidence is being given
+        self.evidence_gate = asyncio.Event()  # evidence waits for it to be set
+        self.evidence_gate.set()
 
     async def submit_dispute_evidence(self, submission: EvidenceSubmission) -> ProviderReference:
         """The gateway's call (the evidence activity's own bookkeeping is under test)."""
@@ -80,6 +83,8 @@ class Provider:
             raise ProviderUnavailable("provider away")
         if self.evidence_refused:
             raise ProviderRejected(self.evidence_refused)
+        self.evidence_sending.set()
+        await self.evidence_gate.wait()
         self.evidence.setdefault(submission.idempotency_key, submission)
         return ProviderReference(id=submission.idempotency_key)
 
@@ -396,15 +401,26 @@ async def test_the_sellers_evidence_goes_to_the_provider_once_per_version_with_t
 
     await handle.signal(EVIDENCE_SIGNAL, dispute)  # told again with nothing new: nothing is sent again
     second = ChargebackEvidence(explanation="signed for at the door; photo of the parcel attached", documents=["photo P-1"])
+    third = ChargebackEvidence(explanation="signed for at the door; photo and the buyer's thanks attached")
+    provider.evidence_gate.clear()
+    provider.evidence_sending.clear()
     await chargebacks.keep_evidence(fresh_pool, dispute, second)
     await handle.signal(EVIDENCE_SIGNAL, dispute)
+    await asyncio.wait_for(provider.evidence_sending.wait(), 10)
+    await chargebacks.keep_evidence(fresh_pool, dispute, third)  # given again while the second is on its way
+    await handle.signal(EVIDENCE_SIGNAL, dispute)
+    provider.evidence_gate.set()
+    for _ in range(200):
+        if len(provider.evidence) == 3:
+            break
+        await asyncio.sleep(0.05)
     await evidence_status(fresh_pool, dispute, EvidenceStatus.SUBMITTED)
-    assert [e.explanation for e in provider.evidence.values()] == [first.explanation, second.explanation]
+    assert [e.explanation for e in provider.evidence.values()] == [first.explanation, second.explanation, third.explanation]
 
     provider.evidence_refused = "HTTP 409: dispute already lost"
     await chargebacks.keep_evidence(fresh_pool, dispute, ChargebackEvidence(explanation="one more thing"))
     await handle.signal(EVIDENCE_SIGNAL, dispute)
     refused = await evidence_status(fresh_pool, dispute, EvidenceStatus.REFUSED)
-    assert refused.evidence_failure == "HTTP 409: dispute already lost" and len(provider.evidence) == 2
+    assert refused.evidence_failure == "HTTP 409: dispute already lost" and len(provider.evidence) == 3
     assert (await state(handle)).refused == []
     assert await check_invariants(fresh_pool) == []
