@@ -180,6 +180,19 @@ async def test_walkthrough_money_after_the_sale(terminal, engine):
             await asyncio.sleep(0.2)
         raise AssertionError(f"the chargeback was never owed: {usd}")
 
+    async def evidence_given(out, _):
+        given, order = documents(out)[:2]
+        assert (given["dispute_id"], given["evidence_status"]) == (f"dp-{second}", "pending")
+        ((chargeback,), claims) = order["after_the_sale"]["chargebacks"], order["after_the_sale"]["claims"]
+        assert (chargeback["amount"], chargeback["status"], claims) == (1000, "opened", [])
+        for _ in range(100):  # the seller's workflow hands it to the provider within moments
+            held = (await engine.sim.get(f"/psp/disputes/dp-{second}")).json()["evidence"]
+            if held:
+                assert held["tracking_number"] and held["documents"] == [f"invoice {second}"]
+                return
+            await asyncio.sleep(0.2)
+        raise AssertionError("the provider never received the evidence")
+
     async def recovered(out, fill):
         payout, listing = documents(out)[:2]
         assert [p["amount"] for p in payout["payouts"]] == [1034]
@@ -206,6 +219,7 @@ async def test_walkthrough_money_after_the_sale(terminal, engine):
         [
             Step("payout-settings", check=weekly),
             Step("/psp/disputes", check=paid_then_owed),  # before walk-2's: its body names the order too
+            Step("/evidence", check=evidence_given),
             Step('"order_id": "walk-2"', check=created(second)),
             Step("walk-2/confirm-receipt", prepare=carrier_delivers(second), check=balance_held),
             Step('"order_id": "walk-3"', check=created(third)),

@@ -1,9 +1,9 @@
 """Money after the sale in the chaos run: the orders of one seller paid on demand with a reserve (path `pooled`),
-a chargeback the simulated provider reports on one of them, a claim an operator accepts on another, and the seller's
-payouts, asked for while the engine is disrupted and once more at the end. Once it is over, what the provider paid
+a chargeback the simulated provider reports on one of them (the seller gives evidence for it), a claim an operator
+accepts on another, and the seller's payouts, asked for while the engine is disrupted and once more at the end. Once it is over, what the provider paid
 the seller equals the shares their orders released less the chargeback and the claim (less what the seller still
-owes when no order was left to recover it from), each payout once, the claim refunded once, and nothing is left
-available or in reserve."""
+owes when no order was left to recover it from), each payout once, the claim refunded once, the evidence in the
+provider's hands, and nothing is left available or in reserve."""
 
 import asyncio
 import time
@@ -19,6 +19,7 @@ from tests.reliability.paths import POOLED_SELLER
 SETTINGS = {"schedule": "on_demand", "reserve_percent": 10, "reserve_days": 0}
 CHARGEBACK = 1_000
 CLAIM = 700  # accepted after the sale, the seller at fault
+EVIDENCE = {"explanation": "Delivered and signed for; chaos run.", "documents": ["proof of delivery"]}
 ASK_FOR = 120.0  # seconds a request is asked again (same Idempotency-Key) while the engine does not answer
 SELLER = token("seller", POOLED_SELLER)
 OPERATOR = token("operator", "ops_chaos")
@@ -48,6 +49,7 @@ class PooledSeller:
         self.api, self.sim = api, sim
         self.runs = [r for r in runs if r.path.name == "pooled"]
         self.charged_back: str | None = None
+        self.evidence_given: str | None = None
         self.claimed: str | None = None
         self.owed = 0  # what the seller still owes at the end
         self.payouts_asked = 0
@@ -75,12 +77,26 @@ class PooledSeller:
         assert accepted.status_code == 202, accepted.text
         self.claimed = settled[1].order_id
         await self._pay_out("chaos-payout-during")
+        await self._give_evidence(body["dispute_id"])
+
+    async def _give_evidence(self, dispute_id: str) -> None:
+        """Once the provider's chargeback is on the seller's books (404 until then), the seller's case for it."""
+        url = f"/v1/sellers/{POOLED_SELLER}/chargebacks/{dispute_id}"
+        deadline = time.monotonic() + ASK_FOR
+        while (await _until_answered(lambda: self.api.get(url, headers=SELLER), "chargeback")).status_code == 404:
+            assert time.monotonic() < deadline, f"chargeback {dispute_id} never reached the seller"
+            await asyncio.sleep(1.0)
+        headers = {**SELLER, "Idempotency-Key": "chaos-evidence"}
+        given = await _until_answered(lambda: self.api.post(f"{url}/evidence", json=EVIDENCE, headers=headers), "evidence")
+        assert given.status_code == 202, given.text
+        self.evidence_given = dispute_id
 
     async def at_the_end(self) -> None:
         """After every order is over, once the chargeback and the claim are on the seller's books (the provider's
         webhook may still be on its way): the last payout; then wait until nothing is left available or in reserve.
         What the seller still owes stays owed when no order of theirs is left to recover it from."""
         await self._until_booked({"chargeback", "claim_refund"})
+        await self._until_evidence_submitted()
         await self._pay_out("chaos-payout-end")
         deadline = time.monotonic() + ASK_FOR
         while True:
@@ -92,6 +108,13 @@ class PooledSeller:
                 raise AssertionError(f"the pooled seller still holds {balances}")
             await asyncio.sleep(1.0)
 
+    async def _until_evidence_submitted(self) -> None:
+        url = f"/v1/sellers/{POOLED_SELLER}/chargebacks/{self.evidence_given}"
+        deadline = time.monotonic() + ASK_FOR
+        while (await self.api.get(url, headers=SELLER)).json().get("evidence_status") != "submitted":
+            assert time.monotonic() < deadline, f"the evidence for {self.evidence_given} never reached the provider"
+            await asyncio.sleep(1.0)
+
     async def _until_booked(self, kinds: set[str]) -> None:
         deadline = time.monotonic() + ASK_FOR
         while True:
@@ -101,6 +124,14 @@ class PooledSeller:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{kinds} never reached the pooled seller's statement")
             await asyncio.sleep(1.0)
+
+    async def evidence_problems(self) -> list[str]:
+        """The provider holds the seller's evidence, as given."""
+        if self.evidence_given is None:
+            return ["the seller gave no evidence"]
+        held = (await self.sim.get(f"/psp/disputes/{self.evidence_given}")).json().get("evidence") or {}
+        given = {k: held.get(k) for k in EVIDENCE}
+        return [] if given == EVIDENCE else [f"the provider holds evidence {held}, not {EVIDENCE}"]
 
     def problems(self, records: list[ProviderRecord]) -> list[str]:
         """What the provider paid the seller against what their orders released, less the chargeback and the claim;
@@ -123,7 +154,7 @@ class PooledSeller:
                 f"the provider paid {total}; the orders released {released}, less {CHARGEBACK} and {CLAIM}, {self.owed} still owed"
             )
         self.summary = (
-            f"{len(self.runs)} orders released {released}; a chargeback of {CHARGEBACK} and a claim of {CLAIM} mid-run; "
+            f"{len(self.runs)} orders released {released}; a chargeback of {CHARGEBACK} (evidence given) and a claim of {CLAIM} mid-run; "
             f"{self.payouts_asked} payouts asked for, {len(paid)} made, {total} paid, {self.owed} still owed"
         )
         return found

@@ -75,7 +75,7 @@ async def verify(
         listing = await provider_listing(pool, SimulatedPaymentGateway(provider))  # the run is over: every record
         operations = by_order(listing.records, [r.order_id for r in runs])
         problems = {r.order_id: found for r in runs if (found := order_problems(r, operations.get(r.order_id, [])))}
-        if found := pooled.problems(listing.records):
+        if found := pooled.problems(listing.records) + await pooled.evidence_problems():
             problems[f"seller {POOLED_SELLER}"] = found
         return problems, await check_invariants(pool, listing), sum(len(ops) for ops in operations.values())
     finally:
