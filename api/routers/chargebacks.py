@@ -9,7 +9,7 @@ from api.auth import Principal, require
 from api.idempotency import IdempotentRoute
 from api.openapi import problems
 from api.params import PathId
-from api.problems import Problem, field_error
+from api.problems import Problem
 from api.routers.sellers import owner_or_operator
 from db import chargebacks
 from domain.chargebacks import Chargeback, ChargebackEvidence
@@ -48,11 +48,12 @@ async def list_chargebacks(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     principal: Principal = Depends(require(Role.SELLER, Role.OPERATOR)),
 ) -> ChargebackList:
-    """Newest first; page on with `after` = the last `dispute_id` of the page before."""
+    """Newest first; page on with `after` = the last `dispute_id` of the page before (404 when it names none of the
+    seller's chargebacks)."""
     owner_or_operator(principal, seller_id)
     page = await chargebacks.seller_chargebacks(request.app.state.pool, seller_id, after, limit)
     if page is None:
-        raise field_error("after", f"seller {seller_id} has no chargeback {after}")
+        raise Problem(404, f"no chargeback {after} for seller {seller_id} to page on from")
     return ChargebackList(seller_id=seller_id, chargebacks=page)
 
 
