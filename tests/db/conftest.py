@@ -21,7 +21,9 @@ def pg_server():
         yield server
 
 
-async def create_migrated_database(server, name: str) -> str:
+async def create_migrated_database(server, name: str | None = None, revision: str = "head") -> str:
+    """A new database (named `name`, or made up), migrated to `revision`; its address."""
+    name = name or f"settlement_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(server.get_uri())
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
@@ -29,7 +31,7 @@ async def create_migrated_database(server, name: str) -> str:
         await admin.close()
     uri = server.get_uri(name)
     # alembic's env.py calls asyncio.run itself: run it in a thread, away from this loop
-    await asyncio.to_thread(upgrade, uri)
+    await asyncio.to_thread(upgrade, uri, revision)
     return uri
 
 
@@ -49,7 +51,7 @@ async def db_pool(db_uri):
 
 @pytest.fixture(scope="module")
 async def fresh_pool(pg_server):
-    uri = await create_migrated_database(pg_server, f"settlement_{uuid.uuid4().hex[:12]}")
+    uri = await create_migrated_database(pg_server)
     pool = await create_pool(uri, min_size=1, max_size=4)
     try:
         yield pool

@@ -3,10 +3,7 @@ order come to one row, evidence is kept only while the dispute is open and each 
 seller's list pages, and a claim's refund shows where it stands."""
 
 import asyncio
-import uuid
 from datetime import UTC, datetime, timedelta
-
-import asyncpg
 
 from db import chargebacks
 from db.ledger import post_entry
@@ -18,6 +15,7 @@ from domain.chargebacks import ChargebackEvidence, ChargebackNotice, ChargebackS
 from domain.claims import ClaimFault
 from domain.money_back import ClaimStatus
 from domain.order_state import Amounts
+from tests.db.conftest import create_migrated_database
 from tests.db.test_seller_payouts import TOTAL, ids, release
 
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
@@ -106,14 +104,7 @@ async def test_what_went_back_after_the_sale_bounds_what_is_left_to_give_back(fr
 
 
 async def test_the_migration_fills_the_chargebacks_recorded_before_it_from_the_ledger(pg_server):
-    name = f"settlement_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(pg_server.get_uri())
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    uri = pg_server.get_uri(name)
-    await asyncio.to_thread(upgrade, uri, "0010")
+    uri = await create_migrated_database(pg_server, revision="0010")
     pool = await create_pool(uri, min_size=1, max_size=2)
     try:
         order, seller = ids()

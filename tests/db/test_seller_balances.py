@@ -3,7 +3,6 @@ concurrent entries of one seller, backfilled for the ledger that existed before,
 invariants."""
 
 import asyncio
-import uuid
 
 import pytest
 
@@ -16,6 +15,7 @@ from db.read_model import record_order
 from domain.fees import compute_fees
 from domain.ledger import capture_entry, payout_disbursement, release_entry
 from domain.order_state import workflow_id_for
+from tests.db.conftest import create_migrated_database
 from tests.db.factories import order_state
 
 TOTAL = 3500
@@ -94,14 +94,7 @@ async def test_an_account_held_for_another_seller_is_reported(fresh_pool):
 @pytest.fixture
 async def ledger_before_0008(pg_server):
     """A database at 0007 with one seller's orders already in the ledger, written as the engine wrote them then."""
-    name = f"settlement_{uuid.uuid4().hex[:12]}"
-    admin = await create_pool(pg_server.get_uri(), min_size=1, max_size=1)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    uri = pg_server.get_uri(name)
-    await asyncio.to_thread(upgrade, uri, "0007")
+    uri = await create_migrated_database(pg_server, revision="0007")
     pool = await create_pool(uri, min_size=1, max_size=2)
     try:
         yield uri, pool
