@@ -15,4 +15,4 @@ async def classified_provider_errors():
     except ProviderRejected as err:
         raise ApplicationError(str(err), type=failures.PROVIDER_REJECTED, non_retryable=True) from err
     except ProviderUnavailable as err:
-        raise ApplicationError(str(err), type=failures.PROVIDER_UNAVAILABLE) from err
+        raise ApplicationError(str(err), type=failures.PROVIDER_UNAVAILABLE, next_retry_delay=err.retry_after) from err

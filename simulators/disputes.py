@@ -126,14 +126,14 @@ async def close_dispute(dispute_id: str, body: CloseBody, request: Request) -> d
 @router.post("/{dispute_id}/evidence")
 async def submit_evidence(dispute_id: str, body: EvidenceBody, request: Request) -> dict:
     """Take the merchant's evidence for an open dispute; the latest submission stands, and one repeated under its
-    key answers as before. A closed dispute takes no evidence (409)."""
+    key answers as before. A closed dispute takes no evidence (400)."""
     async with request.app.state.pool.acquire() as conn, conn.transaction():
         dispute = await conn.fetchrow("SELECT status, evidence_key FROM sim.psp_disputes WHERE dispute_id = $1 FOR UPDATE", dispute_id)
         if dispute is None:
             raise HTTPException(404, detail=f"no dispute {dispute_id}")
         if dispute["evidence_key"] != body.idempotency_key:
-            if dispute["status"] != "open":
-                raise HTTPException(409, detail=f"dispute {dispute_id} was already {dispute['status']}")
+            if dispute["status"] != "open":  # a definite refusal (400); a 409 would tell the engine to ask again
+                raise HTTPException(400, detail=f"dispute {dispute_id} was already {dispute['status']}")
             evidence = body.model_dump(mode="json", exclude={"idempotency_key"})
             await conn.execute(
                 "UPDATE sim.psp_disputes SET evidence = $2, evidence_key = $3, evidence_at = now() WHERE dispute_id = $1",

@@ -64,7 +64,7 @@ async def create_order(body: FulfillmentOrderBody, request: Request) -> dict:
             if inserted is None:
                 existing = await conn.fetchval("SELECT idempotency_key FROM sim.fulfillment_orders WHERE order_id = $1", body.order_id)
                 if existing != body.idempotency_key:
-                    raise HTTPException(409, detail="a fulfillment order exists for this order under another key")
+                    raise HTTPException(400, detail="a fulfillment order exists for this order under another key")
             elif settings.settlement_sim_carrier == "auto":
                 now = datetime.now(UTC)
                 tracking = f"SIM{uuid.uuid4().hex[:10].upper()}"

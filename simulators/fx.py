@@ -39,7 +39,7 @@ async def lock_quote(body: QuoteBody, request: Request) -> dict:
         )
         row = await conn.fetchrow("SELECT * FROM sim.fx_quotes WHERE idempotency_key = $1", body.idempotency_key)
     if (row["base"], row["quote"]) != (body.base, body.quote):
-        raise HTTPException(409, detail=f"idempotency key {body.idempotency_key} was used for another currency pair")
+        raise HTTPException(400, detail=f"idempotency key {body.idempotency_key} was used for another currency pair")
     return {
         "base": row["base"],
         "quote": row["quote"],

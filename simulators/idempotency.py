@@ -1,4 +1,5 @@
-"""The payment simulator's idempotency: same key and request → same result; another request → 409."""
+"""The payment simulator's idempotency: same key and request → same result; another request → 400, a definite
+refusal (a 409 would tell the engine the first request is still in progress, to be asked again)."""
 
 import hashlib
 import json
@@ -19,7 +20,7 @@ async def replay(conn: asyncpg.Connection, key: str, operation: str, body: dict)
     if row is None:
         return None
     if row["operation"] != operation or row["request"] != body:
-        raise HTTPException(409, detail=f"idempotency key {key} was used with a different request")
+        raise HTTPException(400, detail=f"idempotency key {key} was used with a different request")
     return {"outcome": row["outcome"], "reference": row["reference"], "decline_code": row["detail"]}
 
 

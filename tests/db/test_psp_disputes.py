@@ -249,5 +249,5 @@ async def test_evidence_is_taken_while_the_dispute_is_open_and_a_repeat_under_it
     again = await provider.post(f"/psp/disputes/{dispute_id}/evidence", json=evidence)
     assert again.status_code == 200 and again.json() == given.json()  # a repeat of what it took, after it closed
     late = await provider.post(f"/psp/disputes/{dispute_id}/evidence", json={**evidence, "idempotency_key": "ev-2"})
-    assert late.status_code == 409
+    assert late.status_code == 400  # a definite refusal
     assert (await provider.post("/psp/disputes/dp_none/evidence", json=evidence)).status_code == 404
