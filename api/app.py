@@ -10,7 +10,19 @@ from api.body_limit import BodyLimit
 from api.order_workflows import OrderWorkflows
 from api.payout_workflows import PayoutWorkflows
 from api.placement import placement_policy
-from api.routers import chargebacks, claims, disputes, health, orders, payment_webhooks, payouts, reconciliations, sellers, webhooks
+from api.routers import (
+    chargebacks,
+    claims,
+    disputes,
+    health,
+    orders,
+    outbound_webhooks,
+    payment_webhooks,
+    payouts,
+    reconciliations,
+    sellers,
+    webhooks,
+)
 from api.routers import codec as codec_router
 from db.dsn import database_url
 from db.pool import create_pool
@@ -58,6 +70,7 @@ def create_app(settings: Settings | None = None, tracer_provider: TracerProvider
         sellers.router,
         payouts.router,
         reconciliations.router,
+        outbound_webhooks.router,
         health.router,
         codec_router.router,
     )

@@ -5,17 +5,19 @@ from datetime import datetime
 
 import asyncpg
 
+from db.outbound_webhooks import publish
 from domain.chargebacks import Chargeback, ChargebackEvidence, ChargebackNotice, ChargebackStatus, EvidenceStatus
+from domain.outbound_webhooks import EventType, seller_event
 
 COLUMNS = "dispute_id, order_id, seller_id, amount, currency, status, opened_at, closed_at, evidence, evidence_status, evidence_failure"
 
 
 async def record_notice(conn: asyncpg.Connection, notice: ChargebackNotice) -> None:
     """In the transaction of the chargeback's entries. A closing notice wins over an opening one, whatever order
-    they come in; the first outcome stands."""
+    they come in; the first outcome stands. The seller hears of each status the chargeback takes."""
     n = notice
     closed_at = None if n.status == ChargebackStatus.OPENED else n.occurred_at
-    await conn.execute(
+    row = await conn.fetchrow(
         """
         INSERT INTO chargebacks (dispute_id, order_id, seller_id, amount, currency, status, opened_at, closed_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -24,6 +26,7 @@ async def record_notice(conn: asyncpg.Connection, notice: ChargebackNotice) -> N
             closed_at = coalesce(chargebacks.closed_at, excluded.closed_at),
             opened_at = CASE WHEN excluded.status = 'opened' THEN least(chargebacks.opened_at, excluded.opened_at)
                              ELSE chargebacks.opened_at END
+        RETURNING status, coalesce(closed_at, opened_at) AS at
         """,
         n.dispute_id,
         n.order_id,
@@ -34,6 +37,8 @@ async def record_notice(conn: asyncpg.Connection, notice: ChargebackNotice) -> N
         n.occurred_at,
         closed_at,
     )
+    told = {"dispute_id": n.dispute_id, "order_id": n.order_id, "amount": n.amount, "currency": n.currency, "status": row["status"]}
+    await publish(conn, seller_event(EventType(f"chargeback.{row['status']}"), n.dispute_id, n.seller_id, told, row["at"]))
 
 
 def _chargeback(row: asyncpg.Record) -> Chargeback:

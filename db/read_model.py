@@ -5,17 +5,20 @@ from datetime import datetime
 
 import asyncpg
 
+from db.outbound_webhooks import publish
 from domain.order_state import OrderState
+from domain.outbound_webhooks import order_status_changed
 
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 async def record_order(pool: asyncpg.Pool, state: OrderState, run_id: str | None = None) -> None:
     """Upsert the order and its timeline. Within one workflow run a stale or repeated write changes nothing;
-    a write from another run (an operator's reset) replaces the row and the timeline."""
+    a write from another run (an operator's reset) replaces the row and the timeline. Each step new to the timeline
+    is published to the order's marketplace and seller (db/outbound_webhooks.py) in the same transaction."""
     version = len(state.timeline)
     document = storable(state.model_dump(mode="json"))
-    events = [(state.order_id, seq, e.status.value, storable(e.detail), e.at) for seq, e in enumerate(state.timeline, start=1)]
+    events = [(seq, e.status.value, storable(e.detail), e.at) for seq, e in enumerate(state.timeline, start=1)]
     async with pool.acquire() as conn:
         async with conn.transaction():
             recorded_run = await conn.fetchval("SELECT run_id FROM orders WHERE order_id = $1 FOR UPDATE", state.order_id)
@@ -44,9 +47,25 @@ async def record_order(pool: asyncpg.Pool, state: OrderState, run_id: str | None
             )
             if new_run:
                 await conn.execute("DELETE FROM order_events WHERE order_id = $1", state.order_id)
-            await conn.executemany(
-                "INSERT INTO order_events (order_id, seq, status, detail, at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING", events
+            added = (
+                await conn.fetch(
+                    "INSERT INTO order_events (order_id, seq, status, detail, at) "
+                    "SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::timestamptz[]) "
+                    "ON CONFLICT DO NOTHING RETURNING seq, status, detail, at",
+                    state.order_id,
+                    *(list(column) for column in zip(*events, strict=True)),
+                )
+                if events
+                else []
             )
+            told = {
+                "marketplace": state.marketplace,
+                "seller_id": state.seller_id,
+                "currency": state.currency,
+                "total": state.amounts.total,
+            }
+            for e in added:
+                await publish(conn, order_status_changed(state.order_id, e["seq"], e["status"], e["detail"], e["at"], told))
 
 
 def storable(value):

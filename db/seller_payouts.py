@@ -17,8 +17,10 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from db.ledger import write_entry
+from db.outbound_webhooks import publish
 from domain import seller_ledger as books
 from domain.ledger import seller_available, seller_owed, seller_reserve
+from domain.outbound_webhooks import EventType, seller_event
 from domain.payouts import CutResult, PayoutSchedule, PayoutSettings, PayoutTerms, PreparedPayout, payout_id
 
 
@@ -109,6 +111,8 @@ async def _cut_currency(
     )
     for hold in due:
         await write_entry(conn, books.reserve_release_entry(hold["idempotency_key"], hold["order_id"], seller_id, hold["amount"], currency))
+        told = {"order_id": hold["order_id"], "amount": hold["amount"], "currency": currency}
+        await publish(conn, seller_event(EventType.RESERVE_RELEASED, hold["idempotency_key"], seller_id, told, cut_at))
 
     if await _already_cut(conn, cut_id):
         return  # a retry of a cut that was made: what came since waits for the next cut
@@ -208,12 +212,20 @@ async def finish_payout(pool: asyncpg.Pool, payout: str, provider_reference: str
     async with pool.acquire() as conn, conn.transaction():
         row = await _payout_for_update(conn, payout)
         await write_entry(conn, books.pooled_payout(payout, row["seller_id"], row["amount"], row["currency"].strip()).settle)
-        await conn.execute(
+        paid_at = await conn.fetchval(
             "UPDATE seller_payouts SET status = 'paid', provider_reference = $2, updated_at = statement_timestamp() "
-            "WHERE payout_id = $1 AND status = 'pending'",
+            "WHERE payout_id = $1 AND status = 'pending' RETURNING updated_at",
             payout,
             provider_reference,
         )
+        if paid_at is not None:
+            told = {
+                "payout_id": payout,
+                "amount": row["amount"],
+                "currency": row["currency"].strip(),
+                "provider_reference": provider_reference,
+            }
+            await publish(conn, seller_event(EventType.PAYOUT_PAID, payout, row["seller_id"], told, paid_at))
 
 
 async def return_payout(pool: asyncpg.Pool, payout: str, reason: str) -> None:
@@ -221,11 +233,15 @@ async def return_payout(pool: asyncpg.Pool, payout: str, reason: str) -> None:
     async with pool.acquire() as conn, conn.transaction():
         row = await _payout_for_update(conn, payout)
         await write_entry(conn, books.pooled_payout(payout, row["seller_id"], row["amount"], row["currency"].strip()).returned())
-        await conn.execute(
-            "UPDATE seller_payouts SET status = 'returned', failure = $2, updated_at = statement_timestamp() WHERE payout_id = $1 AND status = 'pending'",
+        returned_at = await conn.fetchval(
+            "UPDATE seller_payouts SET status = 'returned', failure = $2, updated_at = statement_timestamp() "
+            "WHERE payout_id = $1 AND status = 'pending' RETURNING updated_at",
             payout,
             reason[:500],
         )
+        if returned_at is not None:
+            told = {"payout_id": payout, "amount": row["amount"], "currency": row["currency"].strip(), "reason": reason[:500]}
+            await publish(conn, seller_event(EventType.PAYOUT_RETURNED, payout, row["seller_id"], told, returned_at))
 
 
 async def _payout_for_update(conn: asyncpg.Connection, payout: str) -> asyncpg.Record:

@@ -109,6 +109,9 @@ class Settings(LocalData):
         1000, ge=0, description="open orders the worker keeps in memory; others replay from their history when they wake"
     )
     settlement_sim_url: str = "http://127.0.0.1:8100"
+    settlement_webhook_private_urls: bool = Field(
+        False, description="let webhook endpoints be on loopback or private addresses (make run does; a deployment should not)"
+    )
 
     # Policy: each default is written once, in the domain (DEFAULT_POLICY); a setting lets a deployment change it.
     settlement_seller_response_window: timedelta = Field(
@@ -198,6 +201,10 @@ class Settings(LocalData):
         if self.settlement_codec_ui_origin:
             return self.settlement_codec_ui_origin
         return origin(self.temporal_ui_url) if self.settlement_local_mode else None
+
+    @property
+    def webhook_private_urls_allowed(self) -> bool:
+        return self.settlement_local_mode or self.settlement_webhook_private_urls
 
     @property
     def codec_anonymous(self) -> bool:

@@ -31,6 +31,7 @@ from runtime import logs, tracing
 from runtime.schedules import ensure_schedules
 from runtime.settings import Settings, get_settings
 from runtime.temporal_connection import connect
+from runtime.webhook_delivery import deliver_until_stopped
 from runtime.worker_metrics import publish_orders_by_status, runtime_with_prometheus
 from workflows.order import OrderWorkflow
 from workflows.reconciliation import DailyReconciliationWorkflow
@@ -91,21 +92,22 @@ async def run_worker(settings: Settings) -> None:
                 )
                 await ensure_schedules(client, settings.temporal_task_queue)
                 log.info("worker polling task queue %s; metrics on %s", settings.temporal_task_queue, metrics_address)
-                await poll_until_stopped(worker, runtime, pool)
+                await poll_until_stopped(worker, runtime, pool, settings.webhook_private_urls_allowed)
         finally:
             await pool.close()
     finally:
         tracing.stop(tracer_provider)
 
 
-async def poll_until_stopped(worker: Worker, runtime: Runtime, pool: asyncpg.Pool) -> None:
-    """Runs the worker and the orders-by-status gauge until SIGTERM or SIGINT, then drains."""
+async def poll_until_stopped(worker: Worker, runtime: Runtime, pool: asyncpg.Pool, private_urls: bool = False) -> None:
+    """Runs the worker, the orders-by-status gauge and the webhook deliveries until SIGTERM or SIGINT, then drains."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGTERM, signal.SIGINT)
     for sig in signals:
         loop.add_signal_handler(sig, stop.set)
     gauges = asyncio.create_task(publish_orders_by_status(runtime, pool, stop))
+    webhooks = asyncio.create_task(deliver_until_stopped(pool, stop, private_urls))
     try:
         async with worker:
             await stop.wait()
@@ -113,6 +115,7 @@ async def poll_until_stopped(worker: Worker, runtime: Runtime, pool: asyncpg.Poo
     finally:
         stop.set()
         await gauges
+        await webhooks
         for sig in signals:
             loop.remove_signal_handler(sig)
 

@@ -74,6 +74,7 @@ async def services(database_url, engine_url, temporal, tmp_path_factory):
         "SETTLEMENT_JWT_SECRET": JWT_SECRET,
         "SETTLEMENT_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "SETTLEMENT_SIM_CARRIER": "manual",
+        "SETTLEMENT_WEBHOOK_PRIVATE_URLS": "true",  # the tests' webhook receivers listen on 127.0.0.1
         "SETTLEMENT_PAYLOAD_KEYS": PAYLOAD_KEYS,
         "SETTLEMENT_CODEC_UI_ORIGIN": "http://127.0.0.1:8233",  # the codec endpoint is off until the UI's origin is set
         "SETTLEMENT_WORKER_METRICS_PORT": str(WORKER_METRICS_PORT),
