@@ -64,6 +64,9 @@ async def deliver_until_stopped(pool: asyncpg.Pool, stop: asyncio.Event, private
             except (asyncpg.PostgresError, OSError) as err:
                 log.warning("webhook deliveries wait for the database: %s", err)
                 sent = 0
+            except Exception:  # a bug must not stop every delivery for good: logged, and the next look tries again
+                log.exception("webhook deliveries failed")
+                sent = 0
             if not sent:
                 try:
                     await asyncio.wait_for(stop.wait(), IDLE)
