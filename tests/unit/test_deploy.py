@@ -20,10 +20,11 @@ from domain.search_attributes import ALL as SEARCH_ATTRIBUTES
 from operations.cli import app
 from runtime.settings import Settings
 from runtime.worker_process import GRACEFUL_SHUTDOWN
+from simulators.config import SimulatorSettings
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_SERVICES = ("migrate", "api", "worker")
-EXPECTED_SERVICES = {"postgresql", "temporal", "temporal-admin-tools", "temporal-ui", "migrate", "api", "worker"}
+APP_SERVICES = ("migrate", "api", "worker", "simulators")
+EXPECTED_SERVICES = {"postgresql", "temporal", "temporal-admin-tools", "temporal-ui", "migrate", "api", "worker", "simulators"}
 SECRETS = {name: ("SETTLEMENT_JWT_SECRET", "SETTLEMENT_WEBHOOK_SECRET", "SETTLEMENT_PAYLOAD_KEYS") for name in ("api", "worker")}
 REQUIRED_VALUE = re.compile(r"^\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*):\?[^}]+\}$")
 CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
@@ -98,11 +99,10 @@ def duration(text: str) -> timedelta:
     return timedelta(hours=h, minutes=m, seconds=s)
 
 
-def test_the_expected_services_exist_and_no_simulator(services):
+def test_the_expected_services_exist_and_only_one_runs_the_simulators(services):
     assert EXPECTED_SERVICES <= set(services), f"missing: {EXPECTED_SERVICES - set(services)}"
-    for name, service in services.items():
-        assert "simulator" not in name
-        assert "simulators" not in json.dumps(service.get("command", "")), f"{name} runs the dev-only simulators"
+    running = [name for name, service in services.items() if "simulators" in json.dumps(service.get("command", ""))]
+    assert running == ["simulators"]
 
 
 def test_api_worker_and_migrate_run_one_image_built_from_the_dockerfile(services):
@@ -118,6 +118,8 @@ def test_api_worker_and_migrate_run_one_image_built_from_the_dockerfile(services
 def test_each_app_service_runs_its_own_settlement_command(services):
     assert services["worker"]["command"] == ["settlement", "worker"]
     assert services["migrate"]["command"] == ["settlement", "migrate"]
+    assert services["simulators"]["command"] == ["settlement", "simulators", "--host", "0.0.0.0", "--port", "8100"]
+    assert ":8100/healthz" in healthcheck_command(services["simulators"])
     api = services["api"]["command"]
     assert api == ["settlement", "api", "--host", "0.0.0.0", "--port", "8000"], "every interface of the container"
     assert published(services["api"], int(api[api.index("--port") + 1]))
@@ -181,7 +183,9 @@ def test_healthchecks(services):
 
 def test_every_application_variable_is_a_setting(services):
     fields = {name.lower() for name in Settings.model_fields}
-    for name in APP_SERVICES:
+    simulator_fields = {name.lower() for name in SimulatorSettings.model_fields} | {"settlement_sim_database_url"}
+    assert {key.lower() for key in environment(services["simulators"])} <= simulator_fields
+    for name in ("migrate", "api", "worker"):
         env = environment(services[name])
         assert env, name
         unknown = sorted(key for key in env if key.lower() not in fields)
@@ -307,12 +311,15 @@ def test_nothing_runs_in_make_runs_local_mode(services):
         assert "SETTLEMENT_CODEC_ALLOW_ANONYMOUS" not in env, f"{name}: the settings refuse it outside make run"
 
 
-def test_the_worker_points_at_no_invented_provider(services):
+def test_the_worker_talks_to_the_simulators_service_unless_told_otherwise(services):
     url = environment(services["worker"])["SETTLEMENT_SIM_URL"]
     default = re.fullmatch(r"\$\{SETTLEMENT_SIM_URL:-(?P<url>[^}]+)\}", url)
     assert default, url
-    host = urlsplit(default["url"]).hostname
-    assert host.endswith(".invalid") and host not in services
+    parts = urlsplit(default["url"])
+    assert parts.hostname == "simulators" and parts.port == 8100
+    assert depends_on(services["worker"]).get("simulators") == "service_healthy"
+    simulators = environment(services["simulators"])
+    assert urlsplit(simulators["SETTLEMENT_API_URL"]).hostname == "api"  # where its signed webhooks go
 
 
 def test_the_worker_is_given_time_to_drain(services):
