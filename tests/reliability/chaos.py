@@ -1,7 +1,8 @@
 """`make chaos`: orders along every path that completes in real time, through the HTTP API, while the
 providers fail (transiently, and ambiguously: performed but answered 503 or cut off), the worker is killed
 with SIGKILL every few seconds, and the Temporal dev server and PostgreSQL are each restarted once. Exits 1
-unless every order ends as its path says, no provider operation happened twice, and the books balance.
+unless every order ends as its path says, no provider operation happened twice, the books balance, and the
+marketplace's webhook endpoint was told every step of every order.
 
     python -m tests.reliability.chaos            # settings from CHAOS_* environment variables (see ChaosConfig)
 """
@@ -24,6 +25,7 @@ from tests.reliability.pooled import PooledSeller
 from tests.reliability.pooled import set_up as set_up_pooled
 from tests.reliability.summary import Outcome, render
 from tests.reliability.verify import verify
+from tests.reliability.webhook_watch import WebhookWatch
 
 SETUP_AND_CHECKS_SECONDS = 300
 PROGRESS_EVERY = 30.0
@@ -63,6 +65,7 @@ async def run(config: ChaosConfig) -> Outcome:
         async with (
             httpx.AsyncClient(base_url=cluster.services.api_url, timeout=30) as api,
             httpx.AsyncClient(base_url=cluster.services.sim_url, timeout=30) as sim,
+            WebhookWatch(api) as webhooks,
         ):
             started = time.monotonic()
             prefix = f"chaos{config.seed}"
@@ -86,6 +89,8 @@ async def run(config: ChaosConfig) -> Outcome:
             await pooled.at_the_end()
             injected = (await sim.get("/sim/faults/injected")).json()
             problems, violations, operations = await verify(cluster.database_url, sim, runs, pooled)
+            if told := await webhooks.problems(cluster.database_url, runs):
+                problems["webhooks to the marketplace"] = told
     return Outcome(
         config,
         runs,
@@ -99,6 +104,7 @@ async def run(config: ChaosConfig) -> Outcome:
         operations,
         log_dir,
         pooled.summary,
+        webhooks.summary,
     )
 
 

@@ -44,4 +44,5 @@ def engine_settings(config: ChaosConfig) -> dict[str, str]:
         # Faults never exhaust a provider call's retry budget: an order parks only where its path parks.
         "SETTLEMENT_PROVIDER_MAX_ATTEMPTS": "40",
         "SETTLEMENT_PROVIDER_MAX_BACKOFF": "PT2S",
+        "SETTLEMENT_WEBHOOK_PRIVATE_URLS": "true",  # the marketplace's webhook receiver is the runner, on 127.0.0.1
     }

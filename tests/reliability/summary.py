@@ -20,11 +20,12 @@ class Outcome:
     wall: float  # seconds including starting and stopping the whole engine
     disruptions: Disruptions
     injected: dict[str, int]
-    problems: dict[str, list[str]]  # by order id
+    problems: dict[str, list[str]]  # by order id, or by what else was checked (the pooled seller, the webhooks)
     violations: list[str]  # db/invariants.check_invariants
     provider_operations: int
     log_dir: Path
     pooled: str  # what the pooled seller was paid (tests/reliability/pooled.py)
+    webhooks: str  # what the marketplace's webhook endpoint was told (tests/reliability/webhook_watch.py)
 
     @property
     def missing_restarts(self) -> list[str]:
@@ -87,6 +88,7 @@ def render(o: Outcome) -> str:
     )
     lines.append(f"  provider: {o.provider_operations} successful operations checked against each order's path")
     lines.append(f"  pooled seller: {o.pooled}")
+    lines.append(f"  webhooks to the marketplace: {o.webhooks}")
     lines.append(f"  invariants: {'hold' if not o.violations else f'{len(o.violations)} violations'}")
     lines += [f"    {v}" for v in o.violations[:50]]
     if not o.finished:
@@ -95,5 +97,7 @@ def render(o: Outcome) -> str:
     for run in o.runs:
         if run.order_id in o.problems:
             lines += _story(run, o.problems[run.order_id])
+    orders = {run.order_id for run in o.runs}
+    lines += [f"  {subject}: problem: {p}" for subject, found in o.problems.items() if subject not in orders for p in found]
     lines.append(f"chaos: {'PASSED' if o.passed else 'FAILED'}")
     return "\n".join(lines)
