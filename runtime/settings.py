@@ -3,6 +3,7 @@
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -91,6 +92,15 @@ class Settings(LocalData):
         None, description="the payment provider's webhook signing secret; `new,old` during a rotation; unset: SETTLEMENT_WEBHOOK_SECRET"
     )
     settlement_webhook_tolerance_seconds: int = 300
+    settlement_payments_provider: Literal["simulated", "stripe"] = Field(
+        "simulated", description="who moves the money: the simulated provider, or Stripe Connect (needs the two settings below)"
+    )
+    settlement_stripe_api_key: str | None = Field(
+        None, description="Stripe's secret key (`sk_test_…` in test mode) when the provider is stripe"
+    )
+    settlement_stripe_webhook_secret: str | None = Field(
+        None, description="the signing secret (`whsec_…`) of the Stripe webhook endpoint that sends disputes to /v1/webhooks/stripe"
+    )
 
     settlement_payload_keys: str | None = Field(
         None, description="AES-256-GCM keys for Temporal payloads, 'kid2:BASE64,kid1:BASE64' (first encrypts); unset: no encryption"
@@ -189,6 +199,8 @@ class Settings(LocalData):
             raise ValueError(f"set SETTLEMENT_JWT_SECRET (or SETTLEMENT_JWT_JWKS_URL for RS256 tokens); {GENERATE}")
         if self.settlement_webhook_secret is None:
             raise ValueError(f"set SETTLEMENT_WEBHOOK_SECRET; {GENERATE}")
+        if self.settlement_payments_provider == "stripe" and not (self.settlement_stripe_api_key or "").startswith(("sk_", "rk_")):
+            raise ValueError("SETTLEMENT_PAYMENTS_PROVIDER=stripe needs SETTLEMENT_STRIPE_API_KEY, a Stripe secret key (sk_… or rk_…)")
         if self.settlement_codec_allow_anonymous and not self.settlement_local_mode:
             raise ValueError(
                 "SETTLEMENT_CODEC_ALLOW_ANONYMOUS works only under make run; unset it (the codec endpoint decodes for operator tokens)"

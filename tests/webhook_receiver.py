@@ -7,7 +7,7 @@ import time
 import uvicorn
 from standardwebhooks.webhooks import Webhook
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -19,7 +19,11 @@ class Receiver:
         self.got: dict[str, list[Delivery]] = {}
 
         async def receive(request: Request) -> Response:
-            self.got.setdefault(request.path_params["name"], []).append((dict(request.headers), await request.body()))
+            try:
+                body = await request.body()
+            except ClientDisconnect:  # the sender died mid-send (a killed worker): nothing was delivered
+                return Response(status_code=400)
+            self.got.setdefault(request.path_params["name"], []).append((dict(request.headers), body))
             return Response(status_code=204)
 
         app = Starlette(routes=[Route("/{name}", receive, methods=["POST"])])

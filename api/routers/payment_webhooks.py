@@ -6,6 +6,7 @@ order (its currency, and that chargebacks and claims never give back more than w
 to the seller's payouts workflow, which records it; a notice delivered twice comes to the same entries.
 """
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request
@@ -18,6 +19,7 @@ from db.money_back import money_back
 from domain.chargebacks import ChargebackNotice, ChargebackStatus
 from domain.json_schema import WHOLE_NUMBER
 from domain.order_request import Identifier, Timestamp
+from domain.order_state import OrderState
 from domain.text import SingleLine
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
@@ -80,23 +82,40 @@ _EVENT = {
 async def payments_webhook(request: Request) -> PaymentEventReceipt:
     event = parse_document(await signed_body(request, request.app.state.settings.payments_webhook_secrets), PaymentEventBody)
     order = await order_of_event(request, event.order_id, event.occurred_at)
-    if event.currency != order.currency:
+    await take_chargeback(
+        request, order, event.dispute_id, EVENT_TYPES[event.type], event.amount, event.currency, event.occurred_at, amount_field="amount"
+    )
+    return PaymentEventReceipt(event_id=event.event_id, status="accepted")
+
+
+async def take_chargeback(
+    request: Request,
+    order: OrderState,
+    dispute_id: str,
+    status: ChargebackStatus,
+    amount: int,
+    currency: str,
+    occurred_at: datetime,
+    amount_field: str,
+) -> None:
+    """Check a provider's chargeback notice against the order and hand it to the seller's payouts workflow: 422 for
+    another currency or more than is left to give back, 409 for a known dispute given another amount."""
+    if currency != order.currency:
         raise field_error("currency", f"the order was paid in {order.currency}")
-    back = await money_back(request.app.state.pool, event.order_id)
-    known = back.chargeback(event.dispute_id)
-    if known is not None and known.amount != event.amount:
-        raise Problem(409, f"dispute {event.dispute_id} was reported for {known.amount}, not {event.amount}", kind="conflict")
-    left = back.left_to_give_back(order.amounts, dispute_id=event.dispute_id)
-    if event.amount > left:
-        raise field_error("amount", f"exceeds what was captured and not refunded, charged back or claimed ({left})")
+    back = await money_back(request.app.state.pool, order.order_id)
+    known = back.chargeback(dispute_id)
+    if known is not None and known.amount != amount:
+        raise Problem(409, f"dispute {dispute_id} was reported for {known.amount}, not {amount}", kind="conflict")
+    left = back.left_to_give_back(order.amounts, dispute_id=dispute_id)
+    if amount > left:
+        raise field_error(amount_field, f"exceeds what was captured and not refunded, charged back or claimed ({left})")
     notice = ChargebackNotice(
-        dispute_id=event.dispute_id,
-        order_id=event.order_id,
+        dispute_id=dispute_id,
+        order_id=order.order_id,
         seller_id=order.seller_id,
-        status=EVENT_TYPES[event.type],
-        amount=event.amount,
-        currency=event.currency,
-        occurred_at=event.occurred_at,
+        status=status,
+        amount=amount,
+        currency=currency,
+        occurred_at=occurred_at,
     )
     await request.app.state.payouts.chargeback(notice)
-    return PaymentEventReceipt(event_id=event.event_id, status="accepted")
