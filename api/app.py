@@ -21,6 +21,7 @@ from api.routers import (
     payouts,
     reconciliations,
     sellers,
+    stripe_webhooks,
     webhooks,
 )
 from api.routers import codec as codec_router
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, tracer_provider: TracerProvider
         chargebacks.router,
         webhooks.router,
         payment_webhooks.router,
+        stripe_webhooks.router,
         sellers.router,
         payouts.router,
         reconciliations.router,

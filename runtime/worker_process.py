@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 from datetime import timedelta
+from functools import partial
 
 import asyncpg
 import httpx
@@ -23,8 +24,10 @@ from activities.reconciliation import ReconciliationActivities
 from activities.seller_payouts import SellerPayoutActivities, seller_payout_activities
 from adapters.fulfillment import SimulatedFulfillmentNetwork
 from adapters.fx import SimulatedFxRates
-from adapters.payments import SimulatedPaymentGateway
+from adapters.payments import PaymentGateway, SimulatedPaymentGateway
+from adapters.stripe_payments import StripePaymentGateway, stripe_client
 from db.dsn import database_url
+from db.payment_accounts import payment_account
 from db.pool import create_pool
 from domain import activity_names as act
 from runtime import logs, tracing
@@ -43,8 +46,14 @@ log = logging.getLogger("settlement.worker")
 GRACEFUL_SHUTDOWN = timedelta(seconds=20)
 
 
-def activities_for(pool: asyncpg.Pool, provider_client: httpx.AsyncClient, client: Client) -> list:
-    payments_gateway = SimulatedPaymentGateway(provider_client)
+def payment_gateway(settings: Settings, pool: asyncpg.Pool, provider_client: httpx.AsyncClient) -> PaymentGateway:
+    """The simulated provider, or Stripe Connect (sellers paid to the connected accounts operators set)."""
+    if settings.settlement_payments_provider == "stripe" and settings.settlement_stripe_api_key:
+        return StripePaymentGateway(stripe_client(settings.settlement_stripe_api_key), partial(payment_account, pool))
+    return SimulatedPaymentGateway(provider_client)
+
+
+def activities_for(pool: asyncpg.Pool, provider_client: httpx.AsyncClient, client: Client, payments_gateway: PaymentGateway) -> list:
     payments = PaymentActivities(payments_gateway)
     fulfillment = FulfillmentActivities(SimulatedFulfillmentNetwork(provider_client))
     bookkeeping = BookkeepingActivities(pool)
@@ -86,7 +95,7 @@ async def run_worker(settings: Settings) -> None:
                     client,
                     task_queue=settings.temporal_task_queue,
                     workflows=[OrderWorkflow, SellerPayoutsWorkflow, DailyReconciliationWorkflow],
-                    activities=activities_for(pool, provider_client, client),
+                    activities=activities_for(pool, provider_client, client, payment_gateway(settings, pool, provider_client)),
                     graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
                     max_cached_workflows=settings.settlement_worker_max_cached_workflows,
                 )

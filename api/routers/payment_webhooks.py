@@ -83,7 +83,7 @@ async def payments_webhook(request: Request) -> PaymentEventReceipt:
     event = parse_document(await signed_body(request, request.app.state.settings.payments_webhook_secrets), PaymentEventBody)
     order = await order_of_event(request, event.order_id, event.occurred_at)
     await take_chargeback(
-        request, order, event.dispute_id, EVENT_TYPES[event.type], event.amount, event.currency, event.occurred_at, amount_field="amount"
+        request, order, event.dispute_id, EVENT_TYPES[event.type], event.amount, event.currency, event.occurred_at, "amount"
     )
     return PaymentEventReceipt(event_id=event.event_id, status="accepted")
 

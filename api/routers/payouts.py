@@ -1,11 +1,12 @@
-"""A seller's payout settings, their on-demand payouts and their settlement reports."""
+"""A seller's payout settings, their account at the payment provider, their on-demand payouts and their settlement
+reports."""
 
 import csv
 import io
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Principal, require
 from api.idempotency import IdempotentRoute
@@ -13,6 +14,7 @@ from api.openapi import problems
 from api.params import PathId
 from api.problems import Problem
 from api.routers.sellers import owner_or_operator
+from db.payment_accounts import payment_account, put_payment_account
 from db.seller_payouts import payout_settings, put_payout_settings
 from db.settlements import seller_settlements, settlement_report
 from domain.order_actions import Role
@@ -62,6 +64,40 @@ async def put_settings(
     await put_payout_settings(request.app.state.pool, seller_id, settings)
     await request.app.state.payouts.settings_changed(seller_id)
     return SellerPayoutSettings(seller_id=seller_id, **settings.model_dump())
+
+
+class PaymentAccount(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stripe_account: Annotated[str, Field(pattern=r"^acct_[A-Za-z0-9]{1,64}$", description="the seller's Stripe connected account")]
+
+
+class SellerPaymentAccount(PaymentAccount):
+    seller_id: str
+
+
+@router.put("/payment-account", response_model=SellerPaymentAccount, operation_id="putPaymentAccount", responses=problems(403))
+async def put_account(
+    seller_id: PathId,
+    account: Annotated[PaymentAccount, Body(openapi_examples={"connected": {"value": {"stripe_account": "acct_1Nv0FGQ9RKHgCVdK"}}})],
+    request: Request,
+    principal: Principal = Depends(require(Role.OPERATOR)),
+) -> SellerPaymentAccount:
+    """Where the seller's payouts go when the engine pays through Stripe Connect (each payout: a transfer to this
+    connected account, then a payout from it to the seller's bank)."""
+    await put_payment_account(request.app.state.pool, seller_id, account.stripe_account)
+    return SellerPaymentAccount(seller_id=seller_id, stripe_account=account.stripe_account)
+
+
+@router.get("/payment-account", response_model=SellerPaymentAccount, operation_id="getPaymentAccount", responses=problems(403, 404))
+async def get_account(
+    seller_id: PathId, request: Request, principal: Principal = Depends(require(Role.SELLER, Role.OPERATOR))
+) -> SellerPaymentAccount:
+    owner_or_operator(principal, seller_id)
+    account = await payment_account(request.app.state.pool, seller_id)
+    if account is None:
+        raise Problem(404, f"seller {seller_id} has no payment account")
+    return SellerPaymentAccount(seller_id=seller_id, stripe_account=account)
 
 
 @router.post("/payouts", response_model=PayoutsMade, operation_id="requestPayout", responses=problems(403, 404, 409))

@@ -16,7 +16,7 @@ from operations.reconciliation import check_books
 from runtime.binaries import executable
 from runtime.services import ServiceProcesses
 from tests.embedded_pg import embedded_postgres_server
-from tests.integration.stack import JWT_SECRET, PAYLOAD_KEYS, WEBHOOK_SECRET, Engine, engine_database_url, free_port
+from tests.integration.stack import JWT_SECRET, PAYLOAD_KEYS, STRIPE_WEBHOOK_SECRET, WEBHOOK_SECRET, Engine, engine_database_url, free_port
 
 WORKER_METRICS_PORT = free_port()
 
@@ -75,6 +75,7 @@ async def services(database_url, engine_url, temporal, tmp_path_factory):
         "SETTLEMENT_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "SETTLEMENT_SIM_CARRIER": "manual",
         "SETTLEMENT_WEBHOOK_PRIVATE_URLS": "true",  # the tests' webhook receivers listen on 127.0.0.1
+        "SETTLEMENT_STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,  # Stripe's dispute webhook, signed by the tests
         "SETTLEMENT_PAYLOAD_KEYS": PAYLOAD_KEYS,
         "SETTLEMENT_CODEC_UI_ORIGIN": "http://127.0.0.1:8233",  # the codec endpoint is off until the UI's origin is set
         "SETTLEMENT_WORKER_METRICS_PORT": str(WORKER_METRICS_PORT),

@@ -21,6 +21,7 @@ from runtime.tokens import mint_token
 # Fresh for each test session: a secret printed here would be a published one, refused by the settings.
 JWT_SECRET = secrets.token_hex(32)
 WEBHOOK_SECRET = secrets.token_hex(32)
+STRIPE_WEBHOOK_SECRET = "whsec_" + secrets.token_hex(24)
 PAYLOAD_KEYS = "it-2:MjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjI=,it-1:MTExMTExMTExMTExMTExMTExMTExMTExMTExMTExMTE="  # test keys only
 _TOKENS = Settings(settlement_jwt_secret=JWT_SECRET, settlement_webhook_secret=WEBHOOK_SECRET)
 

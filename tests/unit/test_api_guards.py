@@ -324,6 +324,7 @@ async def test_every_authenticated_post_documents_the_idempotency_key_and_the_we
         "/v1/webhook-events/{event_id}/replay",
         "/v1/webhooks/fulfillment",
         "/v1/webhooks/payments",
+        "/v1/webhooks/stripe",
     } == set(posts)
     for path, op in posts.items():
         keys = [p for p in op.get("parameters", []) if p["name"] == "Idempotency-Key"]

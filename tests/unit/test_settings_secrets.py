@@ -8,12 +8,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from pydantic import ValidationError
 
+from adapters.payments import SimulatedPaymentGateway
+from adapters.stripe_payments import StripePaymentGateway
 from domain.secrets import PUBLISHED_SECRETS, check_secret
 from runtime import launcher
 from runtime.settings import LocalData, Settings, load_settings
+from runtime.worker_process import payment_gateway
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = secrets.token_hex(32)
@@ -192,3 +196,27 @@ def test_make_run_hands_its_processes_local_mode_the_secrets_and_the_restricted_
     assert env["SETTLEMENT_JWT_SECRET"] == settings.settlement_jwt_secret
     assert env["SETTLEMENT_WEBHOOK_SECRET"] == settings.settlement_webhook_secret
     assert env["SETTLEMENT_CODEC_ALLOW_ANONYMOUS"] == "true"
+
+
+@pytest.mark.parametrize("key", [None, "", "pk_test_123", "whsec_123"])
+def test_stripe_as_the_provider_needs_a_secret_key(key):
+    with pytest.raises(ValidationError, match="SETTLEMENT_STRIPE_API_KEY"):
+        Settings(
+            settlement_jwt_secret=GOOD,
+            settlement_webhook_secret=OTHER,
+            settlement_payments_provider="stripe",
+            settlement_stripe_api_key=key,
+        )
+
+
+async def test_the_worker_pays_through_the_provider_its_settings_name():
+    stripe_settings = Settings(
+        settlement_jwt_secret=GOOD,
+        settlement_webhook_secret=OTHER,
+        settlement_payments_provider="stripe",
+        settlement_stripe_api_key="sk_test_x",
+    )
+    simulated = Settings(settlement_jwt_secret=GOOD, settlement_webhook_secret=OTHER)
+    async with httpx.AsyncClient() as provider_client:
+        assert isinstance(payment_gateway(stripe_settings, None, provider_client), StripePaymentGateway)
+        assert isinstance(payment_gateway(simulated, None, provider_client), SimulatedPaymentGateway)
