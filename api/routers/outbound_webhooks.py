@@ -50,7 +50,7 @@ def _owner(principal: Principal, named: str | None) -> str | None:
 
 
 @router.post(
-    "/v1/webhook-endpoints", status_code=201, response_model=NewEndpoint, operation_id="createWebhookEndpoint", responses=problems(403)
+    "/v1/webhook-endpoints", status_code=201, response_model=NewEndpoint, operation_id="createWebhookEndpoint", responses=problems(403, 409)
 )
 async def create_endpoint(
     body: Annotated[EndpointRequest, Body(openapi_examples={"orders and payouts": {"value": _EXAMPLE}})],
@@ -61,7 +61,7 @@ async def create_endpoint(
     Standard Webhooks scheme (`webhook-id`, `webhook-timestamp`, `webhook-signature`)."""
     owner = _owner(principal, body.owner)
     if owner is None:
-        raise field_error("owner", "an operator names whose endpoint it is")
+        raise Problem(403, "an operator has no webhook endpoints of its own: name the owner (marketplace:<id> or seller:<id>)")
     url = str(body.url)
     if private_host(url) and not request.app.state.settings.webhook_private_urls_allowed:
         raise field_error("url", "a loopback or private address; register a public URL")
@@ -104,7 +104,7 @@ async def list_events(
     status_code=202,
     response_model=Replayed,
     operation_id="replayWebhookEvent",
-    responses=problems(403, 404),
+    responses=problems(403, 404, 409),
 )
 async def replay_event(event_id: EventId, request: Request, principal: Principal = Depends(require(*MAY_REGISTER))) -> Replayed:
     """Send the event again, delivered before or not, to every active endpoint of the caller that takes its type (an

@@ -5,9 +5,9 @@ Schema cannot state: an order's deadlines, its total, the length of its confirma
 period, a marketplace creating orders for itself only. The OpenAPI document states them in its descriptions;
 here the cases schemathesis generates as valid are brought within them, so that the API refusing a "valid"
 case still means the document says something untrue, and a marketplace's run reaches the orders it creates.
-Invalid (negative) cases are left alone, and the contract tests cover these rules' refusals. Two rewrites of every
-case keep the fuzzer from changing other tests' sellers: payout settings only for sellers of its own, claims only on
-an order that does not exist.
+Invalid (negative) cases are left alone, and the contract tests cover these rules' refusals. Rewrites of every case
+keep the fuzzer from changing other tests' sellers (payout settings only for sellers of its own, claims only on an
+order that does not exist) and from sending events off this machine (webhook endpoints only on the loopback).
 """
 
 import os
@@ -79,6 +79,10 @@ def _own_seller(path: dict) -> None:
 # accept claims.
 _NO_ORDER = "fuzz-no-such-order"
 
+# And the webhook endpoints it registers are all on this machine, where nothing listens (the discard port): the worker
+# would otherwise deliver other tests' order events to whatever host the fuzzer made up.
+_NOWHERE = "http://127.0.0.1:9/fuzz"
+
 
 @schemathesis.hook
 def map_case(context, case):
@@ -93,4 +97,6 @@ def map_case(context, case):
         _order_within_rules(case.body)
     elif case.operation.label == "GET /v1/sellers/{seller_id}/statement" and case.query:
         _period_within_rules(case.query)
+    elif case.operation.label == "POST /v1/webhook-endpoints" and isinstance(case.body, dict):
+        case.body["url"] = _NOWHERE  # an invalid case never registers: only the valid ones are kept on the loopback
     return case

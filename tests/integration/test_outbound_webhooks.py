@@ -68,17 +68,18 @@ async def test_registering_refuses_what_it_must(engine):
         {"url": "ftp://hooks.example.com/x"},
         {"url": "not a url"},
         {"url": "https://user:pass@hooks.example.com/x"},
-        {"url": "https://hooks.example.com/x", "event_types": ["order.status_changed", "order.status_changed"]},
         {"url": "https://hooks.example.com/x", "event_types": ["order.shipped"]},
         {"url": "https://hooks.example.com/x", "extra": 1},
     ):
         refused = await engine.api.post("/v1/webhook-endpoints", json=body, headers=mk)
         assert refused.status_code == 422, (body, refused.text)
     url = {"url": "https://hooks.example.com/x"}
+    twice = {**url, "event_types": ["payout.paid", "payout.paid"]}
+    assert (await engine.api.post("/v1/webhook-endpoints", json=twice, headers=mk)).json()["event_types"] == ["payout.paid"]
     assert (await engine.api.post("/v1/webhook-endpoints", json={**url, "owner": "marketplace:other"}, headers=mk)).status_code == 403
     assert (await engine.api.post("/v1/webhook-endpoints", json=url, headers=token("buyer", "b"))).status_code == 403
     ops = token("operator", "ops")
-    assert (await engine.api.post("/v1/webhook-endpoints", json=url, headers=ops)).status_code == 422  # whose?
+    assert (await engine.api.post("/v1/webhook-endpoints", json=url, headers=ops)).status_code == 403  # whose?
     made = await engine.api.post("/v1/webhook-endpoints", json={**url, "owner": "seller:s-ops"}, headers=ops)
     assert made.status_code == 201 and made.json()["owner"] == "seller:s-ops"
     listed = (await engine.api.get("/v1/webhook-endpoints", params={"owner": "seller:s-ops"}, headers=ops)).json()["endpoints"]
