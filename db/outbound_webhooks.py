@@ -80,7 +80,7 @@ async def events(pool: asyncpg.Pool, owner: str | None, after: str | None, limit
     anchor = None
     if after is not None:
         anchor = await pool.fetchval(
-            "SELECT seq FROM webhook_events WHERE event_id = $1 AND ($2::text IS NULL OR $2 = ANY(owners))", after, owner
+            "SELECT seq FROM webhook_events WHERE event_id = $1 AND ($2::text IS NULL OR owners @> ARRAY[$2]::text[])", after, owner
         )
         if anchor is None:
             return None
@@ -95,7 +95,7 @@ async def events(pool: asyncpg.Pool, owner: str | None, after: str | None, limit
         FROM webhook_events e
         LEFT JOIN webhook_deliveries d ON d.event_id = e.event_id
              AND ($1::text IS NULL OR d.endpoint_id IN (SELECT endpoint_id FROM webhook_endpoints WHERE owner = $1))
-        WHERE ($1::text IS NULL OR $1 = ANY(e.owners)) AND ($2::bigint IS NULL OR e.seq < $2)
+        WHERE ($1::text IS NULL OR e.owners @> ARRAY[$1]::text[]) AND ($2::bigint IS NULL OR e.seq < $2)
         GROUP BY e.event_id ORDER BY e.seq DESC LIMIT $3
         """,
         owner,
@@ -110,7 +110,9 @@ async def replay(pool: asyncpg.Pool, event_id: str, owner: str | None) -> int | 
     delivered before or not; how many deliveries were queued, None when the owner has no such event."""
     async with pool.acquire() as conn, conn.transaction():
         event = await conn.fetchrow(
-            "SELECT type, owners FROM webhook_events WHERE event_id = $1 AND ($2::text IS NULL OR $2 = ANY(owners))", event_id, owner
+            "SELECT type, owners FROM webhook_events WHERE event_id = $1 AND ($2::text IS NULL OR owners @> ARRAY[$2]::text[])",
+            event_id,
+            owner,
         )
         if event is None:
             return None
