@@ -8,11 +8,11 @@ import stripe
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from adapters.stripe_payments import dispute_event
 from api.openapi import problems
 from api.problems import Problem
 from api.routers.orders import find_order
 from api.routers.payment_webhooks import take_chargeback
+from api.stripe_events import dispute_event
 from db.payment_accounts import order_of_capture
 from runtime.logs import current_order_id
 

@@ -16,7 +16,8 @@ import stripe
 
 from adapters.errors import ProviderRejected, ProviderUnavailable
 from adapters.http_client import LONGEST_RETRY_AFTER
-from adapters.stripe_payments import DisputeEvent, StripePaymentGateway, dispute_event, provider_error, stripe_client
+from adapters.stripe_payments import StripePaymentGateway, provider_error, stripe_client
+from api.stripe_events import DisputeEvent, dispute_event
 from domain.chargebacks import ChargebackStatus, EvidenceSubmission
 from domain.providers import (
     AuthorizationResult,
