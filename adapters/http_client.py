@@ -45,7 +45,7 @@ def retry_after(response: httpx.Response, now: datetime | None = None) -> timede
     value = response.headers.get("retry-after", "").strip()
     if not value:
         return None
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         wait = timedelta(seconds=int(value[:7]))
     else:
         try:

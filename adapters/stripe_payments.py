@@ -46,12 +46,12 @@ from domain.providers import (
 T = TypeVar("T")
 
 # Stripe's errors that say for certain the request did nothing (unless the status is 409, see provider_error).
+# A rejected or revoked key (401, 403) is not among them: it says nothing of the payment, and a capture refused for
+# it must not look cancellable. It is asked again, and parks the order once the retries run out.
 DEFINITE_REFUSALS = (
     stripe.CardError,
     stripe.InvalidRequestError,
     stripe.IdempotencyError,
-    stripe.AuthenticationError,
-    stripe.PermissionError,
 )
 # The largest page Stripe's list endpoints give.
 LISTING_PAGE_SIZE = 100

@@ -41,7 +41,7 @@ class AfterTheSale(BaseModel):
     claims: list[ClaimRefund]
     left_to_give_back: int = Field(description="captured and not yet refunded, charged back or claimed")
     reconciliation: list[str] = Field(
-        description="the differences the latest daily reconciliation found on this order; empty when it found none"
+        description="operators: the differences the latest daily reconciliation found on this order; empty when it found none (and for others)"
     )
 
 

@@ -34,6 +34,13 @@ async def publish(conn: asyncpg.Connection, event: OutboundEvent) -> None:
         )
 
 
+MOST_ENDPOINTS = 20  # active endpoints per owner: each change of theirs writes one delivery per endpoint
+
+
+async def active_endpoints(pool: asyncpg.Pool, owner: str) -> int:
+    return await pool.fetchval("SELECT count(*) FROM webhook_endpoints WHERE owner = $1 AND disabled_at IS NULL", owner)
+
+
 async def create_endpoint(pool: asyncpg.Pool, owner: str, url: str, event_types: list[str]) -> NewEndpoint:
     endpoint_id = f"we_{secrets.token_hex(12)}"
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
@@ -107,7 +114,8 @@ async def events(pool: asyncpg.Pool, owner: str | None, after: str | None, limit
 
 async def replay(pool: asyncpg.Pool, event_id: str, owner: str | None) -> int | None:
     """Send the event again to every active endpoint of the owner (of all its owners when None) that takes its type,
-    delivered before or not; how many deliveries were queued, None when the owner has no such event."""
+    delivered before or not; how many deliveries were queued, None when the owner has no such event. A delivery still
+    pending keeps its place (one being sent now is not sent twice at once): it is due within a lease at most."""
     async with pool.acquire() as conn, conn.transaction():
         event = await conn.fetchrow(
             "SELECT type, owners FROM webhook_events WHERE event_id = $1 AND ($2::text IS NULL OR owners @> ARRAY[$2]::text[])",
@@ -121,8 +129,11 @@ async def replay(pool: asyncpg.Pool, event_id: str, owner: str | None) -> int | 
             INSERT INTO webhook_deliveries (event_id, endpoint_id)
             SELECT $1, endpoint_id FROM webhook_endpoints
             WHERE owner = ANY($2::text[]) AND disabled_at IS NULL AND (cardinality(event_types) = 0 OR $3 = ANY(event_types))
-            ON CONFLICT (event_id, endpoint_id) DO UPDATE SET status = 'pending', attempts = 0,
-                next_attempt_at = statement_timestamp(), last_error = NULL
+            ON CONFLICT (event_id, endpoint_id) DO UPDATE SET status = 'pending',
+                attempts = CASE WHEN webhook_deliveries.status = 'pending' THEN webhook_deliveries.attempts ELSE 0 END,
+                next_attempt_at = CASE WHEN webhook_deliveries.status = 'pending'
+                                       THEN least(webhook_deliveries.next_attempt_at, statement_timestamp() + interval '60 seconds')
+                                       ELSE statement_timestamp() END
             RETURNING endpoint_id
             """,
             event_id,
@@ -144,9 +155,9 @@ async def claim_due(pool: asyncpg.Pool, limit: int, lease: timedelta) -> list[Du
     rows = await pool.fetch(
         f"""
         WITH due AS (
-            SELECT event_id, endpoint_id FROM webhook_deliveries
-            WHERE status = 'pending' AND next_attempt_at <= statement_timestamp()
-            ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
+            SELECT d.event_id, d.endpoint_id FROM webhook_deliveries d JOIN webhook_endpoints w USING (endpoint_id)
+            WHERE d.status = 'pending' AND d.next_attempt_at <= statement_timestamp() AND w.disabled_at IS NULL
+            ORDER BY d.next_attempt_at LIMIT $1 FOR UPDATE OF d SKIP LOCKED
         ), held AS (
             UPDATE webhook_deliveries d SET next_attempt_at = statement_timestamp() + $2::interval
             FROM due WHERE d.event_id = due.event_id AND d.endpoint_id = due.endpoint_id

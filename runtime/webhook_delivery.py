@@ -5,7 +5,9 @@ and the receiver tells repeats apart by `webhook-id`."""
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -17,8 +19,9 @@ from domain.outbound_webhooks import private_host
 log = logging.getLogger("settlement.webhooks")
 
 BATCH = 20
-LEASE = timedelta(seconds=60)  # longer than a send can take (TIMEOUT)
-TIMEOUT = httpx.Timeout(10.0)
+TIMEOUT = httpx.Timeout(10.0)  # each phase of a send
+DEADLINE = 15.0  # seconds a whole send may take, however slowly the receiver trickles its answer
+LEASE = timedelta(seconds=60)  # longer than DEADLINE: a delivery is never sent twice at once
 IDLE = 1.0  # seconds between looks at an empty outbox
 
 
@@ -31,28 +34,50 @@ def signed_headers(event_id: str, body: str, secret: str, now: datetime) -> dict
     }
 
 
-async def deliver_due(pool: asyncpg.Pool, client: httpx.AsyncClient, private_urls: bool) -> int:
-    """One batch of due deliveries, sent side by side; how many there were."""
+Resolver = Callable[[str], Awaitable[bool]]
+
+
+async def deliver_due(pool: asyncpg.Pool, client: httpx.AsyncClient, private_urls: bool, resolver: Resolver | None = None) -> int:
+    """One batch of due deliveries, sent side by side (each within DEADLINE); how many there were. `resolver` tells
+    whether a URL reaches a private address (by default: resolving its name)."""
     due = await outbox.claim_due(pool, BATCH, LEASE)
-    await asyncio.gather(*(_deliver(pool, client, d, private_urls) for d in due))
+    private = resolver or resolves_privately
+    await asyncio.gather(*(_deliver(pool, client, d, None if private_urls else private) for d in due))
     return len(due)
 
 
-async def _deliver(pool: asyncpg.Pool, client: httpx.AsyncClient, due: outbox.DueDelivery, private_urls: bool) -> None:
+async def _deliver(pool: asyncpg.Pool, client: httpx.AsyncClient, due: outbox.DueDelivery, private: Resolver | None) -> None:
+    """`private`: None when private addresses are allowed."""
     event, now = due.event, datetime.now(UTC)
-    if private_host(due.url) and not private_urls:
+    if private is not None and await private(due.url):
         await outbox.attempt_failed(pool, event.event_id, due.endpoint_id, None, "a private address: not allowed here", now)
         return
     body = event.body()
     try:
-        response = await client.post(due.url, content=body, headers=signed_headers(event.event_id, body, due.secret, now))
-    except httpx.HTTPError as err:
-        await outbox.attempt_failed(pool, event.event_id, due.endpoint_id, None, f"{type(err).__name__}: {err}", now)
+        async with asyncio.timeout(DEADLINE):
+            response = await client.post(due.url, content=body, headers=signed_headers(event.event_id, body, due.secret, now))
+    except (httpx.HTTPError, TimeoutError) as err:
+        # Only the kind of failure is kept: the owner reads it, and a message could tell them about networks they
+        # may not see.
+        await outbox.attempt_failed(pool, event.event_id, due.endpoint_id, None, type(err).__name__, now)
         return
     if response.is_success:
         await outbox.delivered(pool, event.event_id, due.endpoint_id, response.status_code)
     else:
         await outbox.attempt_failed(pool, event.event_id, due.endpoint_id, response.status_code, f"HTTP {response.status_code}", now)
+
+
+async def resolves_privately(url: str) -> bool:
+    """Whether the URL's host is, or resolves to, an address of this machine or a private network (what a name
+    resolves to can still change before the send connects; an egress proxy closes that gap)."""
+    if private_host(url):
+        return True
+    parts = urlsplit(url)
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    except OSError:
+        return False  # unresolvable: the send fails on its own
+    return any(private_host(f"http://[{address[4][0]}]/" if ":" in address[4][0] else f"http://{address[4][0]}/") for address in found)
 
 
 async def deliver_until_stopped(pool: asyncpg.Pool, stop: asyncio.Event, private_urls: bool) -> None:

@@ -35,6 +35,8 @@ T = TypeVar("T")
 
 # Failures that say for certain the provider did nothing (as opposed to a timeout or an outage).
 DEFINITE_REFUSALS = {failures.PROVIDER_REJECTED}
+# The step an order found at fault by the daily reconciliation waits at (Attention.step).
+BOOKS_DIFFER_STEP = "daily reconciliation"
 
 
 class OrderCancelled(Exception):
@@ -217,6 +219,13 @@ class OrderSteps:
         requests.retry = False
         await self.transition(resume, f"operator retried {label}", record=record)
 
+    async def wait_for_books(self) -> None:
+        """When the daily reconciliation found the order's books and the provider's apart, wait for an operator
+        before more of its money leaves (the differences are on the order's view, for operators only)."""
+        if finding := self.requests.books_differ:
+            self.requests.books_differ = None
+            await self._park(BOOKS_DIFFER_STEP, f"run {finding.run_id} found the order's books and the provider's apart")
+
     async def disburse(
         self,
         step: steps.MoneyOut,
@@ -235,9 +244,7 @@ class OrderSteps:
         activity (`on_release`: what it changes in the state), which also records the order before the call when it
         does, and `then` after it. When the daily reconciliation found the order's books wrong, the order waits for an
         operator first."""
-        if finding := self.requests.books_differ:
-            self.requests.books_differ = None
-            await self._park("daily reconciliation", f"run {finding.run_id} found: " + "; ".join(finding.differences))
+        await self.wait_for_books()
         if self.books_ride:
             reserve = Posting(step.reserve.label, disbursement.reserve)
             await self.booked_step(
@@ -367,6 +374,7 @@ class OrderSteps:
             state.settlement.paid_out = settled
 
         if pooled:
+            await self.wait_for_books()  # the balance it goes to is paid out by the seller's workflow
             await self._release_to_balance(release, settled, fees_taken, paid_out)
             return
         if self.books_ride and settled > 0:

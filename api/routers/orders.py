@@ -136,13 +136,12 @@ async def create_order(
 
 @router.get("/{order_id}", response_model=OrderDetail, operation_id="getOrder", responses=problems(404))
 async def get_order(order_id: PathId, request: Request, principal: Principal = Depends(current_principal)) -> OrderDetail:
-    """The order, with the money that went back to its buyer after it settled and what the latest daily
-    reconciliation found on it."""
+    """The order, with the money that went back to its buyer after it settled and (for operators) what the latest
+    daily reconciliation found on it."""
     state = await load_order(request, order_id, principal)
     pool = request.app.state.pool
-    return OrderDetail.with_after_sale(
-        view(request, state), await money_back(pool, order_id), state.amounts, await order_findings(pool, order_id)
-    )
+    findings = await order_findings(pool, order_id) if principal.role == Role.OPERATOR else []  # the books are operators'
+    return OrderDetail.with_after_sale(view(request, state), await money_back(pool, order_id), state.amounts, findings)
 
 
 @router.get("", response_model=OrderPage, operation_id="listOrders")

@@ -62,6 +62,8 @@ async def create_endpoint(
     owner = _owner(principal, body.owner)
     if owner is None:
         raise Problem(403, "an operator has no webhook endpoints of its own: name the owner (marketplace:<id> or seller:<id>)")
+    if await outbox.active_endpoints(request.app.state.pool, owner) >= outbox.MOST_ENDPOINTS:
+        raise Problem(409, f"{owner} has {outbox.MOST_ENDPOINTS} endpoints: disable one first", kind="conflict")
     url = str(body.url)
     if private_host(url) and not request.app.state.settings.webhook_private_urls_allowed:
         raise field_error("url", "a loopback or private address; register a public URL")

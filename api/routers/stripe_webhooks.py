@@ -29,12 +29,12 @@ class StripeEventReceipt(BaseModel):
     status_code=202,
     response_model=StripeEventReceipt,
     operation_id="stripeWebhook",
-    responses=problems(401, 404, 409, 422, 503),
+    responses=problems(401, 404, 409, 422, 503),  # 404: no Stripe webhook is configured
     openapi_extra={"parameters": [{"name": "Stripe-Signature", "in": "header", "required": True, "schema": {"type": "string"}}]},
 )
 async def stripe_webhook(request: Request) -> StripeEventReceipt:
     """`charge.dispute.created`, `.funds_withdrawn`, `.funds_reinstated` and `.closed` (won or lost); other events,
-    and inquiries, are acknowledged and ignored."""
+    inquiries and disputes on payments that are not this engine's are acknowledged and ignored."""
     secret = request.app.state.settings.settlement_stripe_webhook_secret
     if not secret:
         raise Problem(404, "no Stripe webhook is configured here (SETTLEMENT_STRIPE_WEBHOOK_SECRET)")
@@ -46,8 +46,8 @@ async def stripe_webhook(request: Request) -> StripeEventReceipt:
         return StripeEventReceipt(event_id=event.event_id if event else "", status="ignored")
     order_id = await order_of_capture(request.app.state.pool, event.payment_intent)
     order = await find_order(request, order_id) if order_id else None
-    if order is None:
-        raise Problem(404, f"no order was captured as {event.payment_intent}")
+    if order is None:  # a payment of the account's that is not this engine's: Stripe would retry a 404 for days
+        return StripeEventReceipt(event_id=event.event_id, status="ignored")
     current_order_id.set(order.order_id)
     await take_chargeback(
         request, order, event.dispute_id, event.status, event.amount, event.currency, event.occurred_at, "data.object.amount"

@@ -3,6 +3,7 @@ change, fanned out to the owners' endpoints that take their type; deliveries hel
 schedule and given up; listings and replays; and the dispatcher signing what it sends by the Standard Webhooks
 scheme."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -12,7 +13,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from db import outbound_webhooks as outbox
 from db.read_model import record_order
 from domain.outbound_webhooks import RETRY_SCHEDULE, EventType, OutboundEvent, event_id, private_host, seller_event
-from runtime.webhook_delivery import deliver_due
+from runtime.webhook_delivery import deliver_due, resolves_privately
 from tests.db.factories import order_state
 from tests.db.test_seller_payouts import ids
 
@@ -112,6 +113,11 @@ async def test_each_step_of_an_orders_timeline_is_told_to_its_marketplace_and_se
     assert queued == 3
 
 
+async def _no_dns(url: str) -> bool:
+    """The tests resolve no name: a literal private address is private, hooks.example is public."""
+    return private_host(url)
+
+
 class Receiver:
     def __init__(self, status: int = 204):
         self.status, self.got = status, []
@@ -121,21 +127,25 @@ class Receiver:
         return httpx.Response(self.status)
 
 
-async def test_the_dispatcher_signs_what_it_sends_and_retries_what_is_refused(fresh_pool):
+async def test_the_dispatcher_signs_what_it_sends_and_retries_what_is_refused(fresh_pool, monkeypatch):
+    monkeypatch.setattr("runtime.webhook_delivery.DEADLINE", 0.2)
     _, seller = ids()
     owner = f"seller:{seller}"
     endpoint = await outbox.create_endpoint(fresh_pool, owner, "https://hooks.example/ok", [])
     failing = await outbox.create_endpoint(fresh_pool, owner, "https://hooks.example/failing", [])
     private = await outbox.create_endpoint(fresh_pool, owner, "http://10.1.2.3/hook", [])
+    slow = await outbox.create_endpoint(fresh_pool, owner, "https://hooks.example/slow", [])
     event = seller_event(EventType.PAYOUT_PAID, "po:1", seller, {"payout_id": "po:1", "amount": 2034}, NOW)
     await publish(fresh_pool, event)
     receiver = Receiver()
 
-    def route(request: httpx.Request) -> httpx.Response:
+    async def route(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/slow":  # never answers: the send's deadline ends it
+            await asyncio.sleep(3600)
         return receiver(request) if request.url.path == "/ok" else httpx.Response(500)
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(route)) as client:
-        assert await deliver_due(fresh_pool, client, private_urls=False) == 3
+        assert await deliver_due(fresh_pool, client, private_urls=False, resolver=_no_dns) == 4
     (sent,) = receiver.got
     headers = {k: v for k, v in sent.headers.items() if k.startswith("webhook-")}
     body = Webhook(endpoint.secret).verify(sent.content, headers)  # raises unless signed with the endpoint's secret
@@ -155,6 +165,7 @@ async def test_the_dispatcher_signs_what_it_sends_and_retries_what_is_refused(fr
         endpoint.endpoint_id: ("delivered", 1, 204, None),
         failing.endpoint_id: ("pending", 1, 500, "HTTP 500"),
         private.endpoint_id: ("pending", 1, None, "a private address: not allowed here"),
+        slow.endpoint_id: ("pending", 1, None, "TimeoutError"),
     }
 
 
@@ -173,3 +184,17 @@ async def test_the_dispatcher_signs_what_it_sends_and_retries_what_is_refused(fr
 )
 def test_private_hosts_are_told_apart(url, private):
     assert private_host(url) is private
+
+
+async def test_a_name_that_resolves_to_a_private_address_is_private(monkeypatch):
+    answers = {"hooks.example.com": "93.184.216.34", "internal.example.com": "10.0.0.5", "v6.example.com": "fd00::1"}
+
+    async def getaddrinfo(host, port, *args, **kwargs):
+        address = answers[host]
+        return [(None, None, None, "", (address, port))]
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", getaddrinfo)
+    assert not await resolves_privately("https://hooks.example.com/hook")
+    assert await resolves_privately("https://internal.example.com/hook")
+    assert await resolves_privately("https://v6.example.com/hook")
+    assert await resolves_privately("http://127.0.0.1:9/hook")  # a literal address needs no lookup

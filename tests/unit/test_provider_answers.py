@@ -60,10 +60,11 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
         ("soon", None),
         ("", None),
         ("-5", None),
+        ("\u00b2", None),  # a digit to str.isdigit, not to int()
     ],
 )
 def test_retry_after_is_read_as_seconds_or_a_date(value, wait):
-    response = httpx.Response(429, headers={"Retry-After": value} if value else {})
+    response = httpx.Response(429, headers={"Retry-After": value.encode("latin-1")} if value else {})
     assert retry_after(response, NOW) == wait
 
 

@@ -299,8 +299,8 @@ async def test_evidence_for_a_closed_dispute_is_refused():
         (failure(400, "invalid_request_error", code="amount_too_large"), stripe.InvalidRequestError, ProviderRejected),
         (failure(404, "invalid_request_error", code="resource_missing"), stripe.InvalidRequestError, ProviderRejected),
         (failure(400, "idempotency_error"), stripe.IdempotencyError, ProviderRejected),
-        (failure(401, "invalid_request_error"), stripe.AuthenticationError, ProviderRejected),
-        (failure(403, "invalid_request_error"), stripe.PermissionError, ProviderRejected),
+        (failure(401, "invalid_request_error"), stripe.AuthenticationError, ProviderUnavailable),  # the key, not the payment
+        (failure(403, "invalid_request_error"), stripe.PermissionError, ProviderUnavailable),
         (failure(409, "idempotency_error"), stripe.APIError, ProviderUnavailable),
         (failure(409, "invalid_request_error", code="lock_timeout"), stripe.APIError, ProviderUnavailable),
         (failure(429, "invalid_request_error", code="rate_limit"), stripe.RateLimitError, ProviderUnavailable),

@@ -4,6 +4,7 @@ would leave it, then waits in needs_attention for an operator, who retries once 
 from domain import activity_names as act
 from domain import order_actions as msg
 from domain import order_steps as steps
+from domain.payouts import PayoutSchedule, PayoutTerms
 from domain.statuses import OrderStatus
 from tests.workflow.conftest import (
     SELLER_SHARE,
@@ -35,7 +36,7 @@ async def test_an_order_found_at_fault_waits_for_an_operator_before_its_payout(e
     await confirm(handle)
     parked = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
     assert parked.attention.step == "daily reconciliation" and not parked.attention.cancellable
-    assert parked.attention.reason == f"run run-7 found: {FINDING.differences[0]}"
+    assert parked.attention.reason == "run run-7 found the order's books and the provider's apart"  # the details: operators' view
     assert parked.attention.resume_status == OrderStatus.PAYOUT_PENDING
     assert await search_status(handle) == "needs_attention"
     assert providers.steps(act.PAYOUT_SELLER) == []  # nothing left before an operator looked
@@ -47,5 +48,19 @@ async def test_an_order_found_at_fault_waits_for_an_operator_before_its_payout(e
     assert result.status == OrderStatus.SETTLED and result.amounts.paid_out == SELLER_SHARE
     assert providers.steps(act.PAYOUT_SELLER) == [key(order, steps.PAYOUT.key)]
     assert [t.detail for t in result.timeline if t.status == OrderStatus.NEEDS_ATTENTION] == [
-        f"daily reconciliation failed: run run-7 found: {FINDING.differences[0]}"
+        "daily reconciliation failed: run run-7 found the order's books and the provider's apart"
     ]
+
+
+async def test_a_pooled_order_found_at_fault_waits_before_its_release_to_the_sellers_balance(env, worker, providers, now):
+    order = make_order(now, payout=PayoutTerms(schedule=PayoutSchedule.WEEKLY))
+    handle = await start_order(env, order)
+    await ship_and_deliver(env, handle, order)
+    await handle.signal(OrderWorkflow.on_books_differ, FINDING)
+    await confirm(handle)
+    parked = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
+    assert parked.attention.step == "daily reconciliation"
+    assert key(order, steps.RELEASE.key) not in providers.entries  # the seller's balance, paid out by their workflow, waits
+    await retry(handle)
+    result = await handle.result()
+    assert result.status == OrderStatus.SETTLED and key(order, steps.RELEASE.key) in providers.entries
