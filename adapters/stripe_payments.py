@@ -111,10 +111,21 @@ class StripePaymentGateway:
         return AuthorizationResult(approved=True, authorization_id=intent.id)
 
     async def capture(self, request: CaptureRequest) -> ProviderReference:
-        capture = self._stripe.payment_intents.capture_async(
-            request.authorization_id, {"amount_to_capture": request.amount}, _key(request.idempotency_key)
-        )
-        return ProviderReference(id=(await _answer("capture", capture)).id)
+        try:
+            intent = await self._stripe.payment_intents.capture_async(
+                request.authorization_id, {"amount_to_capture": request.amount}, _key(request.idempotency_key)
+            )
+        except stripe.InvalidRequestError as err:
+            if err.code != "payment_intent_unexpected_state":
+                raise provider_error(err, "capture") from err
+            # Captured already? An earlier attempt's key may be forgotten (Stripe keeps keys for 24 hours), and
+            # "already captured" must not read as a refusal: the money is in.
+            intent = await _answer("capture (was it made?)", self._stripe.payment_intents.retrieve_async(request.authorization_id))
+            if intent.status != "succeeded" or intent.amount_received != request.amount:
+                raise provider_error(err, "capture") from err
+        except stripe.StripeError as err:
+            raise provider_error(err, "capture") from err
+        return ProviderReference(id=intent.id)
 
     async def void(self, request: VoidRequest) -> ProviderReference:
         cancel = self._stripe.payment_intents.cancel_async(request.authorization_id, None, _key(request.idempotency_key))

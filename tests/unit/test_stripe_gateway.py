@@ -193,6 +193,25 @@ async def test_capture_captures_the_payment_intent_and_refers_to_it():
     assert sent.headers["Idempotency-Key"] == "order-1:capture"
 
 
+UNEXPECTED_STATE = failure(400, "invalid_request_error", code="payment_intent_unexpected_state")
+
+
+async def test_a_capture_already_made_is_a_capture_when_its_key_was_forgotten():
+    payments, http = gateway(UNEXPECTED_STATE, ok(payment_intent("succeeded", amount_received=2000)))
+    assert await payments.capture(CAPTURE) == ProviderReference(id="pi_1")
+    assert [(sent.method, sent.path) for sent in http.sent] == [
+        ("post", "/v1/payment_intents/pi_1/capture"),
+        ("get", "/v1/payment_intents/pi_1"),
+    ]
+
+
+@pytest.mark.parametrize("found", [payment_intent("canceled"), payment_intent("succeeded", amount_received=1500)])
+async def test_a_capture_in_an_unexpected_state_is_refused_unless_this_amount_was_captured(found):
+    payments, _ = gateway(UNEXPECTED_STATE, ok(found))
+    with pytest.raises(ProviderRejected):
+        await payments.capture(CAPTURE)
+
+
 async def test_void_cancels_the_payment_intent():
     payments, http = gateway(ok(payment_intent("canceled")))
     assert await payments.void(VoidRequest(idempotency_key="order-1:void", authorization_id="pi_1")) == ProviderReference(id="pi_1")
