@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from adapters.errors import ProviderRejected, ProviderUnavailable
-from adapters.http_client import LONGEST_RETRY_AFTER, NOT_DEFINITE, retry_after
+from adapters.http_client import LONGEST_RETRY_AFTER, outcome_unknown, retry_after
 from domain.order_state import FulfillmentEvent
 from domain.providers import CancelFulfillmentRequest, CancelFulfillmentResult, FulfillmentOrderRequest, ProviderReference, ReturnRequest
 from domain.statuses import FulfillmentEventType
@@ -273,7 +273,7 @@ async def _answer(what: str, sending: Awaitable[httpx.Response]) -> dict:
     except httpx.TransportError as err:
         raise ProviderUnavailable(f"{what}: {type(err).__name__}: {err}") from err
     status = response.status_code
-    if status >= 500 or status in NOT_DEFINITE:
+    if outcome_unknown(status):
         raise ProviderUnavailable(f"{what}: HTTP {status}: {_errors_text(response)}", retry_after=_wait_asked(response))
     if status >= 400:
         raise AmazonRejected(f"{what}: HTTP {status}: {_errors_text(response)}", status, _errors(response))

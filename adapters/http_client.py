@@ -33,11 +33,16 @@ async def _call(path: str, request: Awaitable[httpx.Response]) -> dict:
     except httpx.TransportError as err:
         raise ProviderUnavailable(f"{path}: {type(err).__name__}: {err}") from err
     status = response.status_code
-    if status >= 500 or status in NOT_DEFINITE:
+    if outcome_unknown(status):
         raise ProviderUnavailable(f"{path}: HTTP {status}: {_detail(response)}", retry_after=retry_after(response))
     if status >= 400:
         raise ProviderRejected(f"{path}: HTTP {status}: {_detail(response)}")
     return response.json()
+
+
+def outcome_unknown(status: int) -> bool:
+    """Whether an HTTP answer leaves it unknown whether the operation happened (ask again, under the same key)."""
+    return status >= 500 or status in NOT_DEFINITE
 
 
 def retry_after(response: httpx.Response, now: datetime | None = None) -> timedelta | None:

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.params import CURSOR_PATTERN
 from domain.chargebacks import ChargebackSummary
 from domain.money_back import ClaimRefund, MoneyBack
-from domain.order_state import Amounts, OrderProgress, OrderState
+from domain.order_state import OrderProgress, OrderState
 
 
 class WorkflowLink(BaseModel):
@@ -49,11 +49,11 @@ class OrderDetail(OrderView):
     after_the_sale: AfterTheSale
 
     @classmethod
-    def with_after_sale(cls, view: OrderView, back: MoneyBack, amounts: Amounts, reconciliation: list[str]) -> "OrderDetail":
+    def with_after_sale(cls, view: OrderView, back: MoneyBack, reconciliation: list[str]) -> "OrderDetail":
         after = AfterTheSale(
             chargebacks=[ChargebackSummary(**c.model_dump()) for c in back.chargebacks],
             claims=back.claims,
-            left_to_give_back=back.left_to_give_back(amounts),
+            left_to_give_back=back.left_to_give_back(view.amounts),
             reconciliation=reconciliation,
         )
         return cls(**dict(view), after_the_sale=after)

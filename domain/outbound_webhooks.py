@@ -45,13 +45,15 @@ def private_host(url: str) -> bool:
     """Whether the URL names this machine or a private network by its address or as localhost (a hostname is not
     resolved: an endpoint whose name resolves to a private address is not caught here)."""
     host = (urlsplit(url).hostname or "").rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
+    return host == "localhost" or host.endswith(".localhost") or private_address(host)
+
+
+def private_address(host: str) -> bool:
+    """Whether `host` is an IP address outside the public internet (a name is not an address: False)."""
     try:
-        address = ipaddress.ip_address(host)
+        return not ipaddress.ip_address(host).is_global
     except ValueError:
         return False
-    return not address.is_global
 
 
 def owner_of(role: str, sub: str) -> str:

@@ -14,7 +14,7 @@ import httpx
 from standardwebhooks.webhooks import Webhook
 
 from db import outbound_webhooks as outbox
-from domain.outbound_webhooks import private_host
+from domain.outbound_webhooks import private_address, private_host
 
 log = logging.getLogger("settlement.webhooks")
 
@@ -77,7 +77,7 @@ async def resolves_privately(url: str) -> bool:
         found = await asyncio.get_running_loop().getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
     except OSError:
         return False  # unresolvable: the send fails on its own
-    return any(private_host(f"http://[{address[4][0]}]/" if ":" in address[4][0] else f"http://{address[4][0]}/") for address in found)
+    return any(private_address(sockaddr[0]) for *_, sockaddr in found)
 
 
 async def deliver_until_stopped(pool: asyncpg.Pool, stop: asyncio.Event, private_urls: bool) -> None:

@@ -141,7 +141,7 @@ async def get_order(order_id: PathId, request: Request, principal: Principal = D
     state = await load_order(request, order_id, principal)
     pool = request.app.state.pool
     findings = await order_findings(pool, order_id) if principal.role == Role.OPERATOR else []  # the books are operators'
-    return OrderDetail.with_after_sale(view(request, state), await money_back(pool, order_id), state.amounts, findings)
+    return OrderDetail.with_after_sale(view(request, state), await money_back(pool, order_id), findings)
 
 
 @router.get("", response_model=OrderPage, operation_id="listOrders")
