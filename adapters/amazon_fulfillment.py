@@ -35,9 +35,9 @@ from adapters.errors import ProviderRejected, ProviderUnavailable
 from adapters.http_client import LONGEST_RETRY_AFTER, outcome_unknown, retry_after
 from domain.order_state import FulfillmentEvent
 from domain.providers import CancelFulfillmentRequest, CancelFulfillmentResult, FulfillmentOrderRequest, ProviderReference, ReturnRequest
+from domain.ship_to import CITYLESS_COUNTRIES, ShipTo
 from domain.statuses import FulfillmentEventType
 
-LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
 ORDERS = "/fba/outbound/2020-07-01/fulfillmentOrders"
 TRACKING = "/fba/outbound/2020-07-01/tracking"
 # An access token lives an hour (`expires_in`); it is renewed this long before it would expire.
@@ -81,7 +81,7 @@ class LwaCredentials:
     client_id: str
     client_secret: str = field(repr=False)
     refresh_token: str = field(repr=False)
-    token_url: str = LWA_TOKEN_URL
+    token_url: str  # Amazon's is https://api.amazon.com/auth/o2/token (SETTLEMENT_AMAZON_LWA_TOKEN_URL)
 
 
 class Address(BaseModel):
@@ -108,6 +108,21 @@ class AmazonRejected(ProviderRejected):
         super().__init__(message)
         self.status = status
         self.errors = errors
+
+
+def destination_address(ship_to: ShipTo) -> Address:
+    """`stateOrRegion` is the subdivision's own part (CA of US-CA); Japan's addresses go without a city."""
+    assert ship_to.name and ship_to.address_line1 and ship_to.postal_code and ship_to.subdivision
+    return Address(
+        name=ship_to.name,
+        address_line1=ship_to.address_line1,
+        address_line2=ship_to.address_line2,
+        city=None if ship_to.country in CITYLESS_COUNTRIES else ship_to.city,
+        state_or_region=ship_to.subdivision.partition("-")[2],
+        postal_code=ship_to.postal_code,
+        country_code=ship_to.country,
+        phone=ship_to.phone,
+    )
 
 
 def _utc_now() -> datetime:
@@ -149,14 +164,12 @@ class AccessTokens:
 
 
 class AmazonFulfillmentNetwork:
-    """The FulfillmentNetwork on Amazon. `client` has the SP-API regional endpoint as its base_url; `destination`
-    gives the address an order ships to."""
+    """The FulfillmentNetwork on Amazon. `client` has the SP-API regional endpoint as its base_url."""
 
     def __init__(
         self,
         client: httpx.AsyncClient,
         credentials: LwaCredentials,
-        destination: Callable[[str], Awaitable[Address]],
         marketplace_id: str,
         *,
         return_reason_code: str = DEFAULT_RETURN_REASON,
@@ -165,7 +178,6 @@ class AmazonFulfillmentNetwork:
     ):
         self._client = client
         self._tokens = AccessTokens(client, credentials, clock)
-        self._destination = destination
         self._marketplace_id = marketplace_id
         self._return_reason_code = return_reason_code
         self._packing_slip_comment = packing_slip_comment
@@ -179,7 +191,9 @@ class AmazonFulfillmentNetwork:
             {"sellerSku": item.sku, "sellerFulfillmentOrderItemId": f"{order_id}-{n}", "quantity": item.quantity}
             for n, item in enumerate(request.items, start=1)
         ]
-        address = await self._destination(order_id)
+        missing = request.ship_to.missing_for_delivery if request.ship_to else ["ship_to"]
+        if request.ship_to is None or missing:
+            raise ProviderRejected(f"Amazon needs a street address for {order_id}: missing {', '.join(missing)}")
         body = {
             "marketplaceId": self._marketplace_id,
             "sellerFulfillmentOrderId": order_id,
@@ -187,7 +201,7 @@ class AmazonFulfillmentNetwork:
             "displayableOrderDate": self._clock().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "displayableOrderComment": self._packing_slip_comment,
             "shippingSpeedCategory": "Standard",
-            "destinationAddress": address.model_dump(by_alias=True, exclude_none=True),
+            "destinationAddress": destination_address(request.ship_to).model_dump(by_alias=True, exclude_none=True),
             "items": items,
         }
         try:

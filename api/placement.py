@@ -11,6 +11,7 @@ from domain.fees import compute_fees
 from domain.order_request import DEFAULT_POLICY, OrderRequest, PlacementPolicy, RetryBudget, resolve_deadlines
 from domain.order_state import OrderInput
 from domain.payouts import PayoutTerms
+from domain.ship_to import STREET_ADDRESS
 from runtime.settings import Settings
 
 
@@ -32,11 +33,14 @@ def placement_policy(settings: Settings) -> PlacementPolicy:
             initial_interval=min(DEFAULT_POLICY.provider_retry.initial_interval, settings.settlement_provider_max_backoff),
             maximum_interval=settings.settlement_provider_max_backoff,
         ),
+        street_address_required=settings.settlement_fulfillment_network == "amazon",
     )
 
 
 def request_fingerprint(request: OrderRequest) -> str:
-    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    # Without `ship_to` when it is left out, as before it existed: a create repeated across the upgrade is a repeat.
+    document = request.model_dump(mode="json", exclude={"ship_to"} if request.ship_to is None else None)
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -46,6 +50,10 @@ def order_input(
     settlement_currency = request.settlement_currency or request.currency
     if not convertible(request.currency, settlement_currency):
         raise field_error("settlement_currency", f"the engine does not convert {request.currency} to {settlement_currency}")
+    if policy.street_address_required:
+        missing = request.ship_to.missing_for_delivery if request.ship_to else ["country", *STREET_ADDRESS]
+        if missing:
+            raise field_error("ship_to", f"the fulfillment network delivers to a street address: give {', '.join(missing)}")
     try:
         ship_by, deliver_by, window = resolve_deadlines(request, placed_at, policy)
     except ValueError as err:
@@ -70,4 +78,5 @@ def order_input(
         request_fingerprint=fingerprint,
         provider_retry=policy.provider_retry,
         payout=payout,
+        ship_to=request.ship_to,
     )

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, 
 from domain.after_sales import AfterSalesPolicy
 from domain.currency import CONVERTIBLE, CurrencyCode, is_tradeable
 from domain.json_schema import WHOLE_NUMBER, variants
+from domain.ship_to import ShipTo
 
 # ASCII letters, digits and a little punctuation only: no control characters, nothing PostgreSQL cannot store.
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
@@ -105,6 +106,7 @@ class PlacementPolicy(BaseModel):
     authorization_life: timedelta = timedelta(days=7)
     after_sales: AfterSalesPolicy = AfterSalesPolicy()
     provider_retry: RetryBudget = RetryBudget()
+    street_address_required: bool = False  # the fulfillment network delivers to a street address (Amazon's)
 
 
 DEFAULT_POLICY = PlacementPolicy()
@@ -139,6 +141,10 @@ class OrderRequest(BaseModel):
     shipping_fee: Annotated[StrictInt, Field(ge=0, le=10**12), WHOLE_NUMBER] = 0
     payment_method: Annotated[str, Field(pattern=r"^pm_[A-Za-z0-9_]{1,64}$")]
     settlement_currency: SettlementCurrency | None = Field(None, description="default: the order currency")
+    ship_to: ShipTo | None = Field(
+        None,
+        description="where the parcel goes; Amazon's network (SETTLEMENT_FULFILLMENT_NETWORK=amazon) needs name, address_line1 and postal_code",
+    )
     ship_by: Timestamp | None = Field(
         None,
         description=f"default: placement + {_days(DEFAULT_POLICY.ship_within)} (SETTLEMENT_DEFAULT_SHIP_WITHIN); "

@@ -10,6 +10,7 @@ from domain.fees import Fees
 from domain.fx import FxQuote
 from domain.order_request import Identifier, Item, RetryBudget
 from domain.payouts import PayoutTerms
+from domain.ship_to import ShipTo
 from domain.statuses import FulfillmentEventType, OrderStatus
 from domain.text import SingleLine
 
@@ -78,6 +79,7 @@ class OrderTerms(BaseModel):
     confirmation_window: timedelta
     placed_at: AwareDatetime
     payout: PayoutTerms = PayoutTerms()
+    ship_to: ShipTo | None = None
 
 
 class OrderInput(OrderTerms):

@@ -5,6 +5,7 @@ from enum import StrEnum
 from pydantic import AwareDatetime, BaseModel, Field
 
 from domain.order_request import Item
+from domain.ship_to import ShipTo
 
 
 class AuthorizeRequest(BaseModel):
@@ -100,6 +101,7 @@ class FulfillmentOrderRequest(BaseModel):
     order_id: str
     seller_id: str
     items: list[Item]
+    ship_to: ShipTo | None = None
 
 
 class CancelFulfillmentRequest(BaseModel):

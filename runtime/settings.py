@@ -101,6 +101,22 @@ class Settings(LocalData):
     settlement_stripe_webhook_secret: str | None = Field(
         None, description="the signing secret (`whsec_…`) of the Stripe webhook endpoint that sends disputes to /v1/webhooks/stripe"
     )
+    settlement_fulfillment_network: Literal["simulated", "amazon"] = Field(
+        "simulated", description="who ships the goods: the simulated network, or Amazon's Multi-Channel Fulfillment (the settings below)"
+    )
+    settlement_amazon_endpoint: str = Field(
+        "https://sellingpartnerapi-na.amazon.com", description="the SP-API's regional endpoint (-na, -eu or -fe)"
+    )
+    settlement_amazon_marketplace_id: str = Field("ATVPDKIKX0DER", description="the marketplace the orders are for (default: amazon.com)")
+    settlement_amazon_lwa_client_id: str | None = Field(None, description="the Login with Amazon app's client id")
+    settlement_amazon_lwa_client_secret: str | None = Field(None, description="the Login with Amazon app's client secret")
+    settlement_amazon_lwa_refresh_token: str | None = Field(None, description="the selling partner's refresh token (`Atzr|…`)")
+    settlement_amazon_lwa_token_url: str = Field(
+        "https://api.amazon.com/auth/o2/token", description="where refresh tokens are exchanged for access tokens"
+    )
+    settlement_amazon_poll_interval: timedelta = Field(
+        timedelta(minutes=2), gt=timedelta(0), description="how often each order awaiting its parcel is read from Amazon"
+    )
 
     settlement_payload_keys: str | None = Field(
         None, description="AES-256-GCM keys for Temporal payloads, 'kid2:BASE64,kid1:BASE64' (first encrypts); unset: no encryption"
@@ -201,6 +217,11 @@ class Settings(LocalData):
             raise ValueError(f"set SETTLEMENT_WEBHOOK_SECRET; {GENERATE}")
         if self.settlement_payments_provider == "stripe" and not (self.settlement_stripe_api_key or "").startswith(("sk_", "rk_")):
             raise ValueError("SETTLEMENT_PAYMENTS_PROVIDER=stripe needs SETTLEMENT_STRIPE_API_KEY, a Stripe secret key (sk_… or rk_…)")
+        if self.settlement_fulfillment_network == "amazon" and not self.amazon_credentials_set:
+            raise ValueError(
+                "SETTLEMENT_FULFILLMENT_NETWORK=amazon needs SETTLEMENT_AMAZON_LWA_CLIENT_ID, SETTLEMENT_AMAZON_LWA_CLIENT_SECRET "
+                "and SETTLEMENT_AMAZON_LWA_REFRESH_TOKEN"
+            )
         if self.settlement_codec_allow_anonymous and not self.settlement_local_mode:
             raise ValueError(
                 "SETTLEMENT_CODEC_ALLOW_ANONYMOUS works only under make run; unset it (the codec endpoint decodes for operator tokens)"
@@ -213,6 +234,12 @@ class Settings(LocalData):
         if self.settlement_codec_ui_origin:
             return self.settlement_codec_ui_origin
         return origin(self.temporal_ui_url) if self.settlement_local_mode else None
+
+    @property
+    def amazon_credentials_set(self) -> bool:
+        return all(
+            (self.settlement_amazon_lwa_client_id, self.settlement_amazon_lwa_client_secret, self.settlement_amazon_lwa_refresh_token)
+        )
 
     @property
     def webhook_private_urls_allowed(self) -> bool:

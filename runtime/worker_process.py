@@ -5,6 +5,7 @@ environment names an exporter."""
 import asyncio
 import logging
 import signal
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
@@ -22,7 +23,8 @@ from activities.fx import FxActivities
 from activities.payments import PaymentActivities
 from activities.reconciliation import ReconciliationActivities
 from activities.seller_payouts import SellerPayoutActivities, seller_payout_activities
-from adapters.fulfillment import SimulatedFulfillmentNetwork
+from adapters.amazon_fulfillment import AmazonFulfillmentNetwork, LwaCredentials
+from adapters.fulfillment import FulfillmentNetwork, SimulatedFulfillmentNetwork
 from adapters.fx import SimulatedFxRates
 from adapters.payments import PaymentGateway, SimulatedPaymentGateway
 from adapters.stripe_payments import StripePaymentGateway, stripe_client
@@ -31,6 +33,7 @@ from db.payment_accounts import payment_account
 from db.pool import create_pool
 from domain import activity_names as act
 from runtime import logs, tracing
+from runtime.fulfillment_polling import PolledNetwork, Tell, read_parcels_until_stopped, signaller
 from runtime.schedules import ensure_schedules
 from runtime.settings import Settings, get_settings
 from runtime.temporal_connection import connect
@@ -53,9 +56,24 @@ def payment_gateway(settings: Settings, pool: asyncpg.Pool, provider_client: htt
     return SimulatedPaymentGateway(provider_client)
 
 
-def activities_for(pool: asyncpg.Pool, provider_client: httpx.AsyncClient, client: Client, payments_gateway: PaymentGateway) -> list:
+def amazon_network(settings: Settings, client: httpx.AsyncClient) -> AmazonFulfillmentNetwork:
+    """Amazon's network, reached through `client` (whose base URL is the SP-API endpoint)."""
+    assert settings.settlement_amazon_lwa_client_id and settings.settlement_amazon_lwa_client_secret
+    assert settings.settlement_amazon_lwa_refresh_token
+    credentials = LwaCredentials(
+        client_id=settings.settlement_amazon_lwa_client_id,
+        client_secret=settings.settlement_amazon_lwa_client_secret,
+        refresh_token=settings.settlement_amazon_lwa_refresh_token,
+        token_url=settings.settlement_amazon_lwa_token_url,
+    )
+    return AmazonFulfillmentNetwork(client, credentials, settings.settlement_amazon_marketplace_id)
+
+
+def activities_for(
+    pool: asyncpg.Pool, provider_client: httpx.AsyncClient, client: Client, payments_gateway: PaymentGateway, network: FulfillmentNetwork
+) -> list:
     payments = PaymentActivities(payments_gateway)
-    fulfillment = FulfillmentActivities(SimulatedFulfillmentNetwork(provider_client))
+    fulfillment = FulfillmentActivities(network)
     bookkeeping = BookkeepingActivities(pool)
     fx = FxActivities(SimulatedFxRates(provider_client))
     bookable = {
@@ -90,26 +108,44 @@ async def run_worker(settings: Settings) -> None:
         client = await connect(settings, runtime, tracing.temporal_interceptors(tracer_provider))
         pool = await create_pool(database_url())
         try:
-            async with httpx.AsyncClient(base_url=settings.settlement_sim_url, timeout=10.0) as provider_client:
+            async with (
+                httpx.AsyncClient(base_url=settings.settlement_sim_url, timeout=10.0) as provider_client,
+                httpx.AsyncClient(base_url=settings.settlement_amazon_endpoint, timeout=10.0) as amazon_client,
+            ):
+                amazon = amazon_network(settings, amazon_client) if settings.settlement_fulfillment_network == "amazon" else None
+                network = amazon or SimulatedFulfillmentNetwork(provider_client)
                 worker = Worker(
                     client,
                     task_queue=settings.temporal_task_queue,
                     workflows=[OrderWorkflow, SellerPayoutsWorkflow, DailyReconciliationWorkflow],
-                    activities=activities_for(pool, provider_client, client, payment_gateway(settings, pool, provider_client)),
+                    activities=activities_for(pool, provider_client, client, payment_gateway(settings, pool, provider_client), network),
                     graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
                     max_cached_workflows=settings.settlement_worker_max_cached_workflows,
                 )
                 await ensure_schedules(client, settings.temporal_task_queue)
                 log.info("worker polling task queue %s; metrics on %s", settings.temporal_task_queue, metrics_address)
-                await poll_until_stopped(worker, runtime, pool, settings.webhook_private_urls_allowed)
+                polling = PollingNetwork(amazon, signaller(client), settings.settlement_amazon_poll_interval) if amazon else None
+                await poll_until_stopped(worker, runtime, pool, settings.webhook_private_urls_allowed, polling)
         finally:
             await pool.close()
     finally:
         tracing.stop(tracer_provider)
 
 
-async def poll_until_stopped(worker: Worker, runtime: Runtime, pool: asyncpg.Pool, private_urls: bool = False) -> None:
-    """Runs the worker, the orders-by-status gauge and the webhook deliveries until SIGTERM or SIGINT, then drains."""
+@dataclass(frozen=True)
+class PollingNetwork:
+    """A fulfillment network that pushes nothing, and how its news reaches the orders."""
+
+    network: PolledNetwork
+    tell: Tell
+    interval: timedelta
+
+
+async def poll_until_stopped(
+    worker: Worker, runtime: Runtime, pool: asyncpg.Pool, private_urls: bool = False, polling: PollingNetwork | None = None
+) -> None:
+    """Runs the worker, the orders-by-status gauge, the webhook deliveries and the reading of a polled fulfillment
+    network until SIGTERM or SIGINT, then drains."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGTERM, signal.SIGINT)
@@ -117,6 +153,9 @@ async def poll_until_stopped(worker: Worker, runtime: Runtime, pool: asyncpg.Poo
         loop.add_signal_handler(sig, stop.set)
     gauges = asyncio.create_task(publish_orders_by_status(runtime, pool, stop))
     webhooks = asyncio.create_task(deliver_until_stopped(pool, stop, private_urls))
+    parcels = (
+        asyncio.create_task(read_parcels_until_stopped(pool, polling.network, polling.tell, polling.interval, stop)) if polling else None
+    )
     try:
         async with worker:
             await stop.wait()
@@ -125,6 +164,8 @@ async def poll_until_stopped(worker: Worker, runtime: Runtime, pool: asyncpg.Poo
         stop.set()
         await gauges
         await webhooks
+        if parcels:
+            await parcels
         for sig in signals:
             loop.remove_signal_handler(sig)
 

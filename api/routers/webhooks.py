@@ -6,7 +6,7 @@ It takes no `Idempotency-Key`: it has no bearer token to scope keys by, and the 
 
 import json
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Literal, TypeVar
 
 from fastapi import APIRouter, Request
@@ -16,6 +16,7 @@ from api.openapi import REF, problems
 from api.order_workflows import NoRunningWorkflow
 from api.problems import Problem, field_error, pydantic_errors, validation_problem
 from api.routers.orders import find_order
+from domain.fulfillment_events import occurred_at_error
 from domain.order_request import Timestamp
 from domain.order_state import FulfillmentEvent, OrderState
 from domain.webhook_signature import InvalidSignature, verify
@@ -24,9 +25,6 @@ from runtime.logs import current_order_id
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
 Document = TypeVar("Document", bound=BaseModel)
-
-# How far the network's clock may run ahead of ours, or an event precede the order's placement.
-EVENT_CLOCK_SKEW = timedelta(minutes=5)
 
 
 class FulfillmentEventBody(FulfillmentEvent):
@@ -40,15 +38,6 @@ class FulfillmentEventBody(FulfillmentEvent):
 class EventReceipt(BaseModel):
     event_id: str
     status: Literal["accepted", "ignored"] = Field(description="`ignored`: the order has finished")
-
-
-def occurred_at_error(occurred_at: datetime, placed_at: datetime, now: datetime) -> str | None:
-    """Why an event's time cannot be true (a backdated delivery would cut the buyer's window short)."""
-    if occurred_at > now + EVENT_CLOCK_SKEW:
-        return f"is in the future (more than {EVENT_CLOCK_SKEW} ahead)"
-    if occurred_at < placed_at - EVENT_CLOCK_SKEW:
-        return f"is before the order was placed ({placed_at.isoformat()})"
-    return None
 
 
 # The body is read raw (its signature is checked first), so the document describes it here rather than by a parameter.

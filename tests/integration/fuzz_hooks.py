@@ -1,7 +1,7 @@
 """Schemathesis hooks of tests/integration/test_api_fuzz.py (loaded through SCHEMATHESIS_HOOKS).
 
 Some rules of the API depend on the server's clock, on arithmetic across fields or on the caller, which JSON
-Schema cannot state: an order's deadlines, its total, the length of its confirmation window, a statement's
+Schema cannot state: an order's deadlines, its total, the length of its confirmation window, its subdivision, a statement's
 period, a marketplace creating orders for itself only. The OpenAPI document states them in its descriptions;
 here the cases schemathesis generates as valid are brought within them, so that the API refusing a "valid"
 case still means the document says something untrue, and a marketplace's run reaches the orders it creates.
@@ -18,6 +18,7 @@ import schemathesis
 from pydantic import TypeAdapter, ValidationError
 
 from domain.order_request import IDENTIFIER_PATTERN, MAX_CONFIRMATION_WINDOW, MAX_DELIVERY_TIME, MAX_ORDER_TOTAL, Duration
+from domain.ship_to import SUBDIVISIONS
 
 _DURATION = TypeAdapter(Duration)
 # Well inside the API's windows: the request reaches the server a moment after the hook runs.
@@ -51,6 +52,10 @@ def _order_within_rules(body: dict) -> None:
             fits = False
         if not fits:
             body["confirmation_window"] = "P7D"
+    ship_to = body.get("ship_to")
+    subdivision = ship_to.get("subdivision") if isinstance(ship_to, dict) else None
+    if subdivision is not None and not (subdivision in SUBDIVISIONS and subdivision.startswith(f"{ship_to.get('country')}-")):
+        del ship_to["subdivision"]  # the schema's pattern cannot say which codes exist, nor in which country
     items = body.get("items", [])
     if sum(i["quantity"] * i["unit_price"] for i in items) + body.get("shipping_fee", 0) > MAX_ORDER_TOTAL:
         for item in items:  # 100 items of at most 10**12 each, plus shipping, stay far below the cap

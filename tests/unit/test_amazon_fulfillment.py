@@ -9,11 +9,12 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from adapters.amazon_fulfillment import Address, AmazonFulfillmentNetwork, LwaCredentials, events_of
+from adapters.amazon_fulfillment import AmazonFulfillmentNetwork, LwaCredentials, events_of
 from adapters.errors import ProviderRejected, ProviderUnavailable
 from domain.order_request import Item
 from domain.order_state import FulfillmentEvent
 from domain.providers import CancelFulfillmentRequest, CancelFulfillmentResult, FulfillmentOrderRequest, ProviderReference, ReturnRequest
+from domain.ship_to import ShipTo
 from domain.statuses import FulfillmentEventType as Type
 
 SP_API = "https://sellingpartnerapi-na.amazon.com"
@@ -25,7 +26,7 @@ MARKETPLACE = "ATVPDKIKX0DER"
 ORDERS = "/fba/outbound/2020-07-01/fulfillmentOrders"
 ORDER = f"{ORDERS}/order-1"
 NOW = datetime(2026, 3, 1, 12, 0, 30, 123456, tzinfo=UTC)
-BUYER = Address(name="Ada Buyer", address_line1="1 Main St", city="Troy", state_or_region="MI", postal_code="48084", country_code="US")
+BUYER = ShipTo(country="US", subdivision="US-MI", name="Ada Buyer", address_line1="1 Main St", city="Troy", postal_code="48084")
 PACKAGE = 212794778
 TRACKING = "1Z50V7420354708051"
 
@@ -78,12 +79,8 @@ def _call(request: httpx.Request) -> str:
 
 
 def network(amazon: FakeAmazon, clock: FakeClock | None = None) -> AmazonFulfillmentNetwork:
-    async def ship_to(order_id: str) -> Address:
-        assert order_id == "order-1"
-        return BUYER
-
     client = httpx.AsyncClient(transport=httpx.MockTransport(amazon), base_url=SP_API)
-    return AmazonFulfillmentNetwork(client, CREDENTIALS, ship_to, MARKETPLACE, clock=clock or FakeClock(NOW))
+    return AmazonFulfillmentNetwork(client, CREDENTIALS, MARKETPLACE, clock=clock or FakeClock(NOW))
 
 
 def ok(body: dict | None = None, **headers: str) -> httpx.Response:
@@ -267,6 +264,7 @@ ORDER_REQUEST = FulfillmentOrderRequest(
     order_id="order-1",
     seller_id="seller-1",
     items=[Item(sku="SKU-A", quantity=2, unit_price=1250), Item(sku="SKU-B", quantity=1, unit_price=500)],
+    ship_to=BUYER,
 )
 CREATE_BODY = {
     "marketplaceId": MARKETPLACE,
@@ -298,6 +296,29 @@ async def test_an_order_is_created_under_the_engines_order_id():
     assert reference == ProviderReference(id="order-1")
     assert amazon.calls() == ["LWA", f"POST {ORDERS}"]
     assert amazon.body_of(f"POST {ORDERS}") == CREATE_BODY
+
+
+@pytest.mark.parametrize(
+    "ship_to, missing",
+    [(None, "ship_to"), (ShipTo(country="US", subdivision="US-MI", name="Ada Buyer"), "address_line1, city, postal_code")],
+)
+async def test_an_order_without_a_street_address_is_refused_before_amazon_is_asked(ship_to, missing):
+    amazon = FakeAmazon()
+
+    with pytest.raises(ProviderRejected, match=f"missing {missing}"):
+        await network(amazon).create_order(ORDER_REQUEST.model_copy(update={"ship_to": ship_to}))
+
+    assert amazon.calls() == []
+
+
+async def test_an_address_in_japan_goes_without_a_city():
+    amazon = FakeAmazon({f"POST {ORDERS}": [ok()]})
+    tokyo = ShipTo(country="JP", subdivision="JP-13", name="Aiko", address_line1="1-1 Chiyoda", city="Tokyo", postal_code="100-0001")
+
+    await network(amazon).create_order(ORDER_REQUEST.model_copy(update={"ship_to": tokyo}))
+
+    address = amazon.body_of(f"POST {ORDERS}")["destinationAddress"]
+    assert address == {"name": "Aiko", "addressLine1": "1-1 Chiyoda", "stateOrRegion": "13", "postalCode": "100-0001", "countryCode": "JP"}
 
 
 async def test_a_duplicate_create_is_success_when_amazon_holds_the_same_order():

@@ -1,0 +1,121 @@
+"""Reads orders from a fulfillment network that pushes nothing (Amazon's) and tells each order's workflow of the
+events it has not been told of yet. Runs in the worker process beside the webhook deliveries.
+
+Each order awaiting news of its parcel is read once per interval (db/fulfillment_polls.py holds the schedule and
+the lease, so workers share the work). An event is told at least once: it is remembered only after its signal,
+and the workflow ignores an event id it has seen. Reads are spaced to stay within the network's rate limits, and
+a network that asks to be left alone (429, Retry-After) is."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+import asyncpg
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from adapters.errors import ProviderRejected, ProviderUnavailable
+from db import fulfillment_polls
+from domain import order_actions as msg
+from domain.fulfillment_events import occurred_at_error
+from domain.order_state import FulfillmentEvent, workflow_id_for
+from domain.statuses import PARCEL_PROGRESS
+
+log = logging.getLogger("settlement.fulfillment_polling")
+
+BATCH = 20
+LEASE = timedelta(minutes=2)  # a read of one batch takes far less
+# getFulfillmentOrder and getPackageTrackingDetails each allow 2 requests a second: one order (an order read and
+# its packages' tracking) every half second stays near that.
+SPACING = 0.5
+IDLE = 5.0  # seconds between looks when no order is due
+UNAVAILABLE_PAUSE = 10.0  # seconds to wait on a network that is away and says nothing of when to come back
+
+
+class FinishedOrder(Exception):
+    """The order's workflow has finished: nothing is waiting for its events."""
+
+
+class PolledNetwork(Protocol):
+    async def poll(self, order_id: str) -> list[FulfillmentEvent]: ...
+
+
+Tell = Callable[[FulfillmentEvent], Awaitable[None]]
+
+
+def signaller(client: Client) -> Tell:
+    async def tell(event: FulfillmentEvent) -> None:
+        try:
+            await client.get_workflow_handle(workflow_id_for(event.order_id)).signal(msg.FULFILLMENT_EVENT_SIGNAL, event)
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise FinishedOrder(event.order_id) from err
+            raise
+
+    return tell
+
+
+async def poll_due(pool: asyncpg.Pool, network: PolledNetwork, tell: Tell, interval: timedelta, spacing: float = SPACING) -> int:
+    """One batch of due orders, read one after another; how many there were. Raises ProviderUnavailable when the
+    network is away."""
+    due = await fulfillment_polls.claim_due(pool, BATCH, LEASE)
+    for n, order in enumerate(due):
+        if n:
+            await asyncio.sleep(spacing)
+        try:
+            events = await network.poll(order.order_id)
+        except ProviderRejected as refused:  # e.g. an order placed before the network was Amazon's: Amazon has no such order
+            log.warning("order %s: the fulfillment network refused a read: %s", order.order_id, refused)
+            await fulfillment_polls.polled(pool, order.order_id, [], interval)
+            continue
+        except ProviderUnavailable:
+            raise  # the rest of the batch comes due again when its lease ends
+        told = await _tell_new(order, events, tell)
+        await fulfillment_polls.polled(pool, order.order_id, told, interval)
+    return len(due)
+
+
+async def _tell_new(order: fulfillment_polls.DuePoll, events: list[FulfillmentEvent], tell: Tell) -> list[str]:
+    """Tell the order the events it has not been told of, the parcel's progress in order; the ids told (every new one
+    once the workflow has finished, so that it is not asked again)."""
+    new = [e for e in events if e.event_id not in order.told_event_ids]
+    new.sort(key=lambda e: (e.occurred_at, PARCEL_PROGRESS.get(e.type, 0)))
+    told = []
+    for event in new:
+        if error := occurred_at_error(event.occurred_at, order.placed_at, datetime.now(UTC)):
+            log.error("order %s: event %s not told: its time %s %s", order.order_id, event.event_id, event.occurred_at, error)
+            continue
+        try:
+            await tell(event)
+        except FinishedOrder:
+            return [e.event_id for e in new]
+        told.append(event.event_id)
+    return told
+
+
+async def read_parcels_until_stopped(
+    pool: asyncpg.Pool, network: PolledNetwork, tell: Tell, interval: timedelta, stop: asyncio.Event
+) -> None:
+    """Until `stop` is set; a database or Temporal away is waited out."""
+    while not stop.is_set():
+        pause = IDLE
+        try:
+            read = await poll_due(pool, network, tell, interval)
+            if not read:
+                await fulfillment_polls.forget_finished(pool)
+        except ProviderUnavailable as away:
+            log.warning("the fulfillment network is away; reading resumes after a pause: %s", away)
+            read, pause = 0, away.retry_after.total_seconds() if away.retry_after else UNAVAILABLE_PAUSE
+        except (asyncpg.PostgresError, OSError, RPCError) as err:
+            log.warning("fulfillment polling waits for the database or Temporal: %s", err)
+            read = 0
+        except Exception:  # a bug must not stop every order's news for good: logged, and the next look tries again
+            log.exception("fulfillment polling failed")
+            read = 0
+        if not read:
+            try:
+                await asyncio.wait_for(stop.wait(), pause)
+            except TimeoutError:
+                pass
