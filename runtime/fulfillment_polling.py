@@ -31,6 +31,7 @@ LEASE = timedelta(minutes=2)  # a read of one batch takes far less
 # its packages' tracking) every half second stays near that.
 SPACING = 0.5
 IDLE = 5.0  # seconds between looks when no order is due
+REFUSED_READ_PAUSE = timedelta(hours=1)  # an order Amazon does not know is not asked about at every interval
 UNAVAILABLE_PAUSE = 10.0  # seconds to wait on a network that is away and says nothing of when to come back
 
 
@@ -67,8 +68,10 @@ async def poll_due(pool: asyncpg.Pool, network: PolledNetwork, tell: Tell, inter
         try:
             events = await network.poll(order.order_id)
         except ProviderRejected as refused:  # e.g. an order placed before the network was Amazon's: Amazon has no such order
-            log.warning("order %s: the fulfillment network refused a read: %s", order.order_id, refused)
-            await fulfillment_polls.polled(pool, order.order_id, [], interval)
+            log.warning(
+                "order %s: the fulfillment network refused a read; next read in %s: %s", order.order_id, REFUSED_READ_PAUSE, refused
+            )
+            await fulfillment_polls.polled(pool, order.order_id, [], max(interval, REFUSED_READ_PAUSE))
             continue
         except ProviderUnavailable:
             raise  # the rest of the batch comes due again when its lease ends

@@ -34,9 +34,11 @@ class ServiceProcesses:
     def child_env(self) -> dict[str, str]:
         return {**self.env, "SETTLEMENT_API_URL": self.api_url, "SETTLEMENT_SIM_URL": self.sim_url, "PYTHONUNBUFFERED": "1"}
 
-    def start(self) -> None:
+    def start(self, simulators: bool = True) -> None:
+        """The simulators (unless others already run at `sim_port`), the worker and the API; returns once they answer."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self._spawn("simulators", [*SETTLEMENT, "simulators", "--host", "127.0.0.1", "--port", str(self.sim_port)])
+        if simulators:
+            self._spawn("simulators", [*SETTLEMENT, "simulators", "--host", "127.0.0.1", "--port", str(self.sim_port)])
         self._spawn("worker", [*SETTLEMENT, "worker"])
         self._spawn("api", [*SETTLEMENT, "api", "--host", "127.0.0.1", "--port", str(self.api_port)])
         self.wait_ready()

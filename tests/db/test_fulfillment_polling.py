@@ -13,7 +13,7 @@ from db.read_model import record_order
 from domain.order_state import FulfillmentEvent
 from domain.statuses import FulfillmentEventType as Type
 from domain.statuses import OrderStatus
-from runtime.fulfillment_polling import FinishedOrder, poll_due, read_parcels_until_stopped
+from runtime.fulfillment_polling import REFUSED_READ_PAUSE, FinishedOrder, poll_due, read_parcels_until_stopped
 from tests.db.factories import order_state
 
 NOW = datetime.now(UTC)
@@ -147,7 +147,7 @@ async def test_a_network_away_leaves_the_batch_to_its_lease(pool, uid):
     assert await fulfillment_polls.claim_due(pool, 10, timedelta(minutes=2)) == []
 
 
-async def test_a_refused_read_is_tried_again_after_the_interval(pool, uid):
+async def test_a_refused_read_is_tried_again_an_hour_later(pool, uid):
     order_id = await placed(pool, uid)
     network, orders = Network(), Orders()
     network.failure = ProviderRejected("HTTP 404: no such order")
@@ -156,7 +156,12 @@ async def test_a_refused_read_is_tried_again_after_the_interval(pool, uid):
     network.failure = None
     network.report(order_id, Type.SHIPPED)
     await read_all(pool, network, orders)
+    assert network.reads == [order_id] and orders.told == []
 
+    next_read = await pool.fetchval("SELECT next_poll_at - now() FROM fulfillment_polls WHERE order_id = $1", order_id)
+    assert timedelta(minutes=59) < next_read <= REFUSED_READ_PAUSE
+    await pool.execute("UPDATE fulfillment_polls SET next_poll_at = now() WHERE order_id = $1", order_id)
+    await read_all(pool, network, orders)
     assert [e.type for e in orders.told] == [Type.SHIPPED]
 
 

@@ -80,7 +80,7 @@ async def run(config: ChaosConfig) -> Outcome:
             await set_up_pooled(api)
             disruptions.start(lambda: sum(r.done for r in runs) / len(runs))
             paying = asyncio.create_task(pooled.during_the_run())
-            finished = await _drive_all(Endpoints(api, sim), runs, config, rng)
+            finished = await _drive_all(Endpoints(api, sim, config.fulfillment == "amazon"), runs, config, rng)
             await disruptions.finish(complete_restarts=finished)
             elapsed = time.monotonic() - started
             if not finished:

@@ -134,7 +134,8 @@ def engine_env(owner_url: str, engine_url: str, temporal_address: str, settings:
 
 @asynccontextmanager
 async def running_cluster(log_dir: Path, settings: dict[str, str]):
-    """Start everything with the given engine and simulator settings; stop everything on the way out."""
+    """Start everything with the given engine and simulator settings (`{sim_url}` in a value: the simulators' address);
+    stop everything on the way out."""
     log_dir.mkdir(parents=True, exist_ok=True)
     with embedded_postgres_server("settlement-chaos-") as postgres:
         database_url = postgres.get_uri()
@@ -143,8 +144,10 @@ async def running_cluster(log_dir: Path, settings: dict[str, str]):
         temporal = TemporalDevServer(log_dir / "temporal.db", log_dir / "temporal.log")
         await temporal.start()
         try:
-            env = engine_env(database_url, engine_url, temporal.address, settings)
-            services = ServiceProcesses(env=env, api_port=free_port(), sim_port=free_port(), log_dir=log_dir)
+            sim_port = free_port()
+            sim_url = f"http://127.0.0.1:{sim_port}"
+            env = engine_env(database_url, engine_url, temporal.address, {k: v.replace("{sim_url}", sim_url) for k, v in settings.items()})
+            services = ServiceProcesses(env=env, api_port=free_port(), sim_port=sim_port, log_dir=log_dir)
             await asyncio.to_thread(services.start)
             try:
                 yield Cluster(postgres, database_url, temporal, services, log_dir)

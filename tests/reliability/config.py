@@ -20,6 +20,7 @@ class ChaosConfig:
     downtime: float = 3.0  # seconds a restarted server stays down
     seed: int = field(default_factory=lambda: random.randrange(1_000_000))
     log_dir: str = ""  # default: a new temporary directory (kept, for the logs)
+    fulfillment: str = "simulated"  # or "amazon": the worker ships through the simulated SP-API and polls it
 
     @classmethod
     def from_env(cls, env: dict[str, str] = os.environ) -> "ChaosConfig":
@@ -45,4 +46,17 @@ def engine_settings(config: ChaosConfig) -> dict[str, str]:
         "SETTLEMENT_PROVIDER_MAX_ATTEMPTS": "40",
         "SETTLEMENT_PROVIDER_MAX_BACKOFF": "PT2S",
         "SETTLEMENT_WEBHOOK_PRIVATE_URLS": "true",  # the marketplace's webhook receiver is the runner, on 127.0.0.1
+        **(AMAZON_SETTINGS if config.fulfillment == "amazon" else {}),
     }
+
+
+# Amazon's network played by the simulators' SP-API ({sim_url}: filled in once the simulators have their port).
+AMAZON_SETTINGS = {
+    "SETTLEMENT_FULFILLMENT_NETWORK": "amazon",
+    "SETTLEMENT_AMAZON_ENDPOINT": "{sim_url}/amazon",
+    "SETTLEMENT_AMAZON_LWA_TOKEN_URL": "{sim_url}/amazon/auth/o2/token",
+    "SETTLEMENT_AMAZON_LWA_CLIENT_ID": "amzn1.application-oa2-client.chaos",
+    "SETTLEMENT_AMAZON_LWA_CLIENT_SECRET": "chaos-client-secret",
+    "SETTLEMENT_AMAZON_LWA_REFRESH_TOKEN": "Atzr|chaos",
+    "SETTLEMENT_AMAZON_POLL_INTERVAL": "PT1S",
+}

@@ -30,6 +30,7 @@ SUCCESS = (200, 201, 202)
 class Endpoints:
     api: httpx.AsyncClient
     sim: httpx.AsyncClient
+    amazon: bool = False  # the carrier reports through the simulated SP-API's driver, read by the worker's polling
 
 
 @dataclass
@@ -118,7 +119,8 @@ async def _request(client: httpx.AsyncClient, method: str, url: str, **kwargs) -
 
 async def _post(endpoints: Endpoints, run: OrderRun, action: Action) -> tuple[int | None, str]:
     if action.by == "carrier":
-        return await _request(endpoints.sim, "POST", action.url, json=action.body)
+        url = action.url.replace("/fulfillment/orders/", "/amazon/_sim/orders/", 1) if endpoints.amazon else action.url
+        return await _request(endpoints.sim, "POST", url, json=action.body)
     view = run.view or run.body
     sub = {"buyer": view["buyer_id"], "seller": view["seller_id"], "marketplace": view["marketplace"], "operator": OPERATOR}[action.by]
     key = f"{run.order_id}:{action.key}:{run.sent[action.key].generation if action.key in run.sent else 0}"

@@ -43,6 +43,34 @@ class Path:
         return total if "refund" in self.provider else 0
 
 
+# Street addresses, as Amazon's network needs them (the simulated network takes them too).
+ADDRESSES = (
+    {
+        "country": "US",
+        "subdivision": "US-WA",
+        "name": "Chaos Buyer",
+        "address_line1": "410 Terry Ave N",
+        "city": "Seattle",
+        "postal_code": "98109",
+    },
+    {
+        "country": "US",
+        "subdivision": "US-NY",
+        "name": "Chaos Buyer",
+        "address_line1": "1 Main St",
+        "city": "Brooklyn",
+        "postal_code": "11201",
+    },
+    {
+        "country": "DE",
+        "subdivision": "DE-BE",
+        "name": "Chaos Buyer",
+        "address_line1": "Unter den Linden 1",
+        "city": "Berlin",
+        "postal_code": "10117",
+    },
+)
+
 EVIDENCE = {"evidence": "shipped as described; photos attached"}
 
 PATHS = (
@@ -99,6 +127,7 @@ def order_body(order_id: str, n: int, path: Path, rng: random.Random) -> dict:
         "shipping_fee": rng.randint(0, 999),
         "payment_method": "pm_card_visa",
         "confirmation_window": "P1D",
+        "ship_to": rng.choice(ADDRESSES),
     }
     body.update({key: value.format(n=n) if isinstance(value, str) else value for key, value in path.order.items()})
     return body
