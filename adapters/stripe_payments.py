@@ -4,8 +4,10 @@ The buyer's card is authorized by a PaymentIntent that is captured later (manual
 is the order id, which ties the seller's money to the charge. A seller is paid in two steps: a Transfer to the
 seller's connected account, then a Payout from that account to the seller's bank (the connected account must be
 on manual payouts). Every call that creates or changes something sends the engine's idempotency key as Stripe's,
-unchanged, and the SDK's own retries are off: Temporal retries the activity under the same key, so money never
-moves twice (Stripe keeps a key's result for 24 hours).
+unchanged, and the SDK's own retries are off: Temporal retries the activity under the same key. Stripe keeps a
+key's result for 24 hours only, so refunds, transfers and payouts also carry the key in their metadata, and each
+is looked for (among the payment's refunds, the order's transfers, the connected account's payouts since the
+transfer) before it is made: an operator's retry days later finds the money already moved.
 
 Amounts are minor units, as Stripe takes them (Stripe's few currencies with special rules are not handled here).
 
@@ -44,6 +46,7 @@ from domain.providers import (
 )
 
 T = TypeVar("T")
+Listed = TypeVar("Listed", stripe.Refund, stripe.Transfer, stripe.Payout)
 
 # Stripe's errors that say for certain the request did nothing (unless the status is 409, see provider_error).
 # A rejected or revoked key (401, 403) is not among them: it says nothing of the payment, and a capture refused for
@@ -53,6 +56,8 @@ DEFINITE_REFUSALS = (
     stripe.InvalidRequestError,
     stripe.IdempotencyError,
 )
+# Money that leaves the platform carries the engine's key here too (below: why).
+KEY_IN_METADATA = "idempotency_key"
 # The largest page Stripe's list endpoints give.
 LISTING_PAGE_SIZE = 100
 # Refunds that moved the money or are on their way; failed, canceled and requires_action ones did not.
@@ -132,43 +137,59 @@ class StripePaymentGateway:
         return ProviderReference(id=(await _answer("void", cancel)).id)
 
     async def refund(self, request: RefundRequest) -> ProviderReference:
-        params: stripe.params.RefundCreateParams = {
-            "payment_intent": request.capture_id,
-            "amount": request.amount,
-            "metadata": {"order_id": request.order_id},
-        }
-        return ProviderReference(id=(await _answer("refund", self._stripe.refunds.create_async(params, _key(request.idempotency_key)))).id)
+        key = request.idempotency_key
+        earlier = await _made_under(
+            key, "refunds", self._stripe.refunds.list_async({"payment_intent": request.capture_id, "limit": LISTING_PAGE_SIZE})
+        )
+        if earlier is None:
+            params: stripe.params.RefundCreateParams = {
+                "payment_intent": request.capture_id,
+                "amount": request.amount,
+                "metadata": {"order_id": request.order_id, KEY_IN_METADATA: key},
+            }
+            earlier = await _answer("refund", self._stripe.refunds.create_async(params, _key(key)))
+        return ProviderReference(id=earlier.id)
 
     async def payout(self, request: PayoutRequest) -> ProviderReference:
         account = await self._connected_account(request.seller_id)
         if account is None:
             raise ProviderRejected(f"Stripe payout: seller {request.seller_id} has no Stripe connected account")
-        metadata = {"order_id": request.order_id, "seller_id": request.seller_id}
-        transfer_params: stripe.params.TransferCreateParams = {
+        transfer = await self._transfer(request, account)
+        key = f"{request.idempotency_key}:payout"
+        on_the_account: stripe.RequestOptions = {"stripe_account": account}
+        listing = self._stripe.payouts.list_async({"created": {"gte": transfer.created}, "limit": LISTING_PAGE_SIZE}, on_the_account)
+        payout = await _made_under(key, "payouts of the connected account", listing)
+        if payout is None:
+            payout_params: stripe.params.PayoutCreateParams = {
+                "amount": request.amount,
+                "currency": request.currency.lower(),
+                "metadata": {"order_id": request.order_id, "seller_id": request.seller_id, KEY_IN_METADATA: key},
+            }
+            try:
+                payout = await self._stripe.payouts.create_async(payout_params, {**on_the_account, "idempotency_key": key})
+            except stripe.StripeError as err:
+                failure = provider_error(err, "payout (to the seller's bank)")
+                if isinstance(failure, ProviderRejected):
+                    # Not "nothing happened": the transfer has moved the money to the seller's account, and a rejection
+                    # would have the engine hand it back to the seller's balance. Asked again, then parked.
+                    failure = ProviderUnavailable(f"{failure}; transfer {transfer.id} to {account} was made")
+                raise failure from err
+        return ProviderReference(id=payout.id)
+
+    async def _transfer(self, request: PayoutRequest, account: str) -> stripe.Transfer:
+        """The transfer of this payout to the seller's connected account: the one made before, or a new one."""
+        key = request.idempotency_key
+        listing = self._stripe.transfers.list_async({"transfer_group": request.order_id, "limit": LISTING_PAGE_SIZE})
+        if (earlier := await _made_under(key, "transfers of the order", listing)) is not None:
+            return earlier
+        params: stripe.params.TransferCreateParams = {
             "amount": request.amount,
             "currency": request.currency.lower(),
             "destination": account,
             "transfer_group": request.order_id,
-            "metadata": metadata,
+            "metadata": {"order_id": request.order_id, "seller_id": request.seller_id, KEY_IN_METADATA: key},
         }
-        transfer = await _answer("payout (transfer)", self._stripe.transfers.create_async(transfer_params, _key(request.idempotency_key)))
-        payout_params: stripe.params.PayoutCreateParams = {
-            "amount": request.amount,
-            "currency": request.currency.lower(),
-            "metadata": metadata,
-        }
-        try:
-            payout = await self._stripe.payouts.create_async(
-                payout_params, {"stripe_account": account, "idempotency_key": f"{request.idempotency_key}:payout"}
-            )
-        except stripe.StripeError as err:
-            failure = provider_error(err, "payout (to the seller's bank)")
-            if isinstance(failure, ProviderRejected):
-                # Not "nothing happened": the transfer has moved the money to the seller's account, and a rejection
-                # would have the engine hand it back to the seller's balance. Asked again, then parked.
-                failure = ProviderUnavailable(f"{failure}; transfer {transfer.id} to {account} was made")
-            raise failure from err
-        return ProviderReference(id=payout.id)
+        return await _answer("payout (transfer)", self._stripe.transfers.create_async(params, _key(key)))
 
     async def credit(self, request: CreditRequest) -> ProviderReference:
         raise ProviderRejected(f"Stripe credit for order {request.order_id}: Stripe cannot push a credit to a card")
@@ -209,6 +230,15 @@ class StripePaymentGateway:
         ]
         wanted = [record for record in listed if query.order_id is None or record.order_id == query.order_id]
         return sorted(wanted, key=lambda record: record.created_at)
+
+
+async def _made_under(key: str, what: str, listing: Awaitable[stripe.ListObject[Listed]]) -> Listed | None:
+    """What an earlier attempt made under this idempotency key, found by the key it wrote in the metadata: Stripe
+    forgets a key after 24 hours, and an operator's retry of a parked order may come later than that."""
+    for item in await _every(what, listing):
+        if item.metadata and item.metadata.to_dict().get(KEY_IN_METADATA) == key:
+            return item
+    return None
 
 
 async def _every(what: str, first_page: Awaitable[stripe.ListObject[T]]) -> list[T]:

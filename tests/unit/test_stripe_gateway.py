@@ -220,20 +220,43 @@ async def test_void_cancels_the_payment_intent():
     assert sent.headers["Idempotency-Key"] == "order-1:void"
 
 
+REFUND = RefundRequest(idempotency_key="order-1:refund:1", order_id="order-1", capture_id="pi_1", amount=700, currency="EUR")
+NOTHING_MADE = page("/v1/refunds", [])
+
+
 async def test_a_refund_is_made_against_the_captured_payment_intent():
-    payments, http = gateway(ok(refund()))
-    request = RefundRequest(idempotency_key="order-1:refund:1", order_id="order-1", capture_id="pi_1", amount=700, currency="EUR")
-    assert await payments.refund(request) == ProviderReference(id="re_1")
-    [sent] = http.sent
+    payments, http = gateway(NOTHING_MADE, ok(refund()))
+    assert await payments.refund(REFUND) == ProviderReference(id="re_1")
+    looked, sent = http.sent
+    assert (looked.method, looked.path, looked.query) == ("get", "/v1/refunds", {"payment_intent": "pi_1", "limit": "100"})
     assert (sent.method, sent.path) == ("post", "/v1/refunds")
-    assert sent.form == {"payment_intent": "pi_1", "amount": "700", "metadata[order_id]": "order-1"}
+    assert sent.form == {
+        "payment_intent": "pi_1",
+        "amount": "700",
+        "metadata[order_id]": "order-1",
+        "metadata[idempotency_key]": "order-1:refund:1",
+    }
     assert sent.headers["Idempotency-Key"] == "order-1:refund:1"
 
 
+async def test_a_refund_made_by_an_earlier_attempt_is_not_made_again_after_stripe_forgot_its_key():
+    other = refund(id="re_0", metadata={"order_id": "order-1", "idempotency_key": "order-1:claim:c1"})
+    mine = refund(id="re_1", metadata={"order_id": "order-1", "idempotency_key": "order-1:refund:1"})
+    payments, http = gateway(page("/v1/refunds", [other, mine]))
+
+    assert await payments.refund(REFUND) == ProviderReference(id="re_1")
+    assert [(sent.method, sent.path) for sent in http.sent] == [("get", "/v1/refunds")]
+
+
+def connected_payout(**fields) -> dict:
+    return {"id": "po_1", "object": "payout", "amount": 2000, "currency": "eur", "created": CREATED, "metadata": {}, **fields}
+
+
 async def test_a_payout_transfers_to_the_connected_account_then_pays_out_from_it():
-    payments, http = gateway(ok(transfer()), ok({"id": "po_1", "object": "payout", "amount": 2000, "currency": "eur"}))
+    payments, http = gateway(page("/v1/transfers", []), ok(transfer()), page("/v1/payouts", []), ok(connected_payout()))
     assert await payments.payout(PAYOUT) == ProviderReference(id="po_1")
-    moved, paid_out = http.sent
+    transfers, moved, payouts, paid_out = http.sent
+    assert (transfers.method, transfers.path, transfers.query) == ("get", "/v1/transfers", {"transfer_group": "order-1", "limit": "100"})
     assert (moved.method, moved.path) == ("post", "/v1/transfers")
     assert moved.form == {
         "amount": "2000",
@@ -242,13 +265,41 @@ async def test_a_payout_transfers_to_the_connected_account_then_pays_out_from_it
         "transfer_group": "order-1",
         "metadata[order_id]": "order-1",
         "metadata[seller_id]": "seller-1",
+        "metadata[idempotency_key]": "order-1:payout",
     }
     assert moved.headers["Idempotency-Key"] == "order-1:payout"
     assert "Stripe-Account" not in moved.headers
+    assert (payouts.method, payouts.path, payouts.query) == ("get", "/v1/payouts", {"created[gte]": str(CREATED), "limit": "100"})
+    assert payouts.headers["Stripe-Account"] == "acct_seller1"
     assert (paid_out.method, paid_out.path) == ("post", "/v1/payouts")
-    assert paid_out.form == {"amount": "2000", "currency": "eur", "metadata[order_id]": "order-1", "metadata[seller_id]": "seller-1"}
+    assert paid_out.form == {
+        "amount": "2000",
+        "currency": "eur",
+        "metadata[order_id]": "order-1",
+        "metadata[seller_id]": "seller-1",
+        "metadata[idempotency_key]": "order-1:payout:payout",
+    }
     assert paid_out.headers["Stripe-Account"] == "acct_seller1"
     assert paid_out.headers["Idempotency-Key"] == "order-1:payout:payout"
+
+
+async def test_a_payout_retried_after_stripe_forgot_its_keys_moves_nothing_twice():
+    made = transfer(metadata={"order_id": "order-1", "seller_id": "seller-1", "idempotency_key": "order-1:payout"})
+    paid = connected_payout(metadata={"idempotency_key": "order-1:payout:payout"})
+    payments, http = gateway(
+        page("/v1/transfers", [transfer(id="tr_0", metadata={})], has_more=True), page("/v1/transfers", [made]), page("/v1/payouts", [paid])
+    )
+
+    assert await payments.payout(PAYOUT) == ProviderReference(id="po_1")
+    assert [(sent.method, sent.path) for sent in http.sent] == [("get", "/v1/transfers"), ("get", "/v1/transfers"), ("get", "/v1/payouts")]
+
+
+async def test_a_payout_whose_transfer_was_made_before_only_pays_out():
+    made = transfer(metadata={"order_id": "order-1", "seller_id": "seller-1", "idempotency_key": "order-1:payout"})
+    payments, http = gateway(page("/v1/transfers", [made]), page("/v1/payouts", []), ok(connected_payout()))
+
+    assert await payments.payout(PAYOUT) == ProviderReference(id="po_1")
+    assert [(sent.method, sent.path) for sent in http.sent] == [("get", "/v1/transfers"), ("get", "/v1/payouts"), ("post", "/v1/payouts")]
 
 
 async def test_a_seller_without_a_connected_account_is_refused_before_stripe_is_asked():
@@ -259,10 +310,22 @@ async def test_a_seller_without_a_connected_account_is_refused_before_stripe_is_
 
 
 async def test_a_payout_refused_after_its_transfer_is_not_a_rejection():
-    payments, http = gateway(ok(transfer()), failure(400, "invalid_request_error", code="balance_insufficient"))
+    payments, http = gateway(
+        page("/v1/transfers", []),
+        ok(transfer()),
+        page("/v1/payouts", []),
+        failure(400, "invalid_request_error", code="balance_insufficient"),
+    )
     with pytest.raises(ProviderUnavailable, match="transfer tr_1 to acct_seller1 was made"):
         await payments.payout(PAYOUT)
-    assert len(http.sent) == 2
+    assert len(http.sent) == 4
+
+
+async def test_a_lookup_that_fails_is_asked_again_and_nothing_is_made():
+    payments, http = gateway(failure(500, "api_error"))
+    with pytest.raises(ProviderUnavailable, match="listing refunds"):
+        await payments.refund(REFUND)
+    assert [(sent.method, sent.path) for sent in http.sent] == [("get", "/v1/refunds")]
 
 
 async def test_a_credit_to_a_card_is_refused_for_certain():
