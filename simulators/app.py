@@ -1,4 +1,5 @@
-"""The simulators' HTTP service: payment provider under /psp (its disputes under /psp/disputes), fulfillment network under /fulfillment."""
+"""The simulators' HTTP service: payment provider under /psp (its disputes under /psp/disputes), fulfillment network
+under /fulfillment, Amazon's fulfillment network (Login with Amazon and the SP-API's Fulfillment Outbound) under /amazon."""
 
 import asyncio
 import json
@@ -7,7 +8,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 from fastapi import FastAPI
 
-from simulators import dispatcher, disputes, faults, fulfillment, fx, migrate, psp
+from simulators import amazon, dispatcher, disputes, faults, fulfillment, fx, migrate, psp
 from simulators.config import SimulatorSettings, load_simulator_settings
 from simulators.faults import FaultInjection, Faults, InjectedFaults, quiet_lost_answers
 
@@ -43,6 +44,7 @@ def create_app(settings: SimulatorSettings | None = None) -> FastAPI:
     app.include_router(psp.router)
     app.include_router(disputes.router)
     app.include_router(fulfillment.router)
+    app.include_router(amazon.router)
     app.include_router(fx.router)
     app.include_router(faults.router)
     app.add_middleware(FaultInjection)

@@ -1,6 +1,7 @@
 """Latency and fault knobs of the simulated providers, adjustable at run time (`PUT /sim/faults`), and the
 middleware that applies them to every provider call: each POST under /psp, /fulfillment and /fx, except
-the carrier's test driver (`/fulfillment/orders/{id}/events`).
+the carrier's test driver (`/fulfillment/orders/{id}/events`); and every request under /amazon, whatever its
+method (reads and the token exchange included), except that network's test driver under /amazon/_sim.
 
 Two kinds of fault: a transient one is answered 503 before anything is done; an ambiguous one is
 performed and committed, then its answer is lost (a 503, or the connection dropped mid-answer), so the
@@ -18,6 +19,8 @@ from pydantic import BaseModel, Field
 
 PROVIDER_PREFIXES = ("/psp/", "/fulfillment/", "/fx/")
 CARRIER_DRIVER_SUFFIX = "/events"
+AMAZON_PREFIX = "/amazon/"
+AMAZON_DRIVER_PREFIX = "/amazon/_sim/"
 
 
 class Faults(BaseModel):
@@ -72,12 +75,11 @@ async def injected_faults(request: Request) -> InjectedFaults:
 
 def _is_provider_call(scope) -> bool:
     path = scope.get("path", "")
-    return (
-        scope["type"] == "http"
-        and scope["method"] == "POST"
-        and path.startswith(PROVIDER_PREFIXES)
-        and not path.endswith(CARRIER_DRIVER_SUFFIX)
-    )
+    if scope["type"] != "http":
+        return False
+    if path.startswith(AMAZON_PREFIX):
+        return not path.startswith(AMAZON_DRIVER_PREFIX)
+    return scope["method"] == "POST" and path.startswith(PROVIDER_PREFIXES) and not path.endswith(CARRIER_DRIVER_SUFFIX)
 
 
 async def _answer_503(send, detail: str) -> None:

@@ -21,6 +21,11 @@ SIM_TABLES = {
     "fulfillment_orders",
     "webhook_outbox",
     "fx_quotes",
+    "amazon_access_tokens",
+    "amazon_fulfillment_orders",
+    "amazon_carrier_events",
+    "amazon_return_authorizations",
+    "amazon_return_items",
     "alembic_version",
 }
 
