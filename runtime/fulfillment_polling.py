@@ -3,8 +3,8 @@ events it has not been told of yet. Runs in the worker process beside the webhoo
 
 Each order awaiting news of its parcel is read once per interval (db/fulfillment_polls.py holds the schedule and
 the lease, so workers share the work). An event is told at least once: it is remembered only after its signal,
-and the workflow ignores an event id it has seen. Reads are spaced to stay within the network's rate limits, and
-a network that asks to be left alone (429, Retry-After) is."""
+and the workflow ignores an event id it has seen. Reads are spaced to stay within the network's rate limits
+(SETTLEMENT_AMAZON_READS_PER_SECOND per worker), and a network that asks to be left alone (429, Retry-After) is."""
 
 import asyncio
 import logging
@@ -25,11 +25,10 @@ from domain.statuses import PARCEL_PROGRESS
 
 log = logging.getLogger("settlement.fulfillment_polling")
 
-BATCH = 20
-LEASE = timedelta(minutes=2)  # a read of one batch takes far less
-# getFulfillmentOrder and getPackageTrackingDetails each allow 2 requests a second: one order (an order read and
-# its packages' tracking) every half second stays near that.
-SPACING = 0.5
+BATCH = 5
+# A worker that dies mid-batch leaves its orders to others after this. Reading an order twice at once is harmless
+# (an event told twice is ignored by the workflow), so the lease is short rather than safe against a slow read.
+LEASE = timedelta(seconds=30)
 IDLE = 5.0  # seconds between looks when no order is due
 REFUSED_READ_PAUSE = timedelta(hours=1)  # an order Amazon does not know is not asked about at every interval
 UNAVAILABLE_PAUSE = 10.0  # seconds to wait on a network that is away and says nothing of when to come back
@@ -58,9 +57,9 @@ def signaller(client: Client) -> Tell:
     return tell
 
 
-async def poll_due(pool: asyncpg.Pool, network: PolledNetwork, tell: Tell, interval: timedelta, spacing: float = SPACING) -> int:
-    """One batch of due orders, read one after another; how many there were. Raises ProviderUnavailable when the
-    network is away."""
+async def poll_due(pool: asyncpg.Pool, network: PolledNetwork, tell: Tell, interval: timedelta, spacing: float) -> int:
+    """One batch of due orders, read one after another `spacing` seconds apart; how many there were. Raises
+    ProviderUnavailable when the network is away."""
     due = await fulfillment_polls.claim_due(pool, BATCH, LEASE)
     for n, order in enumerate(due):
         if n:
@@ -99,13 +98,14 @@ async def _tell_new(order: fulfillment_polls.DuePoll, events: list[FulfillmentEv
 
 
 async def read_parcels_until_stopped(
-    pool: asyncpg.Pool, network: PolledNetwork, tell: Tell, interval: timedelta, stop: asyncio.Event
+    pool: asyncpg.Pool, network: PolledNetwork, tell: Tell, interval: timedelta, reads_per_second: float, stop: asyncio.Event
 ) -> None:
-    """Until `stop` is set; a database or Temporal away is waited out."""
+    """Until `stop` is set, reading at most `reads_per_second` orders a second; a database or Temporal away is waited
+    out."""
     while not stop.is_set():
         pause = IDLE
         try:
-            read = await poll_due(pool, network, tell, interval)
+            read = await poll_due(pool, network, tell, interval, 1 / reads_per_second)
             if not read:
                 await fulfillment_polls.forget_finished(pool)
         except ProviderUnavailable as away:

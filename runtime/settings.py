@@ -117,6 +117,12 @@ class Settings(LocalData):
     settlement_amazon_poll_interval: timedelta = Field(
         timedelta(minutes=2), gt=timedelta(0), description="how often each order awaiting its parcel is read from Amazon"
     )
+    settlement_amazon_reads_per_second: float = Field(
+        2.0,
+        gt=0,
+        le=100,
+        description="orders each worker reads from Amazon a second: getFulfillmentOrder and getPackageTrackingDetails allow 2 each",
+    )
 
     settlement_payload_keys: str | None = Field(
         None, description="AES-256-GCM keys for Temporal payloads, 'kid2:BASE64,kid1:BASE64' (first encrypts); unset: no encryption"

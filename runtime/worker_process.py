@@ -124,7 +124,13 @@ async def run_worker(settings: Settings) -> None:
                 )
                 await ensure_schedules(client, settings.temporal_task_queue)
                 log.info("worker polling task queue %s; metrics on %s", settings.temporal_task_queue, metrics_address)
-                polling = PollingNetwork(amazon, signaller(client), settings.settlement_amazon_poll_interval) if amazon else None
+                polling = (
+                    PollingNetwork(
+                        amazon, signaller(client), settings.settlement_amazon_poll_interval, settings.settlement_amazon_reads_per_second
+                    )
+                    if amazon
+                    else None
+                )
                 await poll_until_stopped(worker, runtime, pool, settings.webhook_private_urls_allowed, polling)
         finally:
             await pool.close()
@@ -139,6 +145,7 @@ class PollingNetwork:
     network: PolledNetwork
     tell: Tell
     interval: timedelta
+    reads_per_second: float
 
 
 async def poll_until_stopped(
@@ -154,7 +161,11 @@ async def poll_until_stopped(
     gauges = asyncio.create_task(publish_orders_by_status(runtime, pool, stop))
     webhooks = asyncio.create_task(deliver_until_stopped(pool, stop, private_urls))
     parcels = (
-        asyncio.create_task(read_parcels_until_stopped(pool, polling.network, polling.tell, polling.interval, stop)) if polling else None
+        asyncio.create_task(
+            read_parcels_until_stopped(pool, polling.network, polling.tell, polling.interval, polling.reads_per_second, stop)
+        )
+        if polling
+        else None
     )
     try:
         async with worker:

@@ -34,6 +34,7 @@ async def amazon(services, tmp_path_factory):
         "SETTLEMENT_AMAZON_LWA_CLIENT_SECRET": "it-client-secret",
         "SETTLEMENT_AMAZON_LWA_REFRESH_TOKEN": "Atzr|it",
         "SETTLEMENT_AMAZON_POLL_INTERVAL": "PT1S",
+        "SETTLEMENT_AMAZON_READS_PER_SECOND": "20",
     }
     processes = ServiceProcesses(env=env, api_port=free_port(), sim_port=services.sim_port, log_dir=tmp_path_factory.mktemp("amazon-logs"))
     try:

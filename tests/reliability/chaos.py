@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.reliability.amazon_check import amazon_problems
 from tests.reliability.cluster import running_cluster
 from tests.reliability.config import ChaosConfig, engine_settings
 from tests.reliability.disruptions import Disruptions
@@ -91,6 +92,9 @@ async def run(config: ChaosConfig) -> Outcome:
             problems, violations, operations = await verify(cluster.database_url, sim, runs, pooled)
             if told := await webhooks.problems(cluster.database_url, runs):
                 problems["webhooks to the marketplace"] = told
+            if config.fulfillment == "amazon":
+                for order_id, found in (await amazon_problems(cluster.database_url, runs)).items():
+                    problems.setdefault(order_id, []).extend(found)
     return Outcome(
         config,
         runs,

@@ -59,4 +59,5 @@ AMAZON_SETTINGS = {
     "SETTLEMENT_AMAZON_LWA_CLIENT_SECRET": "chaos-client-secret",
     "SETTLEMENT_AMAZON_LWA_REFRESH_TOKEN": "Atzr|chaos",
     "SETTLEMENT_AMAZON_POLL_INTERVAL": "PT1S",
+    "SETTLEMENT_AMAZON_READS_PER_SECOND": "50",  # the simulated SP-API has no rate limit
 }

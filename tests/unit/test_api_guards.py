@@ -15,9 +15,9 @@ from api.app import create_app
 from api.auth import Principal, current_principal
 from api.order_workflows import NoRunningWorkflow
 from api.params import cursor_of, position_of
-from domain.fulfillment_events import EVENT_CLOCK_SKEW, occurred_at_error
 from db import read_model
 from domain.fees import Fees
+from domain.fulfillment_events import EVENT_CLOCK_SKEW, occurred_at_error
 from domain.order_request import Item
 from domain.order_state import OrderInput, OrderState
 from domain.statuses import OrderStatus
