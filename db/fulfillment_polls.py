@@ -18,7 +18,9 @@ class DuePoll:
 
 async def claim_due(pool: asyncpg.Pool, limit: int, lease: timedelta) -> list[DuePoll]:
     """Orders awaiting news of their parcel that are due a read (never read, or read longer ago than the interval),
-    each held for `lease`: a worker that dies mid-read lets it come due again, and other workers skip it meanwhile."""
+    each held for `lease`: a worker that dies mid-read lets it come due again, and other workers skip it meanwhile.
+    Workers claiming at the same moment skip each other's orders (SKIP LOCKED); one that saw an order as due just
+    before another claimed it does not get it (the upsert's condition is checked against the claim)."""
     rows = await pool.fetch(
         """
         WITH due AS (
@@ -26,6 +28,7 @@ async def claim_due(pool: asyncpg.Pool, limit: int, lease: timedelta) -> list[Du
             WHERE o.status = ANY($1::text[]) AND o.state->>'fulfillment_order_id' IS NOT NULL
               AND (p.order_id IS NULL OR p.next_poll_at <= statement_timestamp())
             ORDER BY p.next_poll_at NULLS FIRST, o.order_id LIMIT $2
+            FOR UPDATE OF o SKIP LOCKED
         )
         INSERT INTO fulfillment_polls AS p (order_id, next_poll_at)
         SELECT order_id, statement_timestamp() + $3::interval FROM due
@@ -47,6 +50,13 @@ async def polled(pool: asyncpg.Pool, order_id: str, told: list[str], next_in: ti
         order_id,
         told,
         next_in,
+    )
+
+
+async def postpone(pool: asyncpg.Pool, order_ids: list[str], wait: timedelta) -> None:
+    """These orders are due again after `wait` (sooner or later than their lease would have let them)."""
+    await pool.execute(
+        "UPDATE fulfillment_polls SET next_poll_at = statement_timestamp() + $2::interval WHERE order_id = ANY($1::text[])", order_ids, wait
     )
 
 

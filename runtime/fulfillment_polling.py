@@ -31,7 +31,7 @@ BATCH = 5
 LEASE = timedelta(seconds=30)
 IDLE = 5.0  # seconds between looks when no order is due
 REFUSED_READ_PAUSE = timedelta(hours=1)  # an order Amazon does not know is not asked about at every interval
-UNAVAILABLE_PAUSE = 10.0  # seconds to wait on a network that is away and says nothing of when to come back
+UNAVAILABLE_PAUSE = timedelta(seconds=1)  # on a network that is away and says nothing of when to come back
 
 
 class FinishedOrder(Exception):
@@ -43,6 +43,11 @@ class PolledNetwork(Protocol):
 
 
 Tell = Callable[[FulfillmentEvent], Awaitable[None]]
+
+
+def pause_after(away: ProviderUnavailable) -> timedelta:
+    """How long to leave a network alone that did not answer: as long as it asked, or a moment."""
+    return away.retry_after or UNAVAILABLE_PAUSE
 
 
 def signaller(client: Client) -> Tell:
@@ -59,7 +64,7 @@ def signaller(client: Client) -> Tell:
 
 async def poll_due(pool: asyncpg.Pool, network: PolledNetwork, tell: Tell, interval: timedelta, spacing: float) -> int:
     """One batch of due orders, read one after another `spacing` seconds apart; how many there were. Raises
-    ProviderUnavailable when the network is away."""
+    ProviderUnavailable when the network is away (what is left of the batch is due again after pause_after)."""
     due = await fulfillment_polls.claim_due(pool, BATCH, LEASE)
     for n, order in enumerate(due):
         if n:
@@ -72,8 +77,10 @@ async def poll_due(pool: asyncpg.Pool, network: PolledNetwork, tell: Tell, inter
             )
             await fulfillment_polls.polled(pool, order.order_id, [], max(interval, REFUSED_READ_PAUSE))
             continue
-        except ProviderUnavailable:
-            raise  # the rest of the batch comes due again when its lease ends
+        except ProviderUnavailable as away:
+            # This order and the rest of the batch are due again once the network's wait is over, not at the lease's end.
+            await fulfillment_polls.postpone(pool, [o.order_id for o in due[n:]], pause_after(away))
+            raise
         told = await _tell_new(order, events, tell)
         await fulfillment_polls.polled(pool, order.order_id, told, interval)
     return len(due)
@@ -110,7 +117,7 @@ async def read_parcels_until_stopped(
                 await fulfillment_polls.forget_finished(pool)
         except ProviderUnavailable as away:
             log.warning("the fulfillment network is away; reading resumes after a pause: %s", away)
-            read, pause = 0, away.retry_after.total_seconds() if away.retry_after else UNAVAILABLE_PAUSE
+            read, pause = 0, pause_after(away).total_seconds()
         except (asyncpg.PostgresError, OSError, RPCError) as err:
             log.warning("fulfillment polling waits for the database or Temporal: %s", err)
             read = 0

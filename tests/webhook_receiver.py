@@ -2,7 +2,9 @@
 the last part of the path, and answers 204."""
 
 import asyncio
+import hmac
 import time
+from datetime import UTC, datetime
 
 import uvicorn
 from standardwebhooks.webhooks import Webhook
@@ -52,6 +54,15 @@ class Receiver:
 
 
 def verified(secret: str, delivery: Delivery) -> dict:
-    """The event, if the delivery is signed with `secret` (else WebhookVerificationError)."""
+    """The event, if the delivery is signed with `secret` and recent (else WebhookVerificationError)."""
     headers, body = delivery
     return Webhook(secret).verify(body, {k: v for k, v in headers.items() if k.startswith("webhook-")})
+
+
+def signed_with(secret: str, delivery: Delivery) -> bool:
+    """Whether one of the delivery's signatures is `secret`'s, however long ago it was sent (verify() also refuses a
+    timestamp more than five minutes from now, as a receiver should at arrival; a long run checks afterwards)."""
+    headers, body = delivery
+    sent_at = datetime.fromtimestamp(int(headers["webhook-timestamp"]), UTC)
+    expected = Webhook(secret).sign(headers["webhook-id"], sent_at, body.decode())
+    return any(hmac.compare_digest(expected, given) for given in headers["webhook-signature"].split())

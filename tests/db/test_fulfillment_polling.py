@@ -13,7 +13,7 @@ from db.read_model import record_order
 from domain.order_state import FulfillmentEvent
 from domain.statuses import FulfillmentEventType as Type
 from domain.statuses import OrderStatus
-from runtime.fulfillment_polling import REFUSED_READ_PAUSE, FinishedOrder, poll_due, read_parcels_until_stopped
+from runtime.fulfillment_polling import REFUSED_READ_PAUSE, UNAVAILABLE_PAUSE, FinishedOrder, poll_due, read_parcels_until_stopped
 from tests.db.factories import order_state
 
 NOW = datetime.now(UTC)
@@ -124,27 +124,40 @@ async def test_an_order_is_read_again_only_after_its_interval(pool, uid):
     assert network.reads == [order_id]
 
 
-async def test_two_workers_never_read_one_order_at_once(pool, uid):
+async def test_workers_claiming_at_once_never_read_one_order_twice(pool, uid):
     ids = [await placed(pool, f"{uid}-{n}") for n in range(12)]
     network = Network()
 
-    await asyncio.gather(*(poll_due(pool, network, Orders(), timedelta(minutes=2), spacing=0) for _ in range(3)))
+    for _ in range(4):
+        await asyncio.gather(*(poll_due(pool, network, Orders(), timedelta(minutes=2), spacing=0) for _ in range(3)))
 
     assert sorted(network.reads) == sorted(ids)
 
 
-async def test_a_network_away_leaves_the_batch_to_its_lease(pool, uid):
-    order_id = await placed(pool, uid)
+async def test_a_network_away_leaves_the_batch_alone_as_long_as_it_asked(pool, uid):
+    ids = [await placed(pool, f"{uid}-{n}") for n in range(3)]
     network = Network()
-    network.report(order_id, Type.SHIPPED)
     network.failure = ProviderUnavailable("HTTP 429", retry_after=timedelta(seconds=3))
 
     with pytest.raises(ProviderUnavailable):
         await poll_due(pool, network, Orders(), AGAIN_AT_ONCE, spacing=0)
 
-    held_until = await pool.fetchval("SELECT next_poll_at FROM fulfillment_polls WHERE order_id = $1", order_id)
-    assert held_until > datetime.now(UTC) + timedelta(seconds=20)  # the lease, not the interval
+    assert len(network.reads) == 1  # the first read failed: the rest of the batch was not asked
+    waits = await pool.fetch("SELECT next_poll_at - now() AS wait FROM fulfillment_polls WHERE order_id = ANY($1::text[])", ids)
+    assert len(waits) == 3 and all(timedelta(seconds=2) < row["wait"] <= timedelta(seconds=3) for row in waits)
     assert await fulfillment_polls.claim_due(pool, 10, timedelta(minutes=2)) == []
+
+
+async def test_a_network_away_that_says_nothing_is_asked_again_in_a_moment(pool, uid):
+    order_id = await placed(pool, uid)
+    network = Network()
+    network.failure = ProviderUnavailable("HTTP 503")
+
+    with pytest.raises(ProviderUnavailable):
+        await poll_due(pool, network, Orders(), AGAIN_AT_ONCE, spacing=0)
+
+    wait = await pool.fetchval("SELECT next_poll_at - now() FROM fulfillment_polls WHERE order_id = $1", order_id)
+    assert wait <= UNAVAILABLE_PAUSE
 
 
 async def test_a_refused_read_is_tried_again_an_hour_later(pool, uid):

@@ -4,17 +4,17 @@ timeline must have reached it at least once, signed with its secret, though work
 database restarted."""
 
 import asyncio
+import json
 import time
 from collections import Counter
 from datetime import datetime
 
 import asyncpg
 import httpx
-from standardwebhooks.webhooks import WebhookVerificationError
 
 from tests.integration.stack import token
 from tests.reliability.driver import OrderRun
-from tests.webhook_receiver import Receiver, verified
+from tests.webhook_receiver import Receiver, signed_with
 
 MARKETPLACE = "market_chaos"  # tests/reliability/paths.py order_body
 DRAIN = 120.0  # seconds the outbox may take to deliver what is left once the orders are over
@@ -49,11 +49,10 @@ class WebhookWatch:
             await connection.close()
         received, unsigned = Counter(), 0
         for delivery in self.receiver.got.get("chaos", []):
-            try:
-                data = verified(self.endpoint["secret"], delivery)["data"]
-            except WebhookVerificationError:
+            if not signed_with(self.endpoint["secret"], delivery):
                 unsigned += 1
                 continue
+            data = json.loads(delivery[1])["data"]
             received[(data["order_id"], data["status"], datetime.fromisoformat(data["at"]))] += 1
         missing = [s for s in steps if (s["order_id"], s["status"], s["at"]) not in received]
         found = [f"{len(missing)} order steps never told, e.g. {[tuple(s) for s in missing[:3]]}"] if missing else []
