@@ -31,7 +31,7 @@ BATCH = 5
 LEASE = timedelta(seconds=30)
 IDLE = 5.0  # seconds between looks when no order is due
 REFUSED_READ_PAUSE = timedelta(hours=1)  # an order Amazon does not know is not asked about at every interval
-UNAVAILABLE_PAUSE = timedelta(seconds=1)  # on a network that is away and says nothing of when to come back
+UNAVAILABLE_PAUSE = timedelta(seconds=1)  # before an order whose read failed is read again
 
 
 class FinishedOrder(Exception):
@@ -43,11 +43,6 @@ class PolledNetwork(Protocol):
 
 
 Tell = Callable[[FulfillmentEvent], Awaitable[None]]
-
-
-def pause_after(away: ProviderUnavailable) -> timedelta:
-    """How long to leave a network alone that did not answer: as long as it asked, or a moment."""
-    return away.retry_after or UNAVAILABLE_PAUSE
 
 
 def signaller(client: Client) -> Tell:
@@ -64,7 +59,8 @@ def signaller(client: Client) -> Tell:
 
 async def poll_due(pool: asyncpg.Pool, network: PolledNetwork, tell: Tell, interval: timedelta, spacing: float) -> int:
     """One batch of due orders, read one after another `spacing` seconds apart; how many there were. Raises
-    ProviderUnavailable when the network is away (what is left of the batch is due again after pause_after)."""
+    ProviderUnavailable when the network asks to be left alone (Retry-After): what is left of the batch is due again
+    once that wait is over."""
     due = await fulfillment_polls.claim_due(pool, BATCH, LEASE)
     for n, order in enumerate(due):
         if n:
@@ -78,8 +74,12 @@ async def poll_due(pool: asyncpg.Pool, network: PolledNetwork, tell: Tell, inter
             await fulfillment_polls.polled(pool, order.order_id, [], max(interval, REFUSED_READ_PAUSE))
             continue
         except ProviderUnavailable as away:
-            # This order and the rest of the batch are due again once the network's wait is over, not at the lease's end.
-            await fulfillment_polls.postpone(pool, [o.order_id for o in due[n:]], pause_after(away))
+            if away.retry_after is None:  # one read failed: read this order again in a moment, and go on
+                log.info("order %s: a read failed, read again in %s: %s", order.order_id, UNAVAILABLE_PAUSE, away)
+                await fulfillment_polls.postpone(pool, [order.order_id], UNAVAILABLE_PAUSE)
+                continue
+            # The network asked to be left alone: this order and the rest of the batch wait as long as it asked.
+            await fulfillment_polls.postpone(pool, [o.order_id for o in due[n:]], away.retry_after)
             raise
         told = await _tell_new(order, events, tell)
         await fulfillment_polls.polled(pool, order.order_id, told, interval)
@@ -116,8 +116,8 @@ async def read_parcels_until_stopped(
             if not read:
                 await fulfillment_polls.forget_finished(pool)
         except ProviderUnavailable as away:
-            log.warning("the fulfillment network is away; reading resumes after a pause: %s", away)
-            read, pause = 0, pause_after(away).total_seconds()
+            log.warning("the fulfillment network asked to wait; reading resumes after %s: %s", away.retry_after, away)
+            read, pause = 0, (away.retry_after or UNAVAILABLE_PAUSE).total_seconds()
         except (asyncpg.PostgresError, OSError, RPCError) as err:
             log.warning("fulfillment polling waits for the database or Temporal: %s", err)
             read = 0

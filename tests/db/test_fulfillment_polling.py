@@ -148,15 +148,22 @@ async def test_a_network_away_leaves_the_batch_alone_as_long_as_it_asked(pool, u
     assert await fulfillment_polls.claim_due(pool, 10, timedelta(minutes=2)) == []
 
 
-async def test_a_network_away_that_says_nothing_is_asked_again_in_a_moment(pool, uid):
-    order_id = await placed(pool, uid)
-    network = Network()
-    network.failure = ProviderUnavailable("HTTP 503")
+async def test_a_read_that_fails_is_made_again_in_a_moment_and_the_batch_goes_on(pool, uid):
+    first, second = await placed(pool, f"{uid}-1"), await placed(pool, f"{uid}-2")
+    network, orders = Network(), Orders()
+    network.report(second, Type.SHIPPED)
 
-    with pytest.raises(ProviderUnavailable):
-        await poll_due(pool, network, Orders(), AGAIN_AT_ONCE, spacing=0)
+    async def poll(order_id: str) -> list[FulfillmentEvent]:
+        if order_id == first:
+            network.reads.append(order_id)
+            raise ProviderUnavailable("HTTP 503")
+        return await Network.poll(network, order_id)
 
-    wait = await pool.fetchval("SELECT next_poll_at - now() FROM fulfillment_polls WHERE order_id = $1", order_id)
+    network.poll = poll  # type: ignore[method-assign]
+    assert await poll_due(pool, network, orders, timedelta(minutes=2), spacing=0) == 2
+
+    assert sorted(network.reads) == sorted([first, second]) and [e.order_id for e in orders.told] == [second]
+    wait = await pool.fetchval("SELECT next_poll_at - now() FROM fulfillment_polls WHERE order_id = $1", first)
     assert wait <= UNAVAILABLE_PAUSE
 
 
