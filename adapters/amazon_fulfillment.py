@@ -394,7 +394,7 @@ def events_of(order_id: str, fulfillment_order: dict, tracking: Mapping[str, dic
             deliveries.append(delivered)
     if deliveries and all(deliveries) and order["fulfillmentOrderStatus"].lower() in ALL_SHIPPED:
         last = max((d for d in deliveries if d), key=lambda d: d.occurred_at)
-        events.append(_event(order_id, "order", FulfillmentEventType.DELIVERED, last.occurred_at, last.tracking))
+        events.append(_event(order_id, "order", FulfillmentEventType.DELIVERED, last.occurred_at, last.tracking, last.fulfillment_center))
     returned = payload.get("returnItems") or []
     if returned and all(i.get("status", "").lower() == "processed" for i in returned):
         received_at = max(_time(i.get("statusChangedDate")) or updated_at for i in returned)
@@ -416,7 +416,7 @@ def _package_events(
         return pick((when for code, when in happened if code in codes), default=None)
 
     def event(kind: FulfillmentEventType, when: datetime | None) -> FulfillmentEvent:
-        return _event(order_id, number, kind, when or latest or fallback, tracking_number)
+        return _event(order_id, number, kind, when or latest or fallback, tracking_number, shipment.get("fulfillmentCenterId"))
 
     shipped_at = _time(shipment.get("shippingDate")) or _time(details.get("shipDate"))
     lost_at, damaged_at = at({LOST_BY_CARRIER}), at({SHIPMENT_DAMAGED})
@@ -435,9 +435,16 @@ def _package_events(
     return events, delivered
 
 
-def _event(order_id: str, about: object, kind: FulfillmentEventType, when: datetime, tracking: str | None = None) -> FulfillmentEvent:
+def _event(
+    order_id: str, about: object, kind: FulfillmentEventType, when: datetime, tracking: str | None = None, center: str | None = None
+) -> FulfillmentEvent:
     return FulfillmentEvent(
-        event_id=f"amzn:{order_id}:{about}:{kind.value}", order_id=order_id, type=kind, occurred_at=when, tracking=tracking
+        event_id=f"amzn:{order_id}:{about}:{kind.value}",
+        order_id=order_id,
+        type=kind,
+        occurred_at=when,
+        tracking=tracking,
+        fulfillment_center=center or None,
     )
 
 

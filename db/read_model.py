@@ -5,7 +5,9 @@ from datetime import datetime
 
 import asyncpg
 
+from db.insights import roll_up
 from db.outbound_webhooks import publish
+from domain.insights import UNKNOWN, changes, region_of
 from domain.order_state import OrderState
 from domain.outbound_webhooks import order_status_changed
 
@@ -15,21 +17,24 @@ UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 async def record_order(pool: asyncpg.Pool, state: OrderState, run_id: str | None = None) -> None:
     """Upsert the order and its timeline. Within one workflow run a stale or repeated write changes nothing;
     a write from another run (an operator's reset) replaces the row and the timeline. Each step new to the timeline
-    is published to the order's marketplace and seller (db/outbound_webhooks.py) in the same transaction."""
+    is published to the order's marketplace and seller (db/outbound_webhooks.py), and what the change adds to the
+    business's running totals is counted (db/insights.py), in the same transaction."""
     version = len(state.timeline)
     document = storable(state.model_dump(mode="json"))
     events = [(seq, e.status.value, storable(e.detail), e.at) for seq, e in enumerate(state.timeline, start=1)]
     async with pool.acquire() as conn:
         async with conn.transaction():
-            recorded_run = await conn.fetchval("SELECT run_id FROM orders WHERE order_id = $1 FOR UPDATE", state.order_id)
-            new_run = run_id is not None and recorded_run != run_id
-            await conn.execute(
+            before = await conn.fetchrow("SELECT run_id, state FROM orders WHERE order_id = $1 FOR UPDATE", state.order_id)
+            new_run = run_id is not None and (before["run_id"] if before else None) != run_id
+            written = await conn.fetchval(
                 """
-                INSERT INTO orders (order_id, workflow_id, status, buyer_id, seller_id, marketplace, currency, total, version, placed_at, state, run_id)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                INSERT INTO orders (order_id, workflow_id, status, buyer_id, seller_id, marketplace, currency, total, version, placed_at, state,
+                                    run_id, region, fulfillment_center)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, $15)
                 ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status, version = EXCLUDED.version,
-                    state = EXCLUDED.state, run_id = EXCLUDED.run_id, updated_at = now()
+                    state = EXCLUDED.state, run_id = EXCLUDED.run_id, fulfillment_center = EXCLUDED.fulfillment_center, updated_at = now()
                 WHERE orders.version <= EXCLUDED.version OR $13
+                RETURNING true
                 """,
                 state.order_id,
                 state.workflow_id,
@@ -44,7 +49,11 @@ async def record_order(pool: asyncpg.Pool, state: OrderState, run_id: str | None
                 document,
                 run_id,
                 new_run,
+                region_of(state),
+                state.fulfillment_center or UNKNOWN,
             )
+            if written:
+                await roll_up(conn, changes(_recorded_state(before), state))
             if new_run:
                 await conn.execute("DELETE FROM order_events WHERE order_id = $1", state.order_id)
             added = (
@@ -66,6 +75,11 @@ async def record_order(pool: asyncpg.Pool, state: OrderState, run_id: str | None
             }
             for e in added:
                 await publish(conn, order_status_changed(state.order_id, e["seq"], e["status"], e["detail"], e["at"], told))
+
+
+def _recorded_state(row: asyncpg.Record | None) -> OrderState | None:
+    """The state the row held before this write; None for a new order."""
+    return None if row is None else OrderState.model_validate(row["state"])
 
 
 def storable(value):

@@ -62,6 +62,7 @@ class FulfillmentEvent(BaseModel):
     type: FulfillmentEventType
     occurred_at: AwareDatetime
     tracking: SingleLine | None = Field(None, max_length=128)
+    fulfillment_center: SingleLine | None = Field(None, min_length=1, max_length=32, description="the centre the parcel ships from")
 
 
 class OrderTerms(BaseModel):
@@ -108,6 +109,7 @@ class OrderProgress(OrderTerms):
     shipped_at: AwareDatetime | None = None
     delivered_at: AwareDatetime | None = None
     tracking: str | None = None
+    fulfillment_center: str | None = None
     decline_code: str | None = None
     cancel_reason: str | None = None
     attention: Attention | None = None

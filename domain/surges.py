@@ -15,7 +15,6 @@ judged, so a surge shows within one interval.
 from dataclasses import dataclass
 from math import sqrt
 
-
 # A normal distribution's standard deviation is about 1.25 times its mean absolute deviation.
 MAD_TO_SD = 1.25
 

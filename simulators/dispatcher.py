@@ -36,11 +36,18 @@ def _fulfillment_event(row: asyncpg.Record) -> dict:
         "type": row["type"],
         "occurred_at": row["due_at"].isoformat(),
         "tracking": row["tracking"],
+        "fulfillment_center": row["fulfillment_center"],
     }
 
 
 OUTBOXES = (
-    Outbox("sim.webhook_outbox", "/v1/webhooks/fulfillment", "order_id, type, due_at, tracking", _fulfillment_event),
+    Outbox(
+        "sim.webhook_outbox",
+        "/v1/webhooks/fulfillment",
+        "order_id, type, due_at, tracking, "
+        "(SELECT f.fulfillment_center FROM sim.fulfillment_orders f WHERE f.order_id = sim.webhook_outbox.order_id) AS fulfillment_center",
+        _fulfillment_event,
+    ),
     Outbox("sim.payment_webhook_outbox", "/v1/webhooks/payments", "body", lambda row: row["body"], by_the_provider=True),  # whole
 )
 

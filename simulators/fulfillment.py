@@ -7,6 +7,7 @@ Either way, events reach the engine as signed webhooks from the outbox (see disp
 
 import json
 import uuid
+import zlib
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, HTTPException, Request
@@ -22,6 +23,25 @@ class FulfillmentOrderBody(BaseModel):
     order_id: str
     seller_id: str
     items: list[dict]
+    ship_to: dict | None = None
+
+
+# The simulated network's centres, by the country they serve (others are served from the last list).
+CENTERS = {
+    "US": ("SIM-PHX1", "SIM-BFI4", "SIM-ABE2"),
+    "CA": ("SIM-YYZ1",),
+    "GB": ("SIM-LTN2",),
+    "DE": ("SIM-FRA3", "SIM-MUC1"),
+    "FR": ("SIM-ORY1",),
+    "JP": ("SIM-NRT2",),
+    None: ("SIM-AMS1", "SIM-SIN1"),
+}
+
+
+def center_for(order_id: str, country: str | None) -> str:
+    """Where an order ships from: a centre serving its country, always the same one for an order."""
+    choices = CENTERS.get(country, CENTERS[None])
+    return choices[zlib.crc32(order_id.encode()) % len(choices)]
 
 
 class CancelBody(BaseModel):
@@ -54,12 +74,13 @@ async def create_order(body: FulfillmentOrderBody, request: Request) -> dict:
     async with request.app.state.pool.acquire() as conn:
         async with conn.transaction():
             inserted = await conn.fetchval(
-                "INSERT INTO sim.fulfillment_orders (order_id, idempotency_key, seller_id, items, status) VALUES ($1, $2, $3, $4, 'open') "
-                "ON CONFLICT (order_id) DO NOTHING RETURNING order_id",
+                "INSERT INTO sim.fulfillment_orders (order_id, idempotency_key, seller_id, items, status, fulfillment_center) "
+                "VALUES ($1, $2, $3, $4, 'open', $5) ON CONFLICT (order_id) DO NOTHING RETURNING order_id",
                 body.order_id,
                 body.idempotency_key,
                 body.seller_id,
                 json.loads(json.dumps(body.items)),
+                center_for(body.order_id, (body.ship_to or {}).get("country")),
             )
             if inserted is None:
                 existing = await conn.fetchval("SELECT idempotency_key FROM sim.fulfillment_orders WHERE order_id = $1", body.order_id)

@@ -203,6 +203,7 @@ class OrderWorkflow:
         if event.event_id in s.seen_event_ids:
             return
         s.seen_event_ids.append(event.event_id)
+        s.fulfillment_center = s.fulfillment_center or event.fulfillment_center
         if not self._applies_now(event) and patches.applies(patches.KEEP_EARLY_EVENTS):
             s.deferred_events.append(event)  # applied when the order reaches a status where it can
             return

@@ -205,6 +205,11 @@ async def test_a_refused_delivery_is_retried_later_and_later(provider, sim_pool,
 async def test_the_fulfillment_network_s_events_still_go_to_their_own_webhook(sim_pool):
     """The dispatcher's other outbox, delivered as before its payments outbox came."""
     event_id, order = f"evt_{uuid.uuid4().hex}", f"o-{uuid.uuid4().hex[:8]}"
+    await sim_pool.execute(
+        "INSERT INTO sim.fulfillment_orders (order_id, idempotency_key, seller_id, items, status, fulfillment_center) "
+        "VALUES ($1, 'k', 's', '[]', 'open', 'SIM-FRA3')",
+        order,
+    )
     due = await sim_pool.fetchval(
         "INSERT INTO sim.webhook_outbox (event_id, order_id, type, due_at, tracking) VALUES ($1, $2, 'shipped', now(), 'SIM1') RETURNING due_at",
         event_id,
@@ -225,6 +230,7 @@ async def test_the_fulfillment_network_s_events_still_go_to_their_own_webhook(si
         "type": "shipped",
         "occurred_at": due.isoformat(),
         "tracking": "SIM1",
+        "fulfillment_center": "SIM-FRA3",
     }
     assert await sim_pool.fetchval("SELECT delivered_at IS NOT NULL FROM sim.webhook_outbox WHERE event_id = $1", event_id)
 

@@ -184,9 +184,14 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def event(kind: Type, when: str, about: object = PACKAGE, tracking: str | None = TRACKING) -> FulfillmentEvent:
+def event(kind: Type, when: str, about: object = PACKAGE, tracking: str | None = TRACKING, center: str | None = "RNO1") -> FulfillmentEvent:
     return FulfillmentEvent(
-        event_id=f"amzn:order-1:{about}:{kind.value}", order_id="order-1", type=kind, occurred_at=at(when), tracking=tracking
+        event_id=f"amzn:order-1:{about}:{kind.value}",
+        order_id="order-1",
+        type=kind,
+        occurred_at=at(when),
+        tracking=tracking,
+        fulfillment_center=center,
     )
 
 
@@ -594,6 +599,7 @@ def test_an_order_is_delivered_only_once_every_package_is():
             type=Type.DELIVERED,
             occurred_at=at("2026-03-05T10:00:00Z"),
             tracking="TRK2",
+            fulfillment_center="RNO1",
         )
     ]
 
@@ -650,7 +656,7 @@ def test_a_return_is_received_once_amazon_processed_every_returned_item():
         e.type for e in events_of("order-1", fulfillment_order("Complete", [shipment()], partly), delivered)
     ]
     assert events_of("order-1", fulfillment_order("Complete", [shipment()], fully), delivered)[-1] == event(
-        Type.RETURN_RECEIVED, "2026-03-12T08:00:00Z", about="returns", tracking=None
+        Type.RETURN_RECEIVED, "2026-03-12T08:00:00Z", about="returns", tracking=None, center=None
     )
 
 

@@ -1,0 +1,97 @@
+"""Reads of the business's running totals (db/insights.py writes them). Each reads rollup rows only, within the
+period and filters asked, through their primary keys: its cost grows with the period and the number of regions,
+never with the number of orders."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+
+@dataclass(frozen=True)
+class Filters:
+    since: datetime
+    until: datetime
+    marketplace: str | None = None
+    region: str | None = None
+    currency: str | None = None
+    seller_id: str | None = None
+
+    def where(self, period: str | None = "at", days: bool = False) -> tuple[str, list]:
+        """SQL conditions on a rollup's columns, and their values: the period [since, until) on the column `period`
+        (as dates when `days`; None: no period), and every filter given."""
+        since, until = (self.since.date(), self.until.date()) if days else (self.since, self.until)
+        wanted = [(f"{period} >=", since), (f"{period} <", until)] if period else []
+        wanted += [(f"{column} =", getattr(self, column)) for column in ("marketplace", "region", "currency", "seller_id")]
+        given = [(condition, value) for condition, value in wanted if value is not None]
+        sql = " AND ".join(f"{condition} ${n}" for n, (condition, _) in enumerate(given, start=1))
+        return sql or "true", [value for _, value in given]
+
+
+async def volume(pool: asyncpg.Pool, filters: Filters, step: str, limit: int, after: tuple | None) -> list[asyncpg.Record]:
+    """Orders and gross value per `step` ('hour' or 'day'), region and currency, in order; `after` (at, region,
+    currency) continues a page."""
+    conditions, values = filters.where("at")
+    paging = ""
+    if after is not None:
+        paging = f" HAVING (date_trunc('{step}', at), region, currency) > (${len(values) + 1}, ${len(values) + 2}, ${len(values) + 3})"
+        values += list(after)
+    return await pool.fetch(
+        f"""SELECT date_trunc('{step}', at) AS at, region, currency, sum(orders)::bigint AS orders, sum(gross)::bigint AS gross
+            FROM insight_volume_hours WHERE {conditions}
+            GROUP BY 1, 2, 3{paging} ORDER BY 1, 2, 3 LIMIT {int(limit)}""",
+        *values,
+    )
+
+
+async def volume_per_interval(pool: asyncpg.Pool, filters: Filters, seconds: int) -> list[asyncpg.Record]:
+    """Orders per interval of `seconds` (from the Unix epoch) and region: minutes when the interval is shorter
+    than an hour, hours otherwise."""
+    table = "insight_volume_minutes" if seconds < 3600 else "insight_volume_hours"
+    conditions, values = filters.where("at")
+    return await pool.fetch(
+        f"""SELECT floor(extract(epoch FROM at) / {int(seconds)})::bigint AS slot, region, sum(orders)::bigint AS orders
+            FROM {table} WHERE {conditions} GROUP BY 1, 2 ORDER BY 2, 1""",
+        *values,
+    )
+
+
+async def statuses(pool: asyncpg.Pool, filters: Filters) -> list[asyncpg.Record]:
+    """How many orders stand in each status now (the period does not apply)."""
+    conditions, values = filters.where(period=None)
+    return await pool.fetch(
+        f"SELECT status, sum(orders)::bigint AS orders FROM insight_statuses WHERE {conditions} GROUP BY 1 HAVING sum(orders) > 0 ORDER BY 1",
+        *values,
+    )
+
+
+async def stage_times(pool: asyncpg.Pool, filters: Filters) -> list[asyncpg.Record]:
+    """Orders per stage and bucket of seconds, for stages completed within the period (whole days)."""
+    conditions, values = filters.where("day", days=True)
+    return await pool.fetch(
+        f"SELECT stage, bucket, sum(orders)::bigint AS orders FROM insight_stage_times WHERE {conditions} GROUP BY 1, 2 ORDER BY 1, 2",
+        *values,
+    )
+
+
+GROUPINGS = {"seller": "seller_id", "region": "region", "fulfillment_center": "fulfillment_center", "reason": "reason"}
+
+
+async def outcomes(pool: asyncpg.Pool, filters: Filters, group_by: str, limit: int, after: str | None) -> list[asyncpg.Record]:
+    """Counts of each outcome per group (a seller, region, fulfillment centre, or dispute reason), for outcomes within
+    the period (whole days; the currency filter does not apply); `after` continues a page."""
+    column = GROUPINGS[group_by]
+    conditions, values = filters.where("day", days=True)
+    if group_by == "reason":
+        conditions += " AND outcome = 'disputed'"
+    if after is not None:
+        conditions += f" AND {column} > ${len(values) + 1}"
+        values.append(after)
+    return await pool.fetch(
+        f"""WITH groups AS (
+                SELECT DISTINCT {column} AS key FROM insight_outcomes WHERE {conditions} ORDER BY 1 LIMIT {int(limit)}
+            )
+            SELECT {column} AS key, outcome, sum(orders)::bigint AS orders FROM insight_outcomes
+            WHERE {conditions} AND {column} IN (SELECT key FROM groups) GROUP BY 1, 2 ORDER BY 1, 2""",
+        *values,
+    )
