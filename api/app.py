@@ -15,6 +15,7 @@ from api.routers import (
     claims,
     disputes,
     health,
+    insights,
     orders,
     outbound_webhooks,
     payment_webhooks,
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, tracer_provider: TracerProvider
         payouts.router,
         reconciliations.router,
         outbound_webhooks.router,
+        insights.router,
         health.router,
         codec_router.router,
     )

@@ -5,8 +5,10 @@ from datetime import datetime
 
 import asyncpg
 
+from db.insights import count_chargeback
 from db.outbound_webhooks import publish
 from domain.chargebacks import Chargeback, ChargebackEvidence, ChargebackNotice, ChargebackStatus, EvidenceStatus
+from domain.insights import day_of
 from domain.outbound_webhooks import EventType, seller_event
 
 COLUMNS = "dispute_id, order_id, seller_id, amount, currency, status, opened_at, closed_at, evidence, evidence_status, evidence_failure"
@@ -14,7 +16,8 @@ COLUMNS = "dispute_id, order_id, seller_id, amount, currency, status, opened_at,
 
 async def record_notice(conn: asyncpg.Connection, notice: ChargebackNotice) -> None:
     """In the transaction of the chargeback's entries. A closing notice wins over an opening one, whatever order
-    they come in; the first outcome stands. The seller hears of each status the chargeback takes."""
+    they come in; the first outcome stands. The seller hears of each status the chargeback takes, and the
+    business's totals count each chargeback once."""
     n = notice
     closed_at = None if n.status == ChargebackStatus.OPENED else n.occurred_at
     row = await conn.fetchrow(
@@ -26,7 +29,7 @@ async def record_notice(conn: asyncpg.Connection, notice: ChargebackNotice) -> N
             closed_at = coalesce(chargebacks.closed_at, excluded.closed_at),
             opened_at = CASE WHEN excluded.status = 'opened' THEN least(chargebacks.opened_at, excluded.opened_at)
                              ELSE chargebacks.opened_at END
-        RETURNING status, coalesce(closed_at, opened_at) AS at
+        RETURNING status, coalesce(closed_at, opened_at) AS at, xmax = 0 AS new
         """,
         n.dispute_id,
         n.order_id,
@@ -37,6 +40,8 @@ async def record_notice(conn: asyncpg.Connection, notice: ChargebackNotice) -> N
         n.occurred_at,
         closed_at,
     )
+    if row["new"]:
+        await count_chargeback(conn, n.order_id, day_of(n.occurred_at))
     told = {"dispute_id": n.dispute_id, "order_id": n.order_id, "amount": n.amount, "currency": n.currency, "status": row["status"]}
     await publish(conn, seller_event(EventType(f"chargeback.{row['status']}"), n.dispute_id, n.seller_id, told, row["at"]))
 

@@ -3,9 +3,11 @@ period and filters asked, through their primary keys: its cost grows with the pe
 never with the number of orders."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import asyncpg
+
+from domain.surges import Judgement, SurgeRule, judge_regions
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,12 @@ async def volume(pool: asyncpg.Pool, filters: Filters, step: str, limit: int, af
     conditions, values = filters.where("at")
     paging = ""
     if after is not None:
-        paging = f" HAVING (date_trunc('{step}', at), region, currency) > (${len(values) + 1}, ${len(values) + 2}, ${len(values) + 3})"
+        paging = (
+            f" HAVING (date_trunc('{step}', at, 'UTC'), region, currency) > (${len(values) + 1}, ${len(values) + 2}, ${len(values) + 3})"
+        )
         values += list(after)
     return await pool.fetch(
-        f"""SELECT date_trunc('{step}', at) AS at, region, currency, sum(orders)::bigint AS orders, sum(gross)::bigint AS gross
+        f"""SELECT date_trunc('{step}', at, 'UTC') AS at, region, currency, sum(orders)::bigint AS orders, sum(gross)::bigint AS gross
             FROM insight_volume_hours WHERE {conditions}
             GROUP BY 1, 2, 3{paging} ORDER BY 1, 2, 3 LIMIT {int(limit)}""",
         *values,
@@ -95,3 +99,19 @@ async def outcomes(pool: asyncpg.Pool, filters: Filters, group_by: str, limit: i
             WHERE {conditions} AND {column} IN (SELECT key FROM groups) GROUP BY 1, 2 ORDER BY 1, 2""",
         *values,
     )
+
+
+async def judged_regions(
+    pool: asyncpg.Pool, filters: Filters, interval: timedelta, rule: SurgeRule, first: int, last: int
+) -> list[tuple[str, Judgement]]:
+    """Each region's interval `last` judged against its history from `first` (domain/surges.py)."""
+    rows = await volume_per_interval(pool, filters, int(interval.total_seconds()))
+    return judge_regions([(r["region"], r["slot"], r["orders"]) for r in rows], first, last, rule)
+
+
+async def active_marketplaces(pool: asyncpg.Pool, since: datetime) -> list[str]:
+    """The marketplaces with orders placed since then."""
+    rows = await pool.fetch(
+        "SELECT DISTINCT marketplace FROM insight_volume_hours WHERE at >= date_trunc('hour', $1::timestamptz, 'UTC') ORDER BY 1", since
+    )
+    return [r["marketplace"] for r in rows]

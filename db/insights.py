@@ -3,9 +3,11 @@
 Temporal. Rows of one table are always written in the same order, so two writers never wait on each other in a
 circle."""
 
+from datetime import date
+
 import asyncpg
 
-from domain.insights import Changes, OutcomeCount, Where
+from domain.insights import Changes, Outcome, OutcomeCount, Where
 
 
 async def roll_up(conn: asyncpg.Connection, changes: Changes) -> None:
@@ -43,6 +45,16 @@ async def roll_up(conn: asyncpg.Connection, changes: Changes) -> None:
             sorted((day, w.marketplace, w.region, stage.value, bucket) for day, stage, bucket in changes.stage_times),
         )
     await count_outcomes(conn, w, changes.outcomes)
+
+
+async def count_chargeback(conn: asyncpg.Connection, order_id: str, day: date) -> None:
+    """A chargeback on the order, counted where the order is (nothing for an order the read model lacks)."""
+    row = await conn.fetchrow(
+        "SELECT marketplace, seller_id, region, currency, fulfillment_center FROM orders WHERE order_id = $1", order_id
+    )
+    if row is not None:
+        where = Where(row["marketplace"], row["seller_id"], row["region"], row["currency"].strip(), row["fulfillment_center"])
+        await count_outcomes(conn, where, [OutcomeCount(day, Outcome.CHARGEBACK)])
 
 
 async def count_outcomes(conn: asyncpg.Connection, w: Where, outcomes: list[OutcomeCount]) -> None:

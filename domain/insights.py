@@ -12,7 +12,7 @@ repeated or stale write (which changes nothing in the read model) adds nothing.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from math import floor, log2
 
@@ -75,6 +75,11 @@ class Changes:
         return self.placed_minute is None and self.status_from == self.status_to and not self.stage_times and not self.outcomes
 
 
+def day_of(moment: datetime) -> date:
+    """The UTC day of a moment: totals are kept per UTC day and hour."""
+    return moment.astimezone(UTC).date()
+
+
 def region_of(state: OrderState) -> str:
     return state.ship_to.region if state.ship_to else UNKNOWN
 
@@ -99,9 +104,9 @@ def changes(before: OrderState | None, after: OrderState) -> Changes:
     of the same workflow run; `after` is newer."""
     found = Changes(where(after))
     if before is None:
-        found.placed_minute = after.placed_at.replace(second=0, microsecond=0)
+        found.placed_minute = after.placed_at.astimezone(UTC).replace(second=0, microsecond=0)
         found.gross = after.amounts.total
-        found.outcomes.append(OutcomeCount(after.placed_at.date(), Outcome.PLACED))
+        found.outcomes.append(OutcomeCount(day_of(after.placed_at), Outcome.PLACED))
     found.status_from = before.status if before else None
     found.status_to = after.status
     seen = before.timeline if before else []
@@ -110,7 +115,7 @@ def changes(before: OrderState | None, after: OrderState) -> Changes:
     if after.network_fault is not None and (before is None or before.network_fault is None):
         fault = after.network_fault
         kind = Outcome.LOST if fault.type == FulfillmentEventType.LOST else Outcome.DAMAGED
-        found.outcomes.append(OutcomeCount(fault.occurred_at.date(), kind))
+        found.outcomes.append(OutcomeCount(day_of(fault.occurred_at), kind))
     return found
 
 
@@ -122,7 +127,7 @@ def _entered(found: Changes, state: OrderState, entry: TimelineEntry) -> None:
     """A new step of the timeline: what it completes, if it is the first time the order took that status."""
     if _first(state, entry.status) is not entry:
         return
-    day = entry.at.date()
+    day = day_of(entry.at)
 
     def stage(kind: Stage, since: datetime | None) -> None:
         if since is not None:

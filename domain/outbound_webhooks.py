@@ -25,6 +25,7 @@ class EventType(StrEnum):
     CHARGEBACK_WON = "chargeback.won"
     CHARGEBACK_LOST = "chargeback.lost"
     RESERVE_RELEASED = "reserve.released"
+    REGION_SURGE = "region.surge"
 
 
 # After the n-th failed attempt the next waits RETRY_SCHEDULE[n - 1]; after the last, the delivery has failed.
@@ -156,6 +157,17 @@ def order_status_changed(order_id: str, seq: int, status: str, detail: str, at: 
         owners=owners,
         data=data,
         occurred_at=at,
+    )
+
+
+def surge_event(marketplace: str, region: str, started: datetime, data: dict[str, Any]) -> OutboundEvent:
+    """A region of the marketplace surging in the interval that started then: told once per region and interval."""
+    return OutboundEvent(
+        event_id=event_id(EventType.REGION_SURGE.value, marketplace, region, started.isoformat()),
+        type=EventType.REGION_SURGE,
+        owners=[owner_of("marketplace", marketplace)],
+        data={"marketplace": marketplace, "region": region, "interval_start": started.isoformat(), **data},
+        occurred_at=started,
     )
 
 

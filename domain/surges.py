@@ -13,6 +13,7 @@ judged, so a surge shows within one interval.
 """
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from math import sqrt
 
 # A normal distribution's standard deviation is about 1.25 times its mean absolute deviation.
@@ -26,7 +27,12 @@ class SurgeRule:
     min_orders: int = 10  # fewer orders in the interval is never a surge
     min_rise: float = 0.5  # a surge has at least this share more orders than the mean
     min_history: int = 4  # intervals (or seasons) of history needed before anything is judged
+    history: int = 48  # intervals (or seasons) of history read at most
     season: int = 0  # intervals in one season; 0: compare with the intervals just before
+
+    def intervals_needed(self) -> int:
+        """How many intervals to read, the judged one included."""
+        return self.history * max(self.season, 1) + 1
 
 
 @dataclass(frozen=True)
@@ -72,3 +78,27 @@ def judge(counts: list[int], rule: SurgeRule) -> Judgement | None:
     score = base.score(current)
     surging = current >= rule.min_orders and current >= base.mean * (1 + rule.min_rise) and score > rule.threshold
     return Judgement(current, base, score, surging)
+
+
+def judge_regions(rows: list[tuple[str, int, int]], first: int, last: int, rule: SurgeRule) -> list[tuple[str, Judgement]]:
+    """Each region's interval `last` judged against its intervals from `first` (or from its first order, if later),
+    given as (region, interval, orders) rows (an interval without a row had no orders); regions without enough
+    history are left out."""
+    series: dict[str, list[int]] = {}
+    for region, slot, orders in rows:
+        if first <= slot <= last:
+            series.setdefault(region, [0] * (last - first + 1))[slot - first] = orders
+    # A region's history starts at its first order: before that it was not quiet, it was not there.
+    started = {region: next(n for n, orders in enumerate(counts) if orders) for region, counts in series.items()}
+    judged = [(region, judge(counts[started[region] :], rule)) for region, counts in sorted(series.items())]
+    return [(region, judgement) for region, judgement in judged if judgement is not None]
+
+
+def window(now: datetime, interval: timedelta, rule: SurgeRule) -> tuple[int, int]:
+    """The first and last interval to read (numbered from the Unix epoch): the last is the last complete one."""
+    last = int(now.timestamp()) // int(interval.total_seconds()) - 1
+    return last - rule.intervals_needed() + 1, last
+
+
+def interval_start(slot: int, interval: timedelta) -> datetime:
+    return datetime.fromtimestamp(slot * int(interval.total_seconds()), UTC)

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.order_request import DEFAULT_POLICY
 from domain.secrets import GENERATE, check_secret, check_secret_list, configuration_error
+from domain.surges import SurgeRule
 
 
 def origin(url: str) -> str:
@@ -123,6 +124,15 @@ class Settings(LocalData):
         le=100,
         description="orders each worker reads from Amazon a second: getFulfillmentOrder and getPackageTrackingDetails allow 2 each",
     )
+
+    settlement_surge_interval: timedelta = Field(
+        timedelta(hours=1),
+        description="the interval surges are judged over (hourly intervals compare each hour with that hour on earlier days)",
+    )
+    settlement_surge_alpha: float = Field(0.3, gt=0, le=1, description="weight of the newest interval in a region's baseline")
+    settlement_surge_threshold: float = Field(4.5, gt=0, description="how many deviations above its baseline a surging region stands")
+    settlement_surge_min_orders: int = Field(10, ge=1, description="fewer orders in an interval are never a surge")
+    settlement_surge_min_rise: float = Field(0.5, ge=0, description="a surge has at least this share more orders than the baseline")
 
     settlement_payload_keys: str | None = Field(
         None, description="AES-256-GCM keys for Temporal payloads, 'kid2:BASE64,kid1:BASE64' (first encrypts); unset: no encryption"
@@ -240,6 +250,20 @@ class Settings(LocalData):
         if self.settlement_codec_ui_origin:
             return self.settlement_codec_ui_origin
         return origin(self.temporal_ui_url) if self.settlement_local_mode else None
+
+    def surge_rule(self, interval: timedelta) -> SurgeRule:
+        """The rule surges are judged by at this interval: hours (or a divisor of a day of at least an hour) are
+        compared with the same slot on earlier days; shorter intervals with the intervals just before."""
+        day = timedelta(days=1)
+        season = day // interval if interval >= timedelta(hours=1) and day % interval == timedelta(0) else 0
+        return SurgeRule(
+            alpha=self.settlement_surge_alpha,
+            threshold=self.settlement_surge_threshold,
+            min_orders=self.settlement_surge_min_orders,
+            min_rise=self.settlement_surge_min_rise,
+            history=14 if season else 48,
+            season=season,
+        )
 
     @property
     def amazon_credentials_set(self) -> bool:

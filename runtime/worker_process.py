@@ -36,6 +36,7 @@ from runtime import logs, tracing
 from runtime.fulfillment_polling import PolledNetwork, Tell, read_parcels_until_stopped, signaller
 from runtime.schedules import ensure_schedules
 from runtime.settings import Settings, get_settings
+from runtime.surge_watch import watch_surges
 from runtime.temporal_connection import connect
 from runtime.webhook_delivery import deliver_until_stopped
 from runtime.worker_metrics import publish_orders_by_status, runtime_with_prometheus
@@ -131,7 +132,7 @@ async def run_worker(settings: Settings) -> None:
                     if amazon
                     else None
                 )
-                await poll_until_stopped(worker, runtime, pool, settings.webhook_private_urls_allowed, polling)
+                await poll_until_stopped(worker, runtime, pool, settings, polling)
         finally:
             await pool.close()
     finally:
@@ -149,17 +150,19 @@ class PollingNetwork:
 
 
 async def poll_until_stopped(
-    worker: Worker, runtime: Runtime, pool: asyncpg.Pool, private_urls: bool = False, polling: PollingNetwork | None = None
+    worker: Worker, runtime: Runtime, pool: asyncpg.Pool, settings: Settings, polling: PollingNetwork | None
 ) -> None:
-    """Runs the worker, the orders-by-status gauge, the webhook deliveries and the reading of a polled fulfillment
-    network until SIGTERM or SIGINT, then drains."""
+    """Runs the worker, the orders-by-status gauge, the surge watch, the webhook deliveries and the reading of a polled
+    fulfillment network until SIGTERM or SIGINT, then drains."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGTERM, signal.SIGINT)
     for sig in signals:
         loop.add_signal_handler(sig, stop.set)
     gauges = asyncio.create_task(publish_orders_by_status(runtime, pool, stop))
-    webhooks = asyncio.create_task(deliver_until_stopped(pool, stop, private_urls))
+    interval = settings.settlement_surge_interval
+    surges = asyncio.create_task(watch_surges(runtime, pool, interval, settings.surge_rule(interval), stop))
+    webhooks = asyncio.create_task(deliver_until_stopped(pool, stop, settings.webhook_private_urls_allowed))
     parcels = (
         asyncio.create_task(
             read_parcels_until_stopped(pool, polling.network, polling.tell, polling.interval, polling.reads_per_second, stop)
@@ -174,6 +177,7 @@ async def poll_until_stopped(
     finally:
         stop.set()
         await gauges
+        await surges
         await webhooks
         if parcels:
             await parcels

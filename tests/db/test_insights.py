@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from db.chargebacks import record_notice
 from db.migrate import upgrade
 from db.pool import create_pool
 from db.read_model import record_order
 from domain.after_sales import Dispute, DisputeReason
+from domain.chargebacks import ChargebackNotice, ChargebackStatus
 from domain.insights import bucket_of
 from domain.order_state import FulfillmentEvent, OrderState, TimelineEntry
 from domain.ship_to import ShipTo
@@ -179,3 +181,24 @@ async def test_the_migration_fills_the_totals_from_the_orders_recorded_before_it
         }
     finally:
         await pool.close()
+
+
+async def test_a_chargeback_counts_once_where_its_order_is(db_pool, uid):
+    market = f"m-{uid}"
+    order = placed(f"a-{uid}", market, fulfillment_center="FRA3")
+    await record_order(db_pool, order)
+    opened = ChargebackNotice(
+        dispute_id=f"dp-{uid}",
+        order_id=order.order_id,
+        seller_id=order.seller_id,
+        status=ChargebackStatus.OPENED,
+        amount=1000,
+        currency="USD",
+        occurred_at=PLACED + timedelta(days=20),
+    )
+    async with db_pool.acquire() as conn:
+        for notice in (opened, opened, opened.model_copy(update={"status": ChargebackStatus.LOST})):
+            async with conn.transaction():
+                await record_notice(conn, notice)
+
+    assert (await outcomes(db_pool, market))[("chargeback", "", "DE-BY", "FRA3")] == 1

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from domain.surges import SurgeRule, baseline, judge
+from domain.surges import SurgeRule, baseline, judge, judge_regions
 
 RULE = SurgeRule()
 HOURLY = SurgeRule(season=24)
@@ -79,3 +79,20 @@ def test_the_baseline_is_the_weighted_mean_and_deviation():
     base = baseline([10, 20], alpha=0.5)
     assert (base.mean, base.deviation) == (15.0, 5.0)
     assert base.spread() == max(1.25 * 5.0, 15**0.5)
+
+
+def test_regions_are_judged_each_against_its_own_history():
+    steady = [("DE-BY", slot, 30) for slot in range(100, 110)]
+    surging = [("FR-IDF", slot, 20) for slot in range(100, 109)] + [("FR-IDF", 109, 80)]
+    new = [("JP-13", 108, 40), ("JP-13", 109, 60)]  # too little history to judge
+    judged = dict(judge_regions(steady + surging + new + [("DE-BY", 99, 500)], first=100, last=109, rule=RULE))
+
+    assert set(judged) == {"DE-BY", "FR-IDF"}
+    assert not judged["DE-BY"].surging and judged["DE-BY"].count == 30
+    assert judged["FR-IDF"].surging and judged["FR-IDF"].count == 80
+
+
+def test_an_interval_without_orders_counts_as_none():
+    rows = [("DE-BY", slot, 20) for slot in range(100, 110) if slot != 105] + [("DE-BY", 110, 20)]
+    (region, judgement), *_ = judge_regions(rows, first=100, last=110, rule=RULE)
+    assert region == "DE-BY" and judgement.baseline.mean < 20  # the quiet interval pulled the mean down

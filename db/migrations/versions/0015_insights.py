@@ -70,9 +70,9 @@ STATEMENTS = [
         PRIMARY KEY (day, marketplace, seller_id, region, fulfillment_center, outcome, reason)
     )""",
     """INSERT INTO insight_volume_minutes (at, marketplace, region, currency, orders, gross)
-       SELECT date_trunc('minute', placed_at), marketplace, 'unknown', currency, count(*), sum(total) FROM orders GROUP BY 1, 2, 4""",
+       SELECT date_trunc('minute', placed_at, 'UTC'), marketplace, 'unknown', currency, count(*), sum(total) FROM orders GROUP BY 1, 2, 4""",
     """INSERT INTO insight_volume_hours (at, marketplace, region, currency, orders, gross)
-       SELECT date_trunc('hour', placed_at), marketplace, 'unknown', currency, count(*), sum(total) FROM orders GROUP BY 1, 2, 4""",
+       SELECT date_trunc('hour', placed_at, 'UTC'), marketplace, 'unknown', currency, count(*), sum(total) FROM orders GROUP BY 1, 2, 4""",
     """INSERT INTO insight_statuses (marketplace, region, currency, status, orders)
        SELECT marketplace, 'unknown', currency, status, count(*) FROM orders GROUP BY 1, 3, 4""",
     # The first time each order took each status, from its timeline.
