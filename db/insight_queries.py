@@ -3,11 +3,13 @@ period and filters asked, through their primary keys: its cost grows with the pe
 never with the number of orders."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
 from domain.surges import Judgement, SurgeRule, judge_regions
+
+_INSTANT = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -21,9 +23,12 @@ class Filters:
 
     def where(self, period: str | None = "at", days: bool = False) -> tuple[str, list]:
         """SQL conditions on a rollup's columns, and their values: the period [since, until) on the column `period`
-        (as dates when `days`; None: no period), and every filter given."""
-        since, until = (self.since.date(), self.until.date()) if days else (self.since, self.until)
-        wanted = [(f"{period} >=", since), (f"{period} <", until)] if period else []
+        (with `days`, every UTC day it touches; None: no period), and every filter given."""
+        if days:  # every day the period touches
+            wanted = [(f"{period} >=", self.since.astimezone(UTC).date()), (f"{period} <=", (self.until - _INSTANT).astimezone(UTC).date())]
+        else:
+            wanted = [(f"{period} >=", self.since), (f"{period} <", self.until)]
+        wanted = wanted if period else []
         wanted += [(f"{column} =", getattr(self, column)) for column in ("marketplace", "region", "currency", "seller_id")]
         given = [(condition, value) for condition, value in wanted if value is not None]
         sql = " AND ".join(f"{condition} ${n}" for n, (condition, _) in enumerate(given, start=1))
