@@ -110,7 +110,11 @@ class OrderWorkflow:
     async def _create_fulfillment_order(self) -> None:
         o = self.order
         request = FulfillmentOrderRequest(
-            idempotency_key=self.steps.key(steps.CREATE_FULFILLMENT.key), order_id=o.order_id, seller_id=o.seller_id, items=o.items, ship_to=o.ship_to
+            idempotency_key=self.steps.key(steps.CREATE_FULFILLMENT.key),
+            order_id=o.order_id,
+            seller_id=o.seller_id,
+            items=o.items,
+            ship_to=o.ship_to,
         )
         self.requests.fulfillment_requested = True
         then = Then(OrderStatus.AWAITING_SHIPMENT, "payment authorized; fulfillment order created")
