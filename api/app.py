@@ -13,6 +13,7 @@ from api.placement import placement_policy
 from api.routers import (
     chargebacks,
     claims,
+    dashboard,
     disputes,
     health,
     insights,
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, tracer_provider: TracerProvider
         reconciliations.router,
         outbound_webhooks.router,
         insights.router,
+        dashboard.router,
         health.router,
         codec_router.router,
     )
