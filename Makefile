@@ -2,7 +2,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast bench chaos clean fuzz
+.PHONY: install run test test-fast bench chaos clean fuzz demo
 
 $(STAMP): pyproject.toml requirements.lock
 	python3.11 -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
@@ -36,6 +36,10 @@ fuzz: $(STAMP)
 # Orders along every path under provider faults, worker kills and server restarts (CHAOS_* settings: tests/reliability/config.py)
 chaos: $(STAMP)
 	$(PY) -m tests.reliability.chaos
+
+# A few minutes of business against `make run` (in another terminal): DEMO_SECONDS, DEMO_RATE (operations/demo.py)
+demo: $(STAMP)
+	$(PY) -m operations.demo
 
 clean:
 	rm -rf $(VENV) .pytest_cache

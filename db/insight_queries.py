@@ -36,8 +36,9 @@ class Filters:
 
 
 async def volume(pool: asyncpg.Pool, filters: Filters, step: str, limit: int, after: tuple | None) -> list[asyncpg.Record]:
-    """Orders and gross value per `step` ('hour' or 'day'), region and currency, in order; `after` (at, region,
-    currency) continues a page."""
+    """Orders and gross value per `step` ('minute', 'hour' or 'day'), region and currency, in order; `after` (at,
+    region, currency) continues a page."""
+    table = "insight_volume_minutes" if step == "minute" else "insight_volume_hours"
     conditions, values = filters.where("at")
     paging = ""
     if after is not None:
@@ -47,7 +48,7 @@ async def volume(pool: asyncpg.Pool, filters: Filters, step: str, limit: int, af
         values += list(after)
     return await pool.fetch(
         f"""SELECT date_trunc('{step}', at, 'UTC') AS at, region, currency, sum(orders)::bigint AS orders, sum(gross)::bigint AS gross
-            FROM insight_volume_hours WHERE {conditions}
+            FROM {table} WHERE {conditions}
             GROUP BY 1, 2, 3{paging} ORDER BY 1, 2, 3 LIMIT {int(limit)}""",
         *values,
     )

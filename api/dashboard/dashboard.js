@@ -3,7 +3,11 @@
 "use strict";
 
 const REFRESH_MS = 10000;
-const HOURS_SHOWN = 48;
+// ?surge_interval=PT1M judges surges by the minute (and draws the last hour by the minute); by default, the engine's
+// interval and the last two days by the hour.
+const SURGE_INTERVAL = new URLSearchParams(location.search).get("surge_interval");
+const BY_MINUTE = SURGE_INTERVAL !== null && /^PT[0-9]+M$/.test(SURGE_INTERVAL);
+const SHOWN = BY_MINUTE ? { step: "minute", hours: 1 } : { step: "hour", hours: 48 };
 const TOKEN_KEY = "settlement-token";
 const LAYOUT = { margin: { t: 10, r: 10, b: 40, l: 50 }, legend: { orientation: "h" }, paper_bgcolor: "#fff", plot_bgcolor: "#fff" };
 const CONFIG = { displayModeBar: false, responsive: true };
@@ -120,15 +124,17 @@ function drawAttention(page) {
 }
 
 async function refresh() {
-  const since = new Date(Date.now() - HOURS_SHOWN * 3600 * 1000).toISOString();
+  const since = new Date(Date.now() - SHOWN.hours * 3600 * 1000).toISOString();
+  const surgesQuery = SURGE_INTERVAL ? `?interval=${encodeURIComponent(SURGE_INTERVAL)}` : "";
   const [volume, surges, funnel, sellers, centres, attention] = await Promise.all([
-    api(`/v1/insights/volume?step=hour&limit=5000&since=${encodeURIComponent(since)}`),
-    api("/v1/insights/surges"),
+    api(`/v1/insights/volume?step=${SHOWN.step}&limit=5000&since=${encodeURIComponent(since)}`),
+    api(`/v1/insights/surges${surgesQuery}`),
     api("/v1/insights/funnel"),
     api("/v1/insights/disputes?group_by=seller&limit=20"),
     api("/v1/insights/disputes?group_by=fulfillment_center&limit=20"),
     api("/v1/orders?status=needs_attention&limit=50"),
   ]);
+  document.getElementById("volume-step").textContent = `per ${SHOWN.step}, the last ${SHOWN.hours === 1 ? "hour" : `${SHOWN.hours} hours`}`;
   drawVolume(volume, surges);
   drawFunnel(funnel);
   drawRates("disputes", sellers.groups, [["dispute_rate", "disputed"], ["refund_rate", "refunded"], ["chargeback_rate", "chargebacks"]]);

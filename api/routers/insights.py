@@ -49,15 +49,19 @@ def _filters(principal: Principal, since: datetime | None, until: datetime | Non
 
 
 class VolumePoint(BaseModel):
-    at: datetime = Field(description="start of the hour or day (UTC)")
+    at: datetime = Field(description="start of the minute, hour or day (UTC)")
     region: str
     currency: str
     orders: int
     gross: int = Field(description="the orders' totals, in minor units of `currency`")
 
 
+Step = Literal["minute", "hour", "day"]
+LONGEST_BY_MINUTE = timedelta(days=2)
+
+
 class Volume(BaseModel):
-    step: Literal["hour", "day"]
+    step: Step
     since: datetime
     until: datetime
     points: list[VolumePoint]
@@ -72,7 +76,7 @@ async def volume(
     request: Request,
     since: Since = None,
     until: Until = None,
-    step: Literal["hour", "day"] = "hour",
+    step: Annotated[Step, Query(description="minutes for periods of at most 2 days")] = "hour",
     marketplace: QueryId = None,
     region: Region = None,
     currency: Currency = None,
@@ -80,8 +84,10 @@ async def volume(
     after: Annotated[str | None, Query(pattern=VOLUME_CURSOR, description="`next_cursor` of the previous page")] = None,
     principal: Principal = Depends(require(Role.OPERATOR, Role.MARKETPLACE)),
 ) -> Volume:
-    """Orders placed and their gross value per hour or day, region and currency (hours are UTC)."""
+    """Orders placed and their gross value per minute, hour or day, region and currency (UTC)."""
     filters = _filters(principal, since, until, marketplace=marketplace, region=region, currency=currency)
+    if step == "minute" and filters.until - filters.since > LONGEST_BY_MINUTE:
+        raise field_error("step", f"minutes are given for periods of at most {LONGEST_BY_MINUTE.days} days")
     position = None
     if after is not None:
         seconds, region_after, currency_after = after.split("~")
