@@ -22,6 +22,7 @@ BENCHMARKS = {
     "B5": "bench.b5_ledger",
     "B6": "bench.b6_lapse",
     "B7": "bench.b7_balances",
+    "B8": "bench.b8_insights",
 }
 
 

@@ -1,8 +1,8 @@
 """Schemathesis hooks of tests/integration/test_api_fuzz.py (loaded through SCHEMATHESIS_HOOKS).
 
 Some rules of the API depend on the server's clock, on arithmetic across fields or on the caller, which JSON
-Schema cannot state: an order's deadlines, its total, the length of its confirmation window, its subdivision, a statement's
-period, a marketplace creating orders for itself only. The OpenAPI document states them in its descriptions;
+Schema cannot state: an order's deadlines, its total, the length of its confirmation window, its subdivision, an
+insights period or surge interval, a statement's period, a marketplace creating orders for itself only. The OpenAPI document states them in its descriptions;
 here the cases schemathesis generates as valid are brought within them, so that the API refusing a "valid"
 case still means the document says something untrue, and a marketplace's run reaches the orders it creates.
 Invalid (negative) cases are left alone, and the contract tests cover these rules' refusals. Rewrites of every case
@@ -68,6 +68,32 @@ def _period_within_rules(query: dict) -> None:
         del query["from"]  # the default period, 31 days before `to`
 
 
+_INSIGHT_SPAN = timedelta(days=400)
+_BY_MINUTE_SPAN = timedelta(days=2)
+
+
+def _insight_query_within_rules(query: dict) -> None:
+    """An insights period: `since` before `until`, at most 400 days apart (2 days by the minute); a surge interval of
+    whole minutes from one minute to a day."""
+    until = _time(query["until"]) if query.get("until") else datetime.now(UTC)
+    since = _time(query["since"]) if query.get("since") else until - timedelta(days=7)
+    longest = _BY_MINUTE_SPAN if query.get("step") == "minute" else _INSIGHT_SPAN
+    if not timedelta(0) < until - since <= longest - _MARGIN:
+        query.pop("since", None)
+        query.pop("until", None)
+        if query.get("step") == "minute":
+            query["since"] = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    interval = query.get("interval")
+    if interval is not None:
+        try:
+            fits = timedelta(minutes=1) <= _DURATION.validate_python(interval) <= timedelta(days=1)
+            fits = fits and _DURATION.validate_python(interval).total_seconds() % 60 == 0
+        except (ValidationError, OverflowError):
+            fits = False
+        if not fits:
+            query["interval"] = "PT1H"
+
+
 # The fuzzer sets payout schedules only for sellers of its own: another test's seller put on a pooled schedule would
 # see its orders credited to a balance instead of paid out (the fuzzer takes seller ids from the orders it reads).
 _IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
@@ -102,6 +128,8 @@ def map_case(context, case):
         _order_within_rules(case.body)
     elif case.operation.label == "GET /v1/sellers/{seller_id}/statement" and case.query:
         _period_within_rules(case.query)
+    elif case.operation.label.startswith("GET /v1/insights/") and case.query:
+        _insight_query_within_rules(case.query)
     elif case.operation.label == "POST /v1/webhook-endpoints" and isinstance(case.body, dict):
         case.body["url"] = _NOWHERE  # an invalid case never registers: only the valid ones are kept on the loopback
     return case
