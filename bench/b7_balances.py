@@ -7,7 +7,6 @@ baseline, a primary-key lookup of a ledger account. A query that runs past STATE
 being sampled: its figure is then the timeout, a lower bound (details say so).
 """
 
-import asyncio
 import random
 import time
 from datetime import UTC, datetime, timedelta
@@ -15,10 +14,10 @@ from statistics import quantiles
 
 import asyncpg
 
+from bench.database import bench_database
 from bench.ledger_data import load_ledger, orders_for
 from bench.report import Figure, median
 from db.balances import seller_balance
-from db.migrate import upgrade
 from db.pool import create_pool
 from db.statements import seller_postings
 from tests.embedded_pg import embedded_postgres_server
@@ -82,14 +81,7 @@ async def run(quick: bool) -> list[Figure]:
     accounts, seller_orders = (50_000, 1_000) if quick else (1_000_000, 10_000)
     timeout_s, rounds, budget_s = (6, 9, 15) if quick else (20, 21, 40)
     with embedded_postgres_server("settlement-bench-b7-") as server:
-        admin = await asyncpg.connect(server.get_uri())
-        try:
-            await admin.execute(f"CREATE DATABASE {DATABASE}")
-            await admin.execute(f"ALTER DATABASE {DATABASE} SET statement_timeout = '{timeout_s}s'")
-        finally:
-            await admin.close()
-        uri = server.get_uri(DATABASE)
-        await asyncio.to_thread(upgrade, uri)
+        uri = await bench_database(server, DATABASE, timeout_s)
         owner = await asyncpg.connect(uri, server_settings={"statement_timeout": "0"})
         try:
             started = time.monotonic()

@@ -7,16 +7,15 @@ written for them (made from the same rows by SQL). Each endpoint's query is call
 STATEMENT_TIMEOUT is cancelled: its figure is then the timeout, a lower bound.
 """
 
-import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
 from bench.b7_balances import Sampler
+from bench.database import bench_database
 from bench.report import Figure
 from db import insight_queries as q
-from db.migrate import upgrade
 from db.pool import create_pool
 from domain.surges import SurgeRule, window
 from tests.embedded_pg import embedded_postgres_server
@@ -91,14 +90,7 @@ async def run(quick: bool) -> list[Figure]:
     timeout_s = 20
     now = datetime.now(UTC).replace(microsecond=0)
     with embedded_postgres_server("settlement-bench-b8-") as server:
-        admin = await asyncpg.connect(server.get_uri())
-        try:
-            await admin.execute(f"CREATE DATABASE {DATABASE}")
-            await admin.execute(f"ALTER DATABASE {DATABASE} SET statement_timeout = '{timeout_s}s'")
-        finally:
-            await admin.close()
-        uri = server.get_uri(DATABASE)
-        await asyncio.to_thread(upgrade, uri)
+        uri = await bench_database(server, DATABASE, timeout_s)
         started = time.monotonic()
         rows = await _load(uri, orders, now)
         load_s = time.monotonic() - started

@@ -1,10 +1,12 @@
 """A real embedded PostgreSQL for the database tests: one server per session, migrated databases on demand.
 
 `db_pool` is shared by most tests (each uses its own order, seller and key ids so they do not interfere);
-`fresh_pool` gives a module its own empty, migrated database (for checks that read the whole ledger).
+`fresh_pool` gives a module its own empty, migrated database (for checks that read the whole ledger); `sim_pool` a
+module its own database of the simulators, as their app opens it.
 """
 
 import asyncio
+import json
 import uuid
 
 import asyncpg
@@ -12,6 +14,7 @@ import pytest
 
 from db.migrate import upgrade
 from db.pool import create_pool
+from simulators import migrate as simulator_migrations
 from tests.embedded_pg import embedded_postgres_server
 
 
@@ -53,6 +56,22 @@ async def db_pool(db_uri):
 async def fresh_pool(pg_server):
     uri = await create_migrated_database(pg_server)
     pool = await create_pool(uri, min_size=1, max_size=4)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+async def _jsonb(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+@pytest.fixture(scope="module")
+async def sim_pool(pg_server):
+    """The simulators' own database (beside the engine's tables), with the jsonb codec the simulator app gives its pool."""
+    uri = await create_migrated_database(pg_server, f"sim_{uuid.uuid4().hex[:8]}")
+    await asyncio.to_thread(simulator_migrations.upgrade, uri)
+    pool = await asyncpg.create_pool(uri, min_size=1, max_size=4, init=_jsonb)
     try:
         yield pool
     finally:

@@ -4,12 +4,10 @@ what the carrier was made to report, repeats are answered as Amazon answers them
 fault knobs reach every call under /amazon but its test driver."""
 
 import asyncio
-import json
 import time
 import uuid
 from dataclasses import dataclass, field
 
-import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -20,31 +18,14 @@ from domain.order_request import Item
 from domain.providers import CancelFulfillmentRequest, CancelFulfillmentResult, FulfillmentOrderRequest, ProviderReference, ReturnRequest
 from domain.ship_to import ShipTo
 from domain.statuses import FulfillmentEventType as Type
-from simulators import amazon, faults, migrate
+from simulators import amazon, faults
 from simulators.config import SimulatorSettings
 from simulators.faults import AnswerLost, FaultInjection, Faults, InjectedFaults
-from tests.db.conftest import create_migrated_database
 
 MARKETPLACE = "ATVPDKIKX0DER"
 ORDERS = "/fba/outbound/2020-07-01/fulfillmentOrders"
 TRACKING = "/fba/outbound/2020-07-01/tracking"
 BUYER = ShipTo(country="US", subdivision="US-MI", name="Ada Buyer", address_line1="1 Main St", city="Troy", postal_code="48084")
-
-
-async def _jsonb(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-
-
-@pytest.fixture(scope="module")
-async def sim_pool(pg_server):
-    """The simulators' own database, with the jsonb codec the simulator app gives its pool."""
-    uri = await create_migrated_database(pg_server, f"amazon_{uuid.uuid4().hex[:8]}")
-    await asyncio.to_thread(migrate.upgrade, uri)
-    pool = await asyncpg.create_pool(uri, min_size=1, max_size=4, init=_jsonb)
-    try:
-        yield pool
-    finally:
-        await pool.close()
 
 
 def carrier(mode: str = "manual", ship_after: float = 5.0, deliver_after: float = 10.0) -> SimulatorSettings:

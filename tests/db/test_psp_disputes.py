@@ -2,7 +2,6 @@
 a dispute never takes more than the capture has left, a repeat answers the same dispute, closing it is final, and
 each change reaches the engine's /v1/webhooks/payments signed, in the body the engine accepts, at least once."""
 
-import asyncio
 import json
 import time
 import uuid
@@ -15,26 +14,9 @@ from fastapi import FastAPI
 
 from api.routers.payment_webhooks import PaymentEventBody
 from domain.webhook_signature import verify
-from simulators import dispatcher, disputes, migrate, psp
-from tests.db.conftest import create_migrated_database
+from simulators import dispatcher, disputes, psp
 
 SECRET = "whsec_disputes_test"
-
-
-async def _jsonb(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-
-
-@pytest.fixture(scope="module")
-async def sim_pool(pg_server):
-    """The simulators' own database, with the jsonb codec the simulator app gives its pool."""
-    uri = await create_migrated_database(pg_server, f"disputes_{uuid.uuid4().hex[:8]}")
-    await asyncio.to_thread(migrate.upgrade, uri)
-    pool = await asyncpg.create_pool(uri, min_size=1, max_size=2, init=_jsonb)
-    try:
-        yield pool
-    finally:
-        await pool.close()
 
 
 @pytest.fixture(scope="module")

@@ -12,22 +12,14 @@ from api.placement import order_input, request_fingerprint
 from api.problems import Problem
 from domain.order_request import OrderRequest, PlacementPolicy
 from domain.ship_to import COUNTRIES, ShipTo
+from tests.unit.test_order_request import request_data
 
 PLACED_AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 STREET = {"name": "Ada Buyer", "address_line1": "1 Main St", "city": "Troy", "postal_code": "48084"}
 
 
 def order(**overrides) -> OrderRequest:
-    data = {
-        "order_id": "ord-1",
-        "buyer_id": "buyer_1",
-        "seller_id": "seller_1",
-        "marketplace": "mkt",
-        "currency": "USD",
-        "items": [{"sku": "SKU-1", "quantity": 2, "unit_price": 1500}],
-        "payment_method": "pm_card_visa",
-    }
-    return OrderRequest.model_validate({**data, **overrides})
+    return OrderRequest.model_validate(request_data(**overrides))
 
 
 @pytest.mark.parametrize(
@@ -112,7 +104,7 @@ def test_an_order_without_ship_to_has_the_fingerprint_it_had_before_ship_to_exis
         "marketplace": "mkt",
         "currency": "USD",
         "items": [{"sku": "SKU-1", "quantity": 2, "unit_price": 1500}],
-        "shipping_fee": 0,
+        "shipping_fee": 500,
         "payment_method": "pm_card_visa",
         "settlement_currency": None,
         "ship_by": None,
