@@ -68,7 +68,7 @@ class Volume(BaseModel):
     next_cursor: str | None = Field(description="pass as `after` for the next page; null on the last")
 
 
-VOLUME_CURSOR = r"^[0-9]{1,16}~(unknown|[A-Z]{2}(-[A-Z0-9]{1,3})?)~[A-Z]{3}$"
+VOLUME_CURSOR = r"^[0-9]{1,11}~(unknown|[A-Z]{2}(-[A-Z0-9]{1,3})?)~[A-Z]{3}$"
 
 
 @router.get("/volume", response_model=Volume, operation_id="insightVolume", responses=problems(403, 422))
@@ -91,7 +91,10 @@ async def volume(
     position = None
     if after is not None:
         seconds, region_after, currency_after = after.split("~")
-        position = (datetime.fromtimestamp(int(seconds), UTC), region_after, currency_after)
+        try:
+            position = (datetime.fromtimestamp(int(seconds), UTC), region_after, currency_after)
+        except (OverflowError, ValueError, OSError) as err:
+            raise field_error("after", "is not a cursor this API gave") from err
     rows = await q.volume(request.app.state.pool, filters, step, limit + 1, position)
     points = [
         VolumePoint(at=r["at"], region=r["region"], currency=r["currency"].strip(), orders=r["orders"], gross=r["gross"]) for r in rows

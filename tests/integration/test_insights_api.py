@@ -98,6 +98,7 @@ async def test_surges_answer_per_region(engine, market):
         ("surges", {"interval": "PT30S"}, 422),
         ("surges", {"interval": "P2D"}, 422),
         ("disputes", {"group_by": "buyer"}, 422),
+        ("volume", {"after": "999999999999~TC~WPP"}, 422),  # a cursor past the year 9999
     ],
 )
 async def test_bad_periods_filters_and_intervals_are_refused(engine, what, params, status):
