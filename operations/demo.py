@@ -23,6 +23,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from domain.order_actions import Role
 from operations.local import local_database_url, local_settings
+from runtime.settings import Settings
 from runtime.tokens import mint_token
 
 MARKETPLACE = "demo_market"
@@ -38,7 +39,9 @@ REGIONS = (
 )
 SURGING = "FR-75C"
 SURGE_FACTOR = 5.0
-SURGE_FROM = 0.7  # of the run
+SURGE_FROM = 0.6  # of the run
+POLL_SECONDS = 2.0  # how often a story looks at its order
+SURGE_WATCH_SECONDS = 10.0
 # What the buyer, the carrier and the operator do (and how often)
 STORIES = (("confirm", 0.62), ("window lapses", 0.12), ("dispute", 0.1), ("late", 0.08), ("lost", 0.06), ("cancel", 0.02))
 FINISH_WITHIN = 120.0  # seconds after the last order for the stories to end
@@ -49,14 +52,22 @@ TERMINAL = {"settled", "refunded", "cancelled", "payment_failed"}
 class Demo:
     api: httpx.AsyncClient
     sim: httpx.AsyncClient
+    settings: Settings
     tokens: dict[str, dict[str, str]]
     run: str
     rng: random.Random
     outcomes: Counter
+    surges_seen: dict[str, dict]  # region: the engine's judgement when first seen surging
     chargeback: str | None = None
 
     def headers(self, role: str) -> dict[str, str]:
         return self.tokens[role]
+
+    def buyer(self, buyer_id: str) -> dict[str, str]:
+        """The token of the order's own buyer: only they may confirm receipt or dispute."""
+        if buyer_id not in self.tokens:
+            self.tokens[buyer_id] = {"Authorization": f"Bearer {mint_token(self.settings, buyer_id, Role.BUYER)}"}
+        return self.tokens[buyer_id]
 
 
 def _pick(rng: random.Random, weighted):
@@ -72,7 +83,7 @@ async def _until(demo: Demo, order_id: str, statuses: set[str], deadline: float)
         view = await _status(demo, order_id)
         if view.get("status") in statuses or view.get("status") in TERMINAL or time.monotonic() > deadline:
             return view
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(POLL_SECONDS)
 
 
 async def one_order(demo: Demo, n: int, ship_to: dict, currency: str, story: str, deadline: float) -> None:
@@ -102,7 +113,7 @@ async def one_order(demo: Demo, n: int, ship_to: dict, currency: str, story: str
     if placed.status_code != 201:
         demo.outcomes[f"refused at placement ({placed.status_code})"] += 1
         return
-    order_id, buyer = order["order_id"], {"Authorization": demo.headers("buyer")["Authorization"]}
+    order_id, buyer = order["order_id"], demo.buyer(order["buyer_id"])
     if story == "cancel":
         await _until(demo, order_id, {"awaiting_shipment"}, deadline)
         await demo.api.post(f"/v1/orders/{order_id}/cancel", json={"reason": "changed my mind"}, headers=demo.headers("operator"))
@@ -131,8 +142,8 @@ async def one_order(demo: Demo, n: int, ship_to: dict, currency: str, story: str
         await demo.sim.post("/psp/disputes", json={"order_id": order_id, "amount": final["amounts"]["total"] // 2})
 
 
-def _tokens(settings) -> dict[str, dict[str, str]]:
-    subjects = {"marketplace": MARKETPLACE, "buyer": "buyer_demo", "operator": "ops_demo"}
+def _tokens(settings: Settings) -> dict[str, dict[str, str]]:
+    subjects = {"marketplace": MARKETPLACE, "operator": "ops_demo"}
     return {role: {"Authorization": f"Bearer {mint_token(settings, sub, Role(role))}"} for role, sub in subjects.items()}
 
 
@@ -150,41 +161,50 @@ async def main(seconds: float, rate: float) -> int:
         if not ready:
             console.print(f"[red]The engine does not answer at {api_url}: start `make run` in another terminal first.[/red]")
             return 1
-        demo = Demo(api, sim, _tokens(settings), uuid.uuid4().hex[:6], random.Random(), Counter())
+        demo = Demo(api, sim, settings, _tokens(settings), uuid.uuid4().hex[:6], random.Random(), Counter(), {})
         started = time.monotonic()
         deadline = started + seconds + FINISH_WITHIN
-        tasks, n = [], 0
-        with Progress(
+        tasks, n, next_at = [], 0, started
+        watching = asyncio.create_task(watch_surges(demo))
+        columns = (
             TextColumn("{task.description}"),
             BarColumn(),
-            TextColumn("{task.completed:.0f}/{task.total:.0f} s"),
+            TextColumn("{task.completed:.0f}/{task.total:.0f}"),
             TimeRemainingColumn(),
-            console=console,
-        ) as bar:
-            placing = bar.add_task("placing orders", total=seconds)
+        )
+        with Progress(*columns, console=console) as bar:
+            placing = bar.add_task("placing orders (seconds)", total=seconds)
             while (elapsed := time.monotonic() - started) < seconds:
                 surging = elapsed >= seconds * SURGE_FROM
                 weights = [(r, c, w * (SURGE_FACTOR if surging and r["subdivision"] == SURGING else 1)) for r, c, w in REGIONS]
-                total_weight = sum(w for *_, w in weights)
                 ship_to, currency, _ = demo.rng.choices(weights, weights=[w for *_, w in weights])[0]
                 tasks.append(asyncio.create_task(one_order(demo, n, ship_to, currency, _pick(demo.rng, STORIES), deadline)))
                 n += 1
-                bar.update(
-                    placing,
-                    completed=min(elapsed, seconds),
-                    description=f"placing orders ({n}{', surge in ' + SURGING if surging else ''})",
-                )
-                await asyncio.sleep(demo.rng.expovariate(rate * total_weight))
+                described = f"placing orders ({n}{', surge in ' + SURGING if surging else ''})"
+                bar.update(placing, completed=min(elapsed, seconds), description=described)
+                # A Poisson stream's arrivals at their own times, however long the stories' work holds this loop up.
+                next_at += demo.rng.expovariate(rate * sum(w for *_, w in weights))
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
             bar.update(placing, completed=seconds)
-            finishing = bar.add_task("letting the stories end", total=len(tasks))
+            finishing = bar.add_task("letting the stories end (orders)", total=len(tasks))
             for done in asyncio.as_completed(tasks):
                 await done
                 bar.advance(finishing)
-        surges = (
-            await api.get("/v1/insights/surges", params={"interval": "PT1M", "marketplace": MARKETPLACE}, headers=demo.headers("operator"))
-        ).json()
-        await summary(console, demo, n, surges, api_url)
+        watching.cancel()
+        await summary(console, demo, n, api_url)
     return 0
+
+
+async def watch_surges(demo: Demo) -> None:
+    """Asks the engine for surges over one-minute intervals while the orders stream in, and keeps what it says."""
+    params = {"interval": "PT1M", "marketplace": MARKETPLACE}
+    while True:
+        await asyncio.sleep(SURGE_WATCH_SECONDS)
+        answer = await demo.api.get("/v1/insights/surges", params=params, headers=demo.headers("operator"))
+        if answer.status_code == 200:
+            for region in answer.json()["regions"]:
+                if region["surging"]:
+                    demo.surges_seen.setdefault(region["region"], {**region, "interval_start": answer.json()["interval_start"]})
 
 
 async def money_moved(run: str) -> list[asyncpg.Record]:
@@ -192,7 +212,7 @@ async def money_moved(run: str) -> list[asyncpg.Record]:
     conn = await asyncpg.connect(local_database_url() or os.environ["DATABASE_URL"])
     try:
         return await conn.fetch(
-            "SELECT split_part(p.account, ':', 1) AS kind, p.currency, sum(p.amount) FILTER (WHERE p.amount > 0) AS credited "
+            "SELECT split_part(p.account, ':', 1) AS kind, p.currency, (sum(p.amount) FILTER (WHERE p.amount > 0))::bigint AS credited "
             "FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id WHERE e.order_id LIKE $1 GROUP BY 1, 2 ORDER BY 1, 2",
             f"demo-{run}-%",
         )
@@ -200,21 +220,21 @@ async def money_moved(run: str) -> list[asyncpg.Record]:
         await conn.close()
 
 
-async def summary(console: Console, demo: Demo, placed: int, surges: dict, api_url: str) -> None:
+async def summary(console: Console, demo: Demo, placed: int, api_url: str) -> None:
     console.print(f"\n[bold]{placed} orders placed[/bold] (run {demo.run}, marketplace {MARKETPLACE})")
     for outcome, count in demo.outcomes.most_common():
         console.print(f"  {outcome:<28} {count}")
     console.print("\n[bold]Money moved, by kind of ledger account[/bold] (minor units credited)")
     for row in await money_moved(demo.run):
         console.print(f"  {row['kind']:<14} {row['currency'].strip()} {row['credited'] or 0:>14,}")
-    surging = [r for r in surges.get("regions", []) if r["surging"]]
-    console.print("\n[bold]Surges[/bold] (one-minute intervals)")
-    for r in surging or []:
+    console.print("\n[bold]Surges the engine detected[/bold] (one-minute intervals)")
+    for region, judged in demo.surges_seen.items():
         console.print(
-            f"  {r['region']}: {r['orders']} orders in the last minute against a baseline of {r['baseline']:.1f} ({r['score']} deviations)"
+            f"  {region} in the minute from {judged['interval_start']}: {judged['orders']} orders against a baseline of "
+            f"{judged['baseline']:.1f} ({judged['score']} deviations)"
         )
-    if not surging:
-        console.print("  none in the last complete minute")
+    if not demo.surges_seen:
+        console.print("  none")
     if demo.chargeback:
         console.print(f"\nA chargeback was opened on {demo.chargeback}: its seller can give evidence (README: money after the sale).")
     console.print(f"\nThe dashboard: {api_url}/dashboard?surge_interval=PT1M  (log in with `settlement token --role operator --sub ops`)")
