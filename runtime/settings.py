@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.currency import CONVERTIBLE
 from domain.order_request import DEFAULT_POLICY
 from domain.secrets import GENERATE, check_secret, check_secret_list, configuration_error
 from domain.surges import SurgeRule
@@ -125,6 +126,9 @@ class Settings(LocalData):
         description="orders each worker reads from Amazon a second: getFulfillmentOrder and getPackageTrackingDetails allow 2 each",
     )
 
+    settlement_reporting_currency: str = Field(
+        "USD", description="the currency the insights add volumes up in, at the FX source's reference rates (a convertible one)"
+    )
     settlement_surge_interval: timedelta = Field(
         timedelta(hours=1),
         description="the interval surges are judged over (hourly intervals compare each hour with that hour on earlier days)",
@@ -223,6 +227,13 @@ class Settings(LocalData):
     def _jwks_url(cls, value: str | None) -> str | None:
         if value is not None:
             origin(value)
+        return value
+
+    @field_validator("settlement_reporting_currency")
+    @classmethod
+    def _reporting_currency(cls, value: str) -> str:
+        if value not in CONVERTIBLE:
+            raise ValueError(f"must be a currency the FX source quotes: {', '.join(sorted(CONVERTIBLE))}")
         return value
 
     @model_validator(mode="after")

@@ -25,7 +25,7 @@ from activities.reconciliation import ReconciliationActivities
 from activities.seller_payouts import SellerPayoutActivities, seller_payout_activities
 from adapters.amazon_fulfillment import AmazonFulfillmentNetwork, LwaCredentials
 from adapters.fulfillment import FulfillmentNetwork, SimulatedFulfillmentNetwork
-from adapters.fx import SimulatedFxRates
+from adapters.fx import FxRateSource, SimulatedFxRates
 from adapters.payments import PaymentGateway, SimulatedPaymentGateway
 from adapters.stripe_payments import StripePaymentGateway, stripe_client
 from db.dsn import database_url
@@ -34,6 +34,7 @@ from db.pool import create_pool
 from domain import activity_names as act
 from runtime import logs, tracing
 from runtime.fulfillment_polling import PolledNetwork, Tell, read_parcels_until_stopped, signaller
+from runtime.reference_rates import keep_rates_until_stopped
 from runtime.schedules import ensure_schedules
 from runtime.settings import Settings, get_settings
 from runtime.surge_watch import watch_surges
@@ -132,7 +133,7 @@ async def run_worker(settings: Settings) -> None:
                     if amazon
                     else None
                 )
-                await poll_until_stopped(worker, runtime, pool, settings, polling)
+                await poll_until_stopped(worker, runtime, pool, settings, polling, SimulatedFxRates(provider_client))
         finally:
             await pool.close()
     finally:
@@ -150,10 +151,10 @@ class PollingNetwork:
 
 
 async def poll_until_stopped(
-    worker: Worker, runtime: Runtime, pool: asyncpg.Pool, settings: Settings, polling: PollingNetwork | None
+    worker: Worker, runtime: Runtime, pool: asyncpg.Pool, settings: Settings, polling: PollingNetwork | None, rates: FxRateSource
 ) -> None:
-    """Runs the worker, the orders-by-status gauge, the surge watch, the webhook deliveries and the reading of a polled
-    fulfillment network until SIGTERM or SIGINT, then drains."""
+    """Runs the worker, the orders-by-status gauge, the surge watch, the reference rates, the webhook deliveries and
+    the reading of a polled fulfillment network until SIGTERM or SIGINT, then drains."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGTERM, signal.SIGINT)
@@ -162,6 +163,7 @@ async def poll_until_stopped(
     gauges = asyncio.create_task(publish_orders_by_status(runtime, pool, stop))
     interval = settings.settlement_surge_interval
     surges = asyncio.create_task(watch_surges(runtime, pool, interval, settings.surge_rule(interval), stop))
+    reference = asyncio.create_task(keep_rates_until_stopped(pool, rates, settings.settlement_reporting_currency, stop))
     webhooks = asyncio.create_task(deliver_until_stopped(pool, stop, settings.webhook_private_urls_allowed))
     parcels = (
         asyncio.create_task(
@@ -178,6 +180,7 @@ async def poll_until_stopped(
         stop.set()
         await gauges
         await surges
+        await reference
         await webhooks
         if parcels:
             await parcels

@@ -13,6 +13,9 @@ from api.openapi import problems
 from api.params import QueryId
 from api.problems import field_error
 from db import insight_queries as q
+from db.reference_rates import rates_to
+from domain.currency import CONVERTIBLE
+from domain.fx import convert
 from domain.insights import Outcome, Stage, percentile, rate
 from domain.order_actions import Role
 from domain.order_request import Duration, Timestamp
@@ -54,6 +57,7 @@ class VolumePoint(BaseModel):
     currency: str
     orders: int
     gross: int = Field(description="the orders' totals, in minor units of `currency`")
+    gross_reporting: int | None = Field(description="`gross` in the reporting currency at its reference rate; null without one")
 
 
 Step = Literal["minute", "hour", "day"]
@@ -64,6 +68,8 @@ class Volume(BaseModel):
     step: Step
     since: datetime
     until: datetime
+    reporting_currency: str
+    rates_as_of: datetime | None = Field(description="when the oldest reference rate used was quoted")
     points: list[VolumePoint]
     next_cursor: str | None = Field(description="pass as `after` for the next page; null on the last")
 
@@ -82,9 +88,13 @@ async def volume(
     currency: Currency = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
     after: Annotated[str | None, Query(pattern=VOLUME_CURSOR, description="`next_cursor` of the previous page")] = None,
+    reporting_currency: Annotated[
+        str | None, Query(json_schema_extra={"enum": sorted(CONVERTIBLE)}, description="default SETTLEMENT_REPORTING_CURRENCY (USD)")
+    ] = None,
     principal: Principal = Depends(require(Role.OPERATOR, Role.MARKETPLACE)),
 ) -> Volume:
-    """Orders placed and their gross value per minute, hour or day, region and currency (UTC)."""
+    """Orders placed and their gross value per minute, hour or day, region and currency (UTC), each also in the
+    reporting currency at the FX source's latest reference rate."""
     filters = _filters(principal, since, until, marketplace=marketplace, region=region, currency=currency)
     if step == "minute" and filters.until - filters.since > LONGEST_BY_MINUTE:
         raise field_error("step", f"minutes are given for periods of at most {LONGEST_BY_MINUTE.days} days")
@@ -95,15 +105,47 @@ async def volume(
             position = (datetime.fromtimestamp(int(seconds), UTC), region_after, currency_after)
         except (OverflowError, ValueError, OSError) as err:
             raise field_error("after", "is not a cursor this API gave") from err
-    rows = await q.volume(request.app.state.pool, filters, step, limit + 1, position)
+    if reporting_currency is not None and reporting_currency not in CONVERTIBLE:
+        raise field_error("reporting_currency", "must be a currency the FX source quotes")
+    kept_in = request.app.state.settings.settlement_reporting_currency
+    reporting = reporting_currency or kept_in
+    pool = request.app.state.pool
+    rows, rates = await q.volume(pool, filters, step, limit + 1, position), await rates_to(pool, reporting, kept_in)
+    used: list[datetime] = []
+
+    def in_reporting(gross: int, currency: str) -> int | None:
+        if currency == reporting:
+            return gross
+        if currency not in rates:
+            return None
+        rate, as_of = rates[currency]
+        used.append(as_of)
+        return convert(gross, currency, reporting, rate)
+
     points = [
-        VolumePoint(at=r["at"], region=r["region"], currency=r["currency"].strip(), orders=r["orders"], gross=r["gross"]) for r in rows
+        VolumePoint(
+            at=r["at"],
+            region=r["region"],
+            currency=r["currency"].strip(),
+            orders=r["orders"],
+            gross=r["gross"],
+            gross_reporting=in_reporting(r["gross"], r["currency"].strip()),
+        )
+        for r in rows
     ]
     more = len(points) > limit
     points = points[:limit]
     last = points[-1] if points else None
     cursor = f"{int(last.at.timestamp())}~{last.region}~{last.currency}" if more and last else None
-    return Volume(step=step, since=filters.since, until=filters.until, points=points, next_cursor=cursor)
+    return Volume(
+        step=step,
+        since=filters.since,
+        until=filters.until,
+        reporting_currency=reporting,
+        rates_as_of=min(used, default=None),
+        points=points,
+        next_cursor=cursor,
+    )
 
 
 # ---- funnel ----------------------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 """The insights API end to end: orders placed and moved through the HTTP API show in the running totals at once,
 each caller sees what is theirs, and bad periods and intervals are refused."""
 
+import asyncio
 import uuid
 
 import pytest
 
+from domain.fx import convert
 from tests.integration.stack import token
 
 BAVARIA = {"country": "DE", "subdivision": "DE-BY"}
@@ -95,6 +97,7 @@ async def test_surges_answer_per_region(engine, market):
         ("volume", {"since": "2026-02-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, 422),
         ("volume", {"since": "2024-01-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}, 422),
         ("volume", {"region": "Bavaria"}, 422),
+        ("volume", {"reporting_currency": "XAU"}, 422),
         ("surges", {"interval": "PT30S"}, 422),
         ("surges", {"interval": "P2D"}, 422),
         ("disputes", {"group_by": "buyer"}, 422),
@@ -110,3 +113,26 @@ async def test_bad_periods_filters_and_intervals_are_refused(engine, what, param
 @pytest.mark.parametrize("what, role", [("volume", "buyer"), ("funnel", "seller"), ("surges", "seller"), ("disputes", "buyer")])
 async def test_who_may_not_look(engine, what, role):
     assert (await insight(engine, what, role, "someone")).status_code == 403
+
+
+async def test_volume_adds_up_in_the_reporting_currency_at_reference_rates(engine, pool):
+    name = f"mk_{uuid.uuid4().hex[:8]}"
+    euros = await engine.create(marketplace=name, currency="EUR", ship_to=BAVARIA)
+    dollars = await engine.create(marketplace=name, currency="USD", ship_to=BAVARIA)
+    for order in (euros, dollars):  # recorded by the workflow, a moment after the API placed it
+        await engine.wait_for(order["order_id"], "awaiting_shipment")
+    rate = None
+    for _ in range(60):  # the worker keeps the rates from its start, once the FX source answers
+        if rate := await pool.fetchval("SELECT mid_rate FROM reference_rates WHERE currency = 'EUR' AND reporting = 'USD'"):
+            break
+        await asyncio.sleep(0.5)
+    assert rate is not None
+
+    answer = (await insight(engine, "volume", marketplace=name, step="day")).json()
+
+    assert answer["reporting_currency"] == "USD" and answer["rates_as_of"] is not None, answer["points"]
+    points = {p["currency"]: p for p in answer["points"]}
+    assert points["USD"]["gross_reporting"] == dollars["amounts"]["total"]
+    assert points["EUR"]["gross_reporting"] == convert(euros["amounts"]["total"], "EUR", "USD", rate)
+    in_pounds = (await insight(engine, "volume", marketplace=name, step="day", reporting_currency="GBP")).json()
+    assert in_pounds["reporting_currency"] == "GBP" and all(p["gross_reporting"] for p in in_pounds["points"])
