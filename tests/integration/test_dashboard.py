@@ -58,7 +58,7 @@ async def test_the_dashboard_draws_the_business_from_the_api(services, seeded, b
     await page.goto(f"{services.api_url}/dashboard")
     await page.fill("#token", token("operator", "ops")["Authorization"].removeprefix("Bearer "))
     await page.click("button[type=submit]")
-    await page.wait_for_function("Number(document.body.dataset.refreshed || 0) >= 1", timeout=30000)
+    await page.wait_for_selector("body[data-refreshed]", state="attached", timeout=30000)
 
     regions = await page.evaluate("document.getElementById('volume').data.map((trace) => trace.name)")
     statuses = await page.evaluate(
