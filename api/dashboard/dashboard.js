@@ -68,7 +68,7 @@ function drawVolume(volume, surges) {
       marker: { symbol: "triangle-up", size: 14, color: "#b3261e" },
     });
   }
-  Plotly.react("volume", traces, { ...LAYOUT, yaxis: { title: "orders" } }, CONFIG);
+  Plotly.react("volume", traces, { ...LAYOUT, yaxis: { title: { text: "orders" } } }, CONFIG);
   document.getElementById("surges").textContent = surging.length
     ? `Surging now: ${surging.map((r) => `${r.region} (${r.orders} orders against a baseline of ${Math.round(r.baseline)})`).join(", ")}`
     : "";
@@ -76,7 +76,7 @@ function drawVolume(volume, surges) {
 
 function drawFunnel(funnel) {
   const statuses = Object.keys(funnel.statuses);
-  Plotly.react("funnel", [{ x: statuses, y: statuses.map((s) => funnel.statuses[s]), type: "bar" }], LAYOUT, CONFIG);
+  Plotly.react("funnel", [{ x: statuses, y: statuses.map((s) => funnel.statuses[s]), type: "bar" }], { ...LAYOUT, yaxis: { title: { text: "orders" } } }, CONFIG);
   const stages = funnel.stages.filter((s) => s.orders);
   const [unit, size] = unitFor(Math.max(0, ...stages.map((s) => s.p90_seconds || 0)));
   const inUnit = (seconds) => (seconds === null ? null : Math.round((seconds / size) * 10) / 10);
@@ -86,7 +86,7 @@ function drawFunnel(funnel) {
       { name: "median", x: stages.map((s) => s.stage), y: stages.map((s) => inUnit(s.p50_seconds)), type: "bar" },
       { name: "90th percentile", x: stages.map((s) => s.stage), y: stages.map((s) => inUnit(s.p90_seconds)), type: "bar" },
     ],
-    { ...LAYOUT, barmode: "group", yaxis: { title: unit } },
+    { ...LAYOUT, barmode: "group", yaxis: { title: { text: unit } } },
     CONFIG,
   );
 }
@@ -98,7 +98,7 @@ function drawRates(element, groups, rates) {
     y: groups.map((g) => (g[field] === null ? 0 : g[field] * 100)),
     type: "bar",
   }));
-  Plotly.react(element, traces, { ...LAYOUT, barmode: "group", yaxis: { title: "%" } }, CONFIG);
+  Plotly.react(element, traces, { ...LAYOUT, barmode: "group", yaxis: { title: { text: "% of orders" }, ticksuffix: "%" } }, CONFIG);
 }
 
 function drawAttention(page) {
