@@ -22,6 +22,7 @@ from domain import order_actions as msg
 from domain.fulfillment_events import occurred_at_error
 from domain.order_state import FulfillmentEvent, workflow_id_for
 from domain.statuses import PARCEL_PROGRESS
+from runtime.stopping import pause_unless_stopped
 
 log = logging.getLogger("settlement.fulfillment_polling")
 
@@ -125,7 +126,4 @@ async def read_parcels_until_stopped(
             log.exception("fulfillment polling failed")
             read = 0
         if not read:
-            try:
-                await asyncio.wait_for(stop.wait(), pause)
-            except TimeoutError:
-                pass
+            await pause_unless_stopped(stop, pause)

@@ -12,6 +12,7 @@ from adapters.fx import FxRateSource
 from db.reference_rates import keep_rate
 from domain.currency import CONVERTIBLE
 from domain.providers import FxLockRequest
+from runtime.stopping import pause_unless_stopped
 
 log = logging.getLogger("settlement.reference_rates")
 
@@ -42,7 +43,4 @@ async def keep_rates_until_stopped(pool: asyncpg.Pool, source: FxRateSource, rep
         except Exception:  # reporting must never take the worker down
             log.exception("could not refresh the reference rates")
             complete = False
-        try:
-            await asyncio.wait_for(stop.wait(), (REFRESH if complete else RETRY).total_seconds())
-        except TimeoutError:
-            pass
+        await pause_unless_stopped(stop, (REFRESH if complete else RETRY).total_seconds())

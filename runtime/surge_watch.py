@@ -14,6 +14,7 @@ from db import insight_queries as q
 from db.outbound_webhooks import publish
 from domain.outbound_webhooks import surge_event
 from domain.surges import SurgeRule, interval_start, window
+from runtime.stopping import pause_unless_stopped
 
 log = logging.getLogger("settlement.surges")
 
@@ -58,7 +59,4 @@ async def watch_surges(
                 surging.set(int(now_surging), labels)
         except Exception:  # insight must never take the worker down
             log.exception("could not judge surges")
-        try:
-            await asyncio.wait_for(stop.wait(), pause)
-        except TimeoutError:
-            pass
+        await pause_unless_stopped(stop, pause)

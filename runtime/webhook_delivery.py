@@ -15,6 +15,7 @@ from standardwebhooks.webhooks import Webhook
 
 from db import outbound_webhooks as outbox
 from domain.outbound_webhooks import private_address, private_host
+from runtime.stopping import pause_unless_stopped
 
 log = logging.getLogger("settlement.webhooks")
 
@@ -93,7 +94,4 @@ async def deliver_until_stopped(pool: asyncpg.Pool, stop: asyncio.Event, private
                 log.exception("webhook deliveries failed")
                 sent = 0
             if not sent:
-                try:
-                    await asyncio.wait_for(stop.wait(), IDLE)
-                except TimeoutError:
-                    pass
+                await pause_unless_stopped(stop, IDLE)

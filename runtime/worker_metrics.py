@@ -8,6 +8,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from db.read_model import count_by_status
 from domain.statuses import OrderStatus
+from runtime.stopping import pause_unless_stopped
 
 log = logging.getLogger("settlement.worker")
 
@@ -28,7 +29,4 @@ async def publish_orders_by_status(runtime: Runtime, pool: asyncpg.Pool, stop: a
                 gauge.set(counts.get(status.value, 0), {"status": status.value})
         except Exception:  # metrics must never take the worker down
             log.exception("could not refresh settlement_orders")
-        try:
-            await asyncio.wait_for(stop.wait(), REFRESH_SECONDS)
-        except TimeoutError:
-            pass
+        await pause_unless_stopped(stop, REFRESH_SECONDS)
