@@ -19,6 +19,7 @@ from domain.ship_to import ShipTo
 from domain.statuses import FulfillmentEventType, OrderStatus
 from tests.db.conftest import create_migrated_database
 from tests.db.factories import order_state
+from tests.reliability.totals_check import totals_problems
 
 PLACED = datetime(2026, 6, 1, 10, 17, 42, tzinfo=UTC)
 BAVARIA = ShipTo(country="DE", subdivision="DE-BY")
@@ -202,3 +203,21 @@ async def test_a_chargeback_counts_once_where_its_order_is(db_pool, uid):
                 await record_notice(conn, notice)
 
     assert (await outcomes(db_pool, market))[("chargeback", "", "DE-BY", "FRA3")] == 1
+
+
+async def test_the_chaos_runs_check_of_the_totals_finds_what_the_read_model_disagrees_with(pg_server):
+    uri = await create_migrated_database(pg_server)
+    pool = await create_pool(uri, min_size=1, max_size=2)
+    try:
+        order = placed("check-1", "check-market")
+        for state in (order, stepped(order, OrderStatus.AWAITING_SHIPMENT, timedelta(minutes=1))):
+            await record_order(pool, state)
+        assert await totals_problems(uri) == []
+
+        await pool.execute("UPDATE orders SET status = 'settled' WHERE order_id = 'check-1'")  # behind the totals' back
+        assert sorted(await totals_problems(uri)) == [
+            "check-market: 0 orders awaiting_shipment in the read model, 1 in the totals",
+            "check-market: 1 orders settled in the read model, 0 in the totals",
+        ]
+    finally:
+        await pool.close()

@@ -25,6 +25,7 @@ from tests.reliability.paths import assign, order_body
 from tests.reliability.pooled import PooledSeller
 from tests.reliability.pooled import set_up as set_up_pooled
 from tests.reliability.summary import Outcome, render
+from tests.reliability.totals_check import totals_problems
 from tests.reliability.verify import verify
 from tests.reliability.webhook_watch import WebhookWatch
 
@@ -92,6 +93,8 @@ async def run(config: ChaosConfig) -> Outcome:
             problems, violations, operations = await verify(cluster.database_url, sim, runs, pooled)
             if told := await webhooks.problems(cluster.database_url, runs):
                 problems["webhooks to the marketplace"] = told
+            if totals := await totals_problems(cluster.database_url):
+                problems["the business's running totals"] = totals
             if config.fulfillment == "amazon":
                 for order_id, found in (await amazon_problems(cluster.database_url, runs)).items():
                     problems.setdefault(order_id, []).extend(found)
