@@ -24,11 +24,11 @@ class Filters:
     def where(self, period: str | None = "at", days: bool = False) -> tuple[str, list]:
         """SQL conditions on a rollup's columns, and their values: the period [since, until) on the column `period`
         (with `days`, every UTC day it touches; None: no period), and every filter given."""
-        if days:  # every day the period touches
+        wanted: list[tuple[str, object]] = []
+        if period and days:  # every day the period touches
             wanted = [(f"{period} >=", self.since.astimezone(UTC).date()), (f"{period} <=", (self.until - _INSTANT).astimezone(UTC).date())]
-        else:
+        elif period:
             wanted = [(f"{period} >=", self.since), (f"{period} <", self.until)]
-        wanted = wanted if period else []
         wanted += [(f"{column} =", getattr(self, column)) for column in ("marketplace", "region", "currency", "seller_id")]
         given = [(condition, value) for condition, value in wanted if value is not None]
         sql = " AND ".join(f"{condition} ${n}" for n, (condition, _) in enumerate(given, start=1))

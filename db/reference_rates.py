@@ -18,15 +18,7 @@ async def keep_rate(pool: asyncpg.Pool, currency: str, reporting: str, mid_rate:
     )
 
 
-async def rates_to(pool: asyncpg.Pool, reporting: str, kept_in: str) -> dict[str, tuple[Decimal, datetime]]:
-    """currency: (mid rate to `reporting`, as of when), from the rates kept to `kept_in` (the reporting currency the
-    worker keeps), crossed through it when another is asked; empty when no rate to it is known."""
-    rows = await pool.fetch("SELECT currency, mid_rate, as_of FROM reference_rates WHERE reporting = $1", kept_in)
-    kept = {r["currency"].strip(): (r["mid_rate"], r["as_of"]) for r in rows}
-    if reporting == kept_in:
-        return kept
-    if reporting not in kept:
-        return {}
-    through, through_as_of = kept.pop(reporting)
-    crossed = {currency: (rate / through, min(as_of, through_as_of)) for currency, (rate, as_of) in kept.items()}
-    return {**crossed, kept_in: (1 / through, through_as_of)}
+async def kept_rates(pool: asyncpg.Pool, reporting: str) -> dict[str, tuple[Decimal, datetime]]:
+    """currency: (mid rate to `reporting`, as of when), as the worker keeps them."""
+    rows = await pool.fetch("SELECT currency, mid_rate, as_of FROM reference_rates WHERE reporting = $1", reporting)
+    return {r["currency"].strip(): (r["mid_rate"], r["as_of"]) for r in rows}

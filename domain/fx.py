@@ -5,6 +5,7 @@ them (the difference is the platform's FX gain). Converting an amount multiplies
 two currencies' minor-unit exponents, and rounds half up to the target's minor unit, once.
 """
 
+from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
@@ -31,3 +32,16 @@ def convert(amount: int, source: str, target: str, rate: Decimal) -> int:
         raise ValueError("convert takes a non-negative amount")
     exact = Fraction(amount) * Fraction(rate) * Fraction(10) ** (exponent(target) - exponent(source))
     return int(exact + Fraction(1, 2))
+
+
+def crossed_rates(kept: dict[str, tuple[Decimal, datetime]], kept_in: str, wanted: str) -> dict[str, tuple[Decimal, datetime]]:
+    """Rates to `wanted` (currency: (rate, as of when)) from rates kept to `kept_in`, crossed through it; empty when
+    there is no rate between the two."""
+    if wanted == kept_in:
+        return kept
+    if wanted not in kept:
+        return {}
+    others = dict(kept)
+    through, through_as_of = others.pop(wanted)
+    crossed = {currency: (rate / through, min(as_of, through_as_of)) for currency, (rate, as_of) in others.items()}
+    return {**crossed, kept_in: (1 / through, through_as_of)}

@@ -21,6 +21,7 @@ import httpx
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from db.ledger_summary import credited_by_account_kind
 from domain.order_actions import Role
 from operations.local import local_database_url, local_settings
 from runtime.settings import Settings
@@ -208,14 +209,10 @@ async def watch_surges(demo: Demo) -> None:
 
 
 async def money_moved(run: str) -> list[asyncpg.Record]:
-    """What went into each kind of ledger account (escrow, seller, platform, ...) for this run's orders."""
+    """What went into each kind of ledger account for this run's orders."""
     conn = await asyncpg.connect(local_database_url() or os.environ["DATABASE_URL"])
     try:
-        return await conn.fetch(
-            "SELECT split_part(p.account, ':', 1) AS kind, p.currency, (sum(p.amount) FILTER (WHERE p.amount > 0))::bigint AS credited "
-            "FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id WHERE e.order_id LIKE $1 GROUP BY 1, 2 ORDER BY 1, 2",
-            f"demo-{run}-%",
-        )
+        return await credited_by_account_kind(conn, f"demo-{run}-")
     finally:
         await conn.close()
 

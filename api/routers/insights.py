@@ -13,9 +13,9 @@ from api.openapi import problems
 from api.params import QueryId
 from api.problems import field_error
 from db import insight_queries as q
-from db.reference_rates import rates_to
+from db.reference_rates import kept_rates
 from domain.currency import CONVERTIBLE
-from domain.fx import convert
+from domain.fx import convert, crossed_rates
 from domain.insights import Outcome, Stage, percentile, rate
 from domain.order_actions import Role
 from domain.order_request import Duration, Timestamp
@@ -110,7 +110,8 @@ async def volume(
     kept_in = request.app.state.settings.settlement_reporting_currency
     reporting = reporting_currency or kept_in
     pool = request.app.state.pool
-    rows, rates = await q.volume(pool, filters, step, limit + 1, position), await rates_to(pool, reporting, kept_in)
+    rows, kept = await q.volume(pool, filters, step, limit + 1, position), await kept_rates(pool, kept_in)
+    rates = crossed_rates(kept, kept_in, reporting)
     used: list[datetime] = []
 
     def in_reporting(gross: int, currency: str) -> int | None:

@@ -5,9 +5,9 @@ now leaving the others alone."""
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from db.reference_rates import rates_to
+from db.reference_rates import kept_rates
 from domain.currency import CONVERTIBLE
-from domain.fx import FxQuote
+from domain.fx import FxQuote, crossed_rates
 from domain.providers import FxLockRequest
 from runtime.reference_rates import refresh
 
@@ -37,7 +37,7 @@ async def test_every_convertible_currency_is_quoted_once_an_hour_to_the_reportin
     assert kept == len(others) - 1
     assert {r.base for r in source.asked} == others and {r.quote for r in source.asked} == {"USD"}
     assert {r.idempotency_key for r in source.asked if r.base == "EUR"} == {"reference:EUR:USD:2026-11-20T12"}
-    rates = await rates_to(fresh_pool, "USD", "USD")
+    rates = await kept_rates(fresh_pool, "USD")
     assert set(rates) == others - {"KRW"} and rates["EUR"] == (Decimal("1.25"), NOW)
 
 
@@ -48,15 +48,16 @@ async def test_a_later_quote_replaces_an_earlier_one_and_never_the_other_way(fre
     await refresh(fresh_pool, later, "GBP", NOW + hour)
     await refresh(fresh_pool, Source(mid=Decimal("9.99"), at=NOW - hour), "GBP", NOW + hour)  # a late answer to an old ask
 
-    assert (await rates_to(fresh_pool, "GBP", "GBP"))["EUR"] == (Decimal("1.20"), NOW + hour)
+    assert (await kept_rates(fresh_pool, "GBP"))["EUR"] == (Decimal("1.20"), NOW + hour)
     assert later.asked[0].idempotency_key.endswith(":GBP:2026-11-20T13")
 
 
 async def test_another_reporting_currency_is_crossed_through_the_kept_one(fresh_pool):
     await refresh(fresh_pool, Source(mid=Decimal("2")), "CHF", NOW)  # every currency at 2 francs
 
-    in_euros = await rates_to(fresh_pool, "EUR", "CHF")
+    kept = await kept_rates(fresh_pool, "CHF")
+    in_euros = crossed_rates(kept, "CHF", "EUR")
 
     assert in_euros["GBP"] == (Decimal("1"), NOW) and in_euros["CHF"] == (Decimal("0.5"), NOW)
     assert "EUR" not in in_euros
-    assert await rates_to(fresh_pool, "XYZ", "CHF") == {}
+    assert crossed_rates(kept, "CHF", "XYZ") == {}

@@ -17,8 +17,11 @@ from tests.integration.stack import token
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 REGIONS = [{"country": "DE", "subdivision": "DE-BY"}, {"country": "FR", "subdivision": "FR-75C"}, {"country": "US", "subdivision": "US-WA"}]
 
+# Playwright drives the machine's own chromium (its bundled browsers are a download from the internet). A developer's
+# machine may not have it, and `make test` cannot install it without root; CI installs it and requires the test.
 pytestmark = pytest.mark.skipif(
-    CHROMIUM is None and not os.environ.get("SETTLEMENT_REQUIRE_BROWSER"), reason="no chromium here (apt install chromium)"
+    CHROMIUM is None and not os.environ.get("SETTLEMENT_REQUIRE_BROWSER"),
+    reason="the dashboard's browser test needs Debian's chromium (`apt install chromium`); .ci/run installs it and never skips",
 )
 
 
